@@ -1,0 +1,23 @@
+"""Kuzushi Lab: the Streamlit entry point (``streamlit run app.py``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages._shell import lang, sidebar, tr
+
+st.set_page_config(page_title="Kuzushi Lab", page_icon=":material/history_edu:", layout="wide")
+
+if "lang" not in st.session_state:
+    st.session_state["lang"] = "ja"
+# A document created in the sidebar is selected on the next run, before the widget exists.
+if "pending_document_id" in st.session_state:
+    st.session_state["document_id"] = st.session_state.pop("pending_document_id")
+
+pages = [
+    st.Page("app_pages/home.py", title=tr("nav.home"), icon=":material/home:", url_path="home", default=True),
+    st.Page("app_pages/scans.py", title=tr("nav.scans"), icon=":material/photo_library:", url_path="scans"),
+]
+nav = st.navigation(pages)
+sidebar()
+nav.run()

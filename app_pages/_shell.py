@@ -1,0 +1,67 @@
+"""What every page shares: the workspace, the language, the current document.
+
+Only UI state lives here; every decision is made in ``kuzushi_core``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from kuzushi_core.store import Store, default_workspace
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return Store(path)
+
+
+def store() -> Store:
+    return _open_store(str(st.session_state.get("workspace_path") or default_workspace()))
+
+
+def lang() -> str:
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def tr(key: str, **kwargs: object) -> str:
+    return t(key, lang(), **kwargs)
+
+
+def current_document_id() -> int | None:
+    """The document chosen in the sidebar, or None for all documents."""
+    return st.session_state.get("document_id")
+
+
+def sidebar() -> None:
+    """Language switch, workspace, document and active model."""
+    s = store()
+    with st.sidebar:
+        st.radio(
+            t("sidebar.language", lang()),
+            options=list(LANGUAGES),
+            format_func=LANGUAGES.get,
+            key="lang",
+            horizontal=True,
+        )
+        st.caption(f"{tr('sidebar.workspace')}: `{s.root}`")
+        docs = s.list_documents()
+        options = [None] + [d.id for d in docs]
+        names = {d.id: d.name for d in docs}
+        if st.session_state.get("document_id") not in options:
+            st.session_state["document_id"] = None
+        st.selectbox(
+            tr("sidebar.document"),
+            options=options,
+            format_func=lambda i: tr("sidebar.all_documents") if i is None else names[i],
+            key="document_id",
+        )
+        with st.popover(tr("sidebar.new_document")):
+            with st.form("new_document", clear_on_submit=True, border=False):
+                name = st.text_input(tr("sidebar.new_document"), key="new_document_name")
+                if st.form_submit_button(tr("sidebar.create")) and name.strip():
+                    doc = s.ensure_document(name)
+                    st.session_state["pending_document_id"] = doc.id
+                    st.rerun()
+        model = s.active_model()
+        st.caption(f"{tr('sidebar.active_model')}: {model.name if model else tr('sidebar.no_model')}")

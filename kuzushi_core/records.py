@@ -1,0 +1,156 @@
+"""The small typed records that flow between the modules of Kuzushi Lab.
+
+Every stage of the pipeline (intake, segmentation, classification, training,
+export) takes and returns these records rather than loose dicts or tuples, so
+that a page of the app, the CLI and a test all see the same shapes.  They are
+plain, frozen dataclasses: cheap to build, easy to compare in tests, and
+serialisable with :func:`dataclasses.asdict`.
+
+Coordinates are always in pixels of the *stored* scan image (after EXIF
+orientation was applied), with ``x, y`` the top-left corner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BoxSource = Literal["auto", "user"]
+LabelSource = Literal["user", "auto", "import"]
+RunStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A ledger volume (or any group of scans the historian wants together)."""
+
+    id: int
+    name: str
+    note: str = ""
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One page image in the workspace.
+
+    ``content_hash`` is the SHA-256 of the uploaded file's bytes; together with
+    ``page_index`` (for multi-page TIFF/PDF) it identifies a page, so that a
+    re-upload of the same file is recognised.  ``image_path`` is relative to the
+    workspace's files folder and always decodes to 8-bit grey or RGB.
+    """
+
+    id: int
+    document_id: int
+    content_hash: str
+    page_index: int
+    source_name: str
+    byte_size: int
+    width: int
+    height: int
+    format: str
+    image_path: str
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class CharBox:
+    """A character box on a scan, in reading order.
+
+    ``column`` counts vertical columns from the right edge of the page
+    (0 = rightmost); ``order`` is the position in the page's reading order.
+    ``source`` is ``"auto"`` for boxes made by segmentation and ``"user"`` for
+    boxes the historian drew or edited: a re-run of segmentation never
+    replaces ``user`` boxes unless asked to.
+    """
+
+    id: int
+    scan_id: int
+    x: int
+    y: int
+    w: int
+    h: int
+    column: int = 0
+    order: int = 0
+    source: BoxSource = "auto"
+    flags: str = ""
+
+
+@dataclass(frozen=True)
+class Label:
+    """One labelling event: a character given to a box.
+
+    Labels are appended, never overwritten; the current label of a box is the
+    latest one.
+    """
+
+    id: int
+    box_id: int
+    char: str
+    source: LabelSource = "user"
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class CharClass:
+    """An entry of the workspace vocabulary (user-extensible, e.g. 〇)."""
+
+    id: int
+    char: str
+    codepoint: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The classifier's answer for one crop: top-k candidates, best first."""
+
+    label: str
+    confidence: float
+    candidates: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A training job: its configuration, state and per-epoch history."""
+
+    id: int
+    config: dict = field(default_factory=dict)
+    status: RunStatus = "queued"
+    created_at: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    pid: int | None = None
+    error: str | None = None
+    progress: float = 0.0
+    metrics: dict = field(default_factory=dict)
+    model_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A registered model version (a ``.keras`` file plus its model card)."""
+
+    id: int
+    name: str
+    path: str
+    classes: tuple[str, ...]
+    metrics: dict = field(default_factory=dict)
+    parent_id: int | None = None
+    active: bool = False
+    created_at: str = ""
+    card: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What happened to one uploaded file: the scans it produced or reused."""
+
+    source_name: str
+    scans: tuple[Scan, ...] = ()
+    duplicates: tuple[Scan, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

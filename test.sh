@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up and run every test of Kuzushi Lab. Needs Python 3.11 with pip; installs
+# Debian's chromium and Noto CJK fonts (for the real-browser tests) when missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "note: chromium not found and no apt-get: the real-browser tests will be skipped" >&2
+  fi
+fi
+"$PY" -m pip install -q -r requirements-dev.txt
+exec "$PY" -m pytest "$@"
