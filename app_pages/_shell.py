@@ -28,9 +28,12 @@ def tr(key: str, **kwargs: object) -> str:
     return t(key, lang(), **kwargs)
 
 
+ALL_DOCUMENTS = 0  # a sentinel id: SQLite ids start at 1
+
+
 def current_document_id() -> int | None:
     """The document chosen in the sidebar, or None for all documents."""
-    return st.session_state.get("document_id")
+    return st.session_state.get("document_id") or None
 
 
 def sidebar() -> None:
@@ -46,14 +49,14 @@ def sidebar() -> None:
         )
         st.caption(f"{tr('sidebar.workspace')}: `{s.root}`")
         docs = s.list_documents()
-        options = [None] + [d.id for d in docs]
+        options = [ALL_DOCUMENTS] + [d.id for d in docs]
         names = {d.id: d.name for d in docs}
         if st.session_state.get("document_id") not in options:
-            st.session_state["document_id"] = None
+            st.session_state["document_id"] = ALL_DOCUMENTS
         st.selectbox(
             tr("sidebar.document"),
             options=options,
-            format_func=lambda i: tr("sidebar.all_documents") if i is None else names[i],
+            format_func=lambda i, all_label=tr("sidebar.all_documents"): all_label if i == ALL_DOCUMENTS else names[i],
             key="document_id",
         )
         with st.popover(tr("sidebar.new_document")):

@@ -74,7 +74,7 @@ if open_id in scans_by_id:
                 when=sc.created_at[:16].replace("T", " "),
             )
         )
-        st.image(str(s.scan_path(sc)), width="stretch")
+        st.image(str(s.scan_path(sc)), width=720)
 
 # -- thumbnail grid, grouped by document -----------------------------------------
 shown_docs = [d for d in docs if current is None or d.id == current]

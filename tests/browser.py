@@ -1,0 +1,99 @@
+"""Start the real app on a free port and drive it in Debian's Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import require_data_enabled
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(workspace: Path, log: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "KUZUSHI_WORKSPACE": str(workspace)}
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 90
+            while time.time() < deadline:
+                try:
+                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.3)
+                if proc.poll() is not None:
+                    raise RuntimeError(f"streamlit exited: {log.read_text()}")
+            else:
+                raise RuntimeError("streamlit did not start in 90 s")
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1400, height: int = 1000):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        msg = "Debian's chromium is not installed (apt-get install chromium)"
+        if require_data_enabled():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = b.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            b.close()
+
+
+def wait_idle(page, timeout: float = 60.0) -> None:
+    """Wait until Streamlit has finished its script run (no 'running' indicator)."""
+    page.wait_for_selector("[data-testid=stApp]")
+    deadline = time.time() + timeout
+    time.sleep(0.3)
+    while time.time() < deadline:
+        if page.locator("[data-testid=stStatusWidget]").count() == 0:
+            return
+        time.sleep(0.2)
