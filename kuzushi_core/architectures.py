@@ -1,0 +1,100 @@
+"""CNN architectures: feature extractor + classifier head, split at a named layer.
+
+Every model takes a glyph H×W×1 with values 0–255 (white ink on black) and does
+all preprocessing with layers inside the model (rescaling, augmentation), so a
+saved ``.keras`` file is self-contained.  The output of the layer named
+:data:`FEATURES` is the boundary between the convolutional base and the head:
+transfer learning freezes everything up to it.  The head ends with a Dense
+layer named ``logits`` and a softmax named ``probs``; temperature scaling is
+folded into the ``logits`` weights after training.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+FEATURES = "features"
+ARCHITECTURES = ("baseline", "default")
+
+
+def augmentation_block(rotation: float = 10.0, shift: float = 0.08, zoom: float = 0.10, seed: int = 0):
+    """Training-time augmentation as Keras preprocessing layers (inactive at inference)."""
+    return keras.Sequential(
+        [
+            layers.RandomRotation(rotation / 360.0, fill_mode="constant", fill_value=0.0, seed=seed),
+            layers.RandomTranslation(shift, shift, fill_mode="constant", fill_value=0.0, seed=seed + 1),
+            layers.RandomZoom((-zoom, zoom), fill_mode="constant", fill_value=0.0, seed=seed + 2),
+        ],
+        name="augment",
+    )
+
+
+def _head(x, n_classes: int, dense: int, dropout: float):
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    if dense:
+        x = layers.Dense(dense, activation="relu", name="head_dense")(x)
+        x = layers.Dropout(dropout, name="head_dropout2")(x)
+    x = layers.Dense(n_classes, name="logits")(x)
+    return layers.Activation("softmax", name="probs")(x)
+
+
+def baseline_cnn(n_classes: int, size: int = 28) -> keras.Model:
+    """The lecture's CNN: conv–pool–conv–pool–dense."""
+    inp = keras.Input((size, size, 1), name="glyph")
+    x = layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(x)
+    x = layers.MaxPooling2D(name="pool1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(name="pool2")(x)
+    x = layers.Flatten(name=FEATURES)(x)
+    x = layers.Dense(128, activation="relu", name="head_dense")(x)
+    x = layers.Dense(n_classes, name="logits")(x)
+    out = layers.Activation("softmax", name="probs")(x)
+    return keras.Model(inp, out, name="baseline_cnn")
+
+
+def default_cnn(n_classes: int, size: int = 28, augment: bool = True, width: int = 32, seed: int = 0) -> keras.Model:
+    """The default CPU model (~8 M multiply-adds a glyph at 28 px).
+
+    Three conv blocks (5×5 then 3×3 kernels) with batch norm and max pooling,
+    in-model augmentation, then a dense head with dropout.  Sized for a 2-core
+    CPU: convolutions at full resolution are the cost, so the widest block runs
+    at 7×7.
+    """
+    inp = keras.Input((size, size, 1), name="glyph")
+    x = layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    if augment:
+        x = augmentation_block(seed=seed)(x)
+    if size > 32:  # 64 px input: a stride-2 stem keeps the cost of the 28 px model
+        x = layers.AveragePooling2D(size // 28, name="stem_pool")(x)
+    for b, (filters, k) in enumerate([(width, 5), (width * 2, 3), (width * 4, 3)], start=1):
+        x = layers.Conv2D(filters, k, padding="same", use_bias=False, name=f"block{b}_conv")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn")(x)
+        x = layers.Activation("relu", name=f"block{b}_relu")(x)
+        x = layers.MaxPooling2D(name=f"block{b}_pool")(x)
+        x = layers.Dropout(0.1 * b, name=f"block{b}_dropout")(x)
+    x = layers.Flatten(name=FEATURES)(x)
+    out = _head(x, n_classes, dense=256, dropout=0.4)
+    return keras.Model(inp, out, name="default_cnn")
+
+
+def build(arch: str, n_classes: int, size: int = 28, seed: int = 0) -> keras.Model:
+    if arch == "baseline":
+        return baseline_cnn(n_classes, size)
+    if arch == "default":
+        return default_cnn(n_classes, size, seed=seed)
+    raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
+
+
+def conv_blocks(model: keras.Model) -> list[str]:
+    """Names of the conv blocks of the feature extractor, bottom to top."""
+    names = []
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            block = layer.name.split("_")[0]
+            if block not in names:
+                names.append(block)
+        if layer.name == FEATURES:
+            break
+    return names

@@ -1,0 +1,215 @@
+"""Datasets: KMNIST / Kuzushiji-49 from a path (or downloaded), CODH page crops,
+class folders, the seed npz layout, and deterministic stratified splits.
+
+Everything returns a :class:`GlyphSet`: uint8 images N×S×S in KMNIST polarity
+(white ink on black), integer labels, and the class list (characters) in label
+order.  Splits are stratified and seeded, and :func:`assert_disjoint` checks by
+content hash that no test image reaches training.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import os
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import KuzushiError
+
+KMNIST_CLASSES = ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を")
+
+#: Official download location; MD5 checksums of the files whose official sums were
+#: verified against the shared copy (the others are downloaded unchecked).
+KMNIST_BASE = "http://codh.rois.ac.jp/kmnist/dataset/kmnist/"
+KMNIST_MD5 = {
+    "t10k-images-idx3-ubyte.gz": "5c965bf0a639b31b8f53240b1b52f4d7",
+    "t10k-labels-idx1-ubyte.gz": "7320c461ea6c1c855c0b718fb2a4b134",
+    "train-labels-idx1-ubyte.gz": "e144d726b3acfaa3e44228e80efcd344",
+    "kmnist-test-imgs.npz": "dace6de62ca8b90843cc45366337d02e",
+    "kmnist-test-labels.npz": "3ae489a79983d0fe386152684e3b5412",
+}
+K49_BASE = "http://codh.rois.ac.jp/kmnist/dataset/k49/"
+K49_FILES = ("k49-train-imgs.npz", "k49-train-labels.npz", "k49-test-imgs.npz", "k49-test-labels.npz")
+
+
+class DatasetError(KuzushiError):
+    pass
+
+
+@dataclass
+class GlyphSet:
+    """Images (uint8, N×H×W, white ink on black), labels (int) and class characters."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    source: str = ""
+
+    def __len__(self) -> int:
+        return int(len(self.labels))
+
+    def subset(self, idx: np.ndarray) -> GlyphSet:
+        return GlyphSet(self.images[idx], self.labels[idx], self.classes, self.source)
+
+    def counts(self) -> dict[str, int]:
+        c = np.bincount(self.labels, minlength=len(self.classes))
+        return {ch: int(n) for ch, n in zip(self.classes, c)}
+
+
+def content_hashes(images: np.ndarray) -> list[str]:
+    return [hashlib.sha1(np.ascontiguousarray(im).tobytes()).hexdigest() for im in images]
+
+
+def assert_disjoint(train: GlyphSet, test: GlyphSet) -> None:
+    """Raise if any test image (by content hash) is also in the training set."""
+    overlap = set(content_hashes(train.images)) & set(content_hashes(test.images))
+    if overlap:
+        raise DatasetError(f"{len(overlap)} test images also appear in training data")
+
+
+# -- KMNIST --------------------------------------------------------------------
+def _read_npz(path: Path) -> np.ndarray:
+    with np.load(path) as z:
+        return z["arr_0"]
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    if len(data) < 8:
+        raise DatasetError(f"{path.name} is not an idx file")
+    magic = int.from_bytes(data[:4], "big")
+    ndim = magic & 0xFF
+    if magic >> 8 != 0x08 or ndim not in (1, 3):
+        raise DatasetError(f"{path.name} is not an unsigned-byte idx file (magic {magic:#x})")
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    arr = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if arr.size != int(np.prod(dims)):
+        raise DatasetError(f"{path.name} is truncated")
+    return arr.reshape(dims)
+
+
+def load_kmnist(folder: str | os.PathLike[str], split: str = "train") -> GlyphSet:
+    """KMNIST from a folder holding the npz or idx files.
+
+    ``split`` is ``"train"`` or ``"test"``.  For training, the full
+    ``kmnist-train-imgs.npz`` is used when present, else the first-N subset
+    file (``kmnist-train-imgs-first7011.npz``) that ships with the shared data.
+    """
+    folder = Path(folder)
+    if split == "test":
+        candidates = [
+            ("kmnist-test-imgs.npz", "kmnist-test-labels.npz"),
+            ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+        ]
+    elif split == "train":
+        candidates = [
+            ("kmnist-train-imgs.npz", "kmnist-train-labels.npz"),
+            ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+        ]
+        candidates += [
+            (p.name, p.name.replace("-imgs-", "-labels-")) for p in sorted(folder.glob("kmnist-train-imgs-first*.npz"))
+        ]
+    else:
+        raise DatasetError(f"unknown split {split!r}")
+    for img_name, lab_name in candidates:
+        ip, lp = folder / img_name, folder / lab_name
+        if ip.exists() and lp.exists():
+            imgs = _read_npz(ip) if ip.suffix == ".npz" else _read_idx(ip)
+            labs = _read_npz(lp) if lp.suffix == ".npz" else _read_idx(lp)
+            if len(imgs) != len(labs):
+                raise DatasetError(f"{img_name} and {lab_name} differ in length")
+            return GlyphSet(imgs.astype(np.uint8), labs.astype(np.int64), KMNIST_CLASSES, f"kmnist:{img_name}")
+    raise DatasetError(f"no KMNIST {split} files in {folder}")
+
+
+def load_k49(folder: str | os.PathLike[str], split: str = "train") -> GlyphSet:
+    """Kuzushiji-49 (npz files + k49_classmap.csv) from a folder."""
+    folder = Path(folder)
+    imgs = _read_npz(folder / f"k49-{split}-imgs.npz")
+    labs = _read_npz(folder / f"k49-{split}-labels.npz")
+    classes = read_classmap(folder / "k49_classmap.csv")
+    return GlyphSet(imgs.astype(np.uint8), labs.astype(np.int64), classes, f"k49:{split}")
+
+
+def read_classmap(path: Path) -> tuple[str, ...]:
+    with open(path, encoding="utf-8") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: int(r["index"]))
+    return tuple(r["char"] for r in rows)
+
+
+def md5(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(names: Sequence[str], base: str, folder: str | os.PathLike[str],
+             checksums: dict[str, str | None] | None = None) -> list[Path]:  # pragma: no cover - needs internet
+    """Download official dataset files (for users who are online), checking MD5 where known."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name in names:
+        target = folder / name
+        if not target.exists():
+            tmp = target.with_suffix(target.suffix + ".part")
+            urllib.request.urlretrieve(base + name, tmp)
+            tmp.replace(target)
+        want = (checksums or {}).get(name)
+        if want and md5(target) != want:
+            raise DatasetError(f"{name}: checksum mismatch; delete it and download again")
+        out.append(target)
+    return out
+
+
+def download_kmnist(folder: str | os.PathLike[str]) -> list[Path]:  # pragma: no cover - needs internet
+    names = ["kmnist-train-imgs.npz", "kmnist-train-labels.npz", "kmnist-test-imgs.npz", "kmnist-test-labels.npz"]
+    return download(names, KMNIST_BASE, folder, KMNIST_MD5) + download(["kmnist_classmap.csv"], KMNIST_BASE, folder)
+
+
+def download_k49(folder: str | os.PathLike[str]) -> list[Path]:  # pragma: no cover - needs internet
+    return download([*K49_FILES, "k49_classmap.csv"], K49_BASE, folder)
+
+
+# -- splits ------------------------------------------------------------------------
+def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int = 0) -> list[np.ndarray]:
+    """Split indices per class by ``fractions`` (summing to 1), deterministically."""
+    fr = np.asarray(fractions, float)
+    if abs(fr.sum() - 1) > 1e-6:
+        raise ValueError("fractions must sum to 1")
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[] for _ in fractions]
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        rng.shuffle(idx)
+        cuts = np.round(np.cumsum(fr)[:-1] * len(idx)).astype(int)
+        for k, chunk in enumerate(np.split(idx, cuts)):
+            parts[k].extend(chunk.tolist())
+    return [np.sort(np.asarray(p, dtype=np.int64)) for p in parts]
+
+
+def kfold(labels: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold: ``[(train_idx, val_idx), ...]``, every index in exactly one val fold."""
+    rng = np.random.default_rng(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        rng.shuffle(idx)
+        for j, i in enumerate(idx):
+            folds[j % k].append(int(i))
+    out = []
+    all_idx = np.arange(len(labels))
+    for f in folds:
+        val = np.sort(np.asarray(f, dtype=np.int64))
+        out.append((np.setdiff1d(all_idx, val), val))
+    return out

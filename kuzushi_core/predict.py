@@ -1,0 +1,141 @@
+"""Inference: load a registered ``.keras`` model safely, classify glyphs in batches.
+
+Confidence is the temperature-scaled softmax probability (the temperature is
+folded into the model when it is trained).  Characters outside the model's
+classes are common on real pages; an out-of-vocabulary score from the feature
+space (distance to the nearest class centroid, stored in the model card) lowers
+the confidence of crops unlike anything the model was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from .crops import to_glyph  # noqa: E402
+from .errors import KuzushiError  # noqa: E402
+from .records import Prediction  # noqa: E402
+
+
+class ModelFileError(KuzushiError):
+    """A model file that cannot be used (corrupt, unsafe, wrong shape or classes)."""
+
+
+@dataclass
+class LoadedModel:
+    model: object
+    classes: tuple[str, ...]
+    size: int
+    card: dict
+    path: Path
+
+    def predict_glyphs(self, glyphs: np.ndarray, batch: int = 256) -> np.ndarray:
+        """uint8 N×S×S glyphs → N×C probabilities."""
+        if len(glyphs) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        x = glyphs[..., None].astype(np.float32)
+        out = []
+        for i in range(0, len(x), batch):
+            out.append(np.asarray(self.model(x[i : i + batch], training=False)))
+        return np.concatenate(out)
+
+
+def load_card(path: Path) -> dict:
+    card_path = path.with_suffix(".json")
+    if not card_path.exists():
+        raise ModelFileError(f"{path.name}: its model card {card_path.name} is missing (it lists the classes).")
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{card_path.name} is not a readable model card: {exc}") from exc
+
+
+def load_model(path: str | os.PathLike[str]) -> LoadedModel:
+    """Load with Keras safe mode on and check input shape and class list against the card."""
+    import keras
+
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"There is no model file at {path}.")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path.name} is not a Keras model file (.keras is a zip archive).")
+    card = load_card(path)
+    classes = tuple(card.get("classes") or ())
+    if not classes or not all(isinstance(c, str) and c for c in classes):
+        raise ModelFileError(f"{path.name}: the model card has no list of classes.")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # noqa: BLE001 - anything from an untrusted file is a refusal
+        raise ModelFileError(f"{path.name} cannot be loaded safely: {str(exc).splitlines()[0][:200]}") from exc
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[1] != shape[2] or shape[3] != 1 or shape[1] not in (28, 64):
+        raise ModelFileError(f"{path.name} expects input {shape[1:]}; Kuzushi Lab models take 28×28×1 or 64×64×1.")
+    n_out = model.output_shape[-1]
+    if n_out != len(classes):
+        raise ModelFileError(f"{path.name} has {n_out} outputs but its card lists {len(classes)} classes.")
+    return LoadedModel(model, classes, int(shape[1]), card, path)
+
+
+def top_k(probs: np.ndarray, classes: tuple[str, ...], k: int = 5, ood: np.ndarray | None = None) -> list[Prediction]:
+    out = []
+    k = min(k, probs.shape[1])
+    for i, p in enumerate(probs):
+        order = np.argsort(-p)[:k]
+        conf = float(p[order[0]])
+        if ood is not None:
+            conf *= float(ood[i])
+        out.append(
+            Prediction(
+                label=classes[order[0]],
+                confidence=round(conf, 4),
+                candidates=tuple((classes[j], round(float(p[j]), 4)) for j in order),
+            )
+        )
+    return out
+
+
+def classify_crops(lm: LoadedModel, crops: list[np.ndarray], k: int = 5) -> list[Prediction]:
+    """Crops of either polarity, any size → predictions (batched)."""
+    glyphs = np.stack([to_glyph(c, lm.size) for c in crops]) if crops else np.zeros((0, lm.size, lm.size), np.uint8)
+    probs = lm.predict_glyphs(glyphs)
+    return top_k(probs, lm.classes, k, ood_factor(lm, glyphs))
+
+
+def ood_factor(lm: LoadedModel, glyphs: np.ndarray) -> np.ndarray | None:
+    """1 for crops near a class centroid in feature space, falling towards 0 far from all of them."""
+    ood = lm.card.get("ood")
+    if not ood or len(glyphs) == 0:
+        return None
+    import keras
+
+    feats_model = getattr(lm, "_feats", None)
+    if feats_model is None:
+        feats_model = keras.Model(lm.model.inputs, lm.model.get_layer(ood["layer"]).output)
+        lm._feats = feats_model  # type: ignore[attr-defined]
+    f = np.asarray(feats_model(glyphs[..., None].astype(np.float32), training=False))
+    f = f / (np.linalg.norm(f, axis=1, keepdims=True) + 1e-8)
+    centroids = np.asarray(ood["centroids"], np.float32)
+    d = 1.0 - (f @ centroids.T).max(1)  # cosine distance to the nearest class centroid
+    scale = float(ood["threshold"])
+    return np.clip(np.exp(-np.maximum(d - scale, 0.0) / max(scale, 1e-6) * 3.0), 0.0, 1.0)
+
+
+def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer: str = "head_dense",
+            quantile: float = 0.95) -> dict:
+    """Class centroids (unit-normalised features) and the distance most training crops stay within."""
+    import keras
+
+    sub = keras.Model(model.inputs, model.get_layer(layer).output)
+    f = np.asarray(sub.predict(glyphs[..., None], batch_size=512, verbose=0))
+    f = f / (np.linalg.norm(f, axis=1, keepdims=True) + 1e-8)
+    cents = np.stack([f[labels == c].mean(0) for c in range(n_classes)])
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-8
+    d = 1.0 - (f @ cents.T).max(1)
+    return {"layer": layer, "centroids": np.round(cents, 5).tolist(), "threshold": float(np.quantile(d, quantile))}

@@ -1,0 +1,345 @@
+"""Page → character boxes in reading order (vertical columns, right to left).
+
+A classical pipeline over numpy arrays, one function a step, every intermediate
+image kept for the UI (:class:`Segmentation.steps`):
+
+1. ``normalise``  – grey, downscaled to a working height; the paper's uneven
+   light divided out (background estimated by a large median).
+2. ``remove_seals`` – red stamps and seals dropped by colour (high red chroma).
+3. ``binarise``   – Otsu, Sauvola or adaptive thresholding (``auto`` picks
+   Sauvola when the background is uneven, Otsu otherwise).
+4. ``remove_ruling`` – printed ruling, frames and cell lines: long thin runs
+   found by morphological opening with line-shaped kernels, and ink touching
+   the page border.
+5. ``columns``    – the vertical projection of the ink, smoothed at the scale
+   of a character, split into column bands; narrow bands beside a column are
+   ruby (furigana) and kept apart.
+6. ``characters`` – connected components of a column grouped top to bottom
+   into characters: parts of one character merged while the merged box stays
+   character-sized, over-tall groups (touching characters) split at the
+   minimum of the horizontal projection.
+
+All parameters live in :class:`SegmentParams`, whose defaults need no tuning.
+Boxes come back in original-image pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    work_height: int = 1400  # pages are processed at about this height (px)
+    binarisation: str = "auto"  # auto | otsu | sauvola | adaptive
+    sauvola_window: int = 31
+    sauvola_k: float = 0.2
+    line_length: float = 0.12  # ruling: runs longer than this fraction of the page side
+    line_thickness: float = 0.012  # ... and thinner than this fraction of the page side
+    min_component: int = 10  # components smaller than this (working px) are noise
+    column_smoothing: float = 0.25  # projection smoothing, in character widths
+    ruby_width: float = 0.5  # bands narrower than this × median column width are ruby
+    merge_gap: float = 0.25  # parts closer than this × char width (vertically) may merge
+    max_aspect: float = 1.35  # a merged character is at most this × char width tall
+    remove_seals: bool = True
+    include_punctuation: bool = True  # small marks (、。) as boxes of their own
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+    column: int = 0
+    order: int = 0
+    flags: str = ""
+
+    def as_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "column": self.column, "order": self.order}
+
+
+@dataclass
+class Segmentation:
+    width: int
+    height: int
+    boxes: list[Box]
+    ruby: list[Box]
+    char_size: float  # estimated character width, original px
+    steps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+# -- steps -------------------------------------------------------------------------
+def normalise(img: np.ndarray, work_height: int) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Grey, downscaled, background divided out. Returns (grey, scale, small colour image)."""
+    scale = min(1.0, work_height / img.shape[0])
+    small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else img.copy()
+    color = small if small.ndim == 3 else None
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
+    k = max(3, (min(gray.shape) // 20) | 1)
+    tiny = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    bg = cv2.medianBlur(cv2.dilate(tiny, np.ones((3, 3), np.uint8)), max(3, (k // 4) | 1))
+    bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat = np.clip(gray.astype(np.float32) / np.maximum(bg.astype(np.float32), 1) * 255.0, 0, 255).astype(np.uint8)
+    return flat, scale, color
+
+
+def seal_mask(color: np.ndarray | None) -> np.ndarray | None:
+    """Pixels of red seals and stamps (strong red chroma)."""
+    if color is None:
+        return None
+    c = color.astype(np.int16)
+    r, g, b = c[..., 0], c[..., 1], c[..., 2]
+    return ((r - np.maximum(g, b)) > 60) & (r > 120)
+
+
+def binarise(flat: np.ndarray, method: str = "auto", window: int = 31, k: float = 0.2) -> np.ndarray:
+    """Ink mask (True = ink)."""
+    if method == "auto":
+        spread = np.percentile(flat, 75) - np.percentile(flat, 25)
+        method = "sauvola" if spread > 40 else "otsu"
+    if method == "otsu":
+        t, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        return flat < t
+    if method == "adaptive":
+        return cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, window | 1, 15) > 0
+    if method == "sauvola":
+        from skimage.filters import threshold_sauvola
+
+        t, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        return (flat < threshold_sauvola(flat, window_size=window | 1, k=k)) & (flat < min(250, t + 40))
+    raise ValueError(f"unknown binarisation {method!r}")
+
+
+def ruling_mask(ink: np.ndarray, length: float, thickness: float) -> np.ndarray:
+    """Long thin horizontal and vertical runs (printed ruling, frames, cell lines)."""
+    h, w = ink.shape
+    u8 = ink.astype(np.uint8)
+    lines = np.zeros_like(u8)
+    for kern in (np.ones((1, max(3, int(w * length))), np.uint8), np.ones((max(3, int(h * length)), 1), np.uint8)):
+        opened = cv2.morphologyEx(u8, cv2.MORPH_OPEN, kern)
+        lines |= opened
+    # keep only thin line structures: grow them slightly to swallow anti-aliased edges
+    t = max(1, int(round(min(h, w) * thickness * 0.25)))
+    return cv2.dilate(lines, np.ones((2 * t + 1, 2 * t + 1), np.uint8)) > 0
+
+
+def _filter_mask(st: np.ndarray, shape: tuple[int, int], min_area: int) -> np.ndarray:
+    H, W = shape
+    keep = st[:, 4] >= min_area
+    touches = (st[:, 0] <= 1) | (st[:, 1] <= 1) | (st[:, 0] + st[:, 2] >= W - 1) | (st[:, 1] + st[:, 3] >= H - 1)
+    huge = (st[:, 2] > 0.5 * W) | (st[:, 3] > 0.5 * H)
+    return keep & ~touches & ~huge
+
+
+def components(mask: np.ndarray, min_area: int) -> np.ndarray:
+    """Connected components as rows (x, y, w, h, area), noise and page-border blobs dropped."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return stats[1:][_filter_mask(stats[1:], mask.shape, min_area)]
+
+
+def estimate_char_size(comps: np.ndarray) -> float:
+    """Typical character width: a high percentile of component widths (parts are narrower)."""
+    if len(comps) == 0:
+        return 20.0
+    big = comps[comps[:, 4] >= np.percentile(comps[:, 4], 50)]
+    return float(np.percentile(big[:, 2], 75))
+
+
+def column_cores(mask: np.ndarray, char: float, smoothing: float) -> list[tuple[int, int]]:
+    """x-ranges of the dense cores of text columns.
+
+    The count of ink pixels per x, smoothed, is high along a column of
+    characters and low where only sparse ruby or stray marks lie.
+    """
+    prof = mask.sum(0).astype(np.float32)
+    k = max(1, int(char * smoothing))
+    prof = np.convolve(prof, np.ones(k) / k, mode="same")
+    if prof.max() <= 0:
+        return []
+    thr = 0.18 * float(np.percentile(prof[prof > 0], 97))
+    on = prof > thr
+    bands, start = [], None
+    for i, v in enumerate(on):
+        if v and start is None:
+            start = i
+        if not v and start is not None:
+            bands.append([start, i])
+            start = None
+    if start is not None:
+        bands.append([start, len(on)])
+    merged: list[list[int]] = []
+    for b in bands:
+        if merged and b[0] - merged[-1][1] < 0.12 * char:
+            merged[-1][1] = b[1]
+        else:
+            merged.append(b)
+    mass = np.array([prof[a:b].sum() for a, b in merged]) if merged else np.zeros(0)
+    keep = [
+        (a, b) for (a, b), m in zip(merged, mass)
+        if b - a >= 0.3 * char and m >= 0.15 * float(np.median(mass))
+    ]
+    return keep
+
+
+def assign_columns(comps: np.ndarray, cores: list[tuple[int, int]]) -> np.ndarray:
+    """Index of the core each component mostly overlaps, or -1."""
+    out = np.full(len(comps), -1, int)
+    for i, (x, y, w, h, a) in enumerate(comps):
+        best, best_ov = -1, 0.0
+        for j, (c0, c1) in enumerate(cores):
+            ov = max(0, min(x + w, c1) - max(x, c0)) / max(w, 1)
+            if ov > best_ov:
+                best, best_ov = j, ov
+        if best_ov >= 0.4:
+            out[i] = best
+    return out
+
+
+def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char: float, p: SegmentParams
+                      ) -> list[tuple[int, int, int, int]]:
+    """Members of one column → character boxes, from runs of the row projection."""
+    x0, x1 = int(cs[:, 0].min()), int((cs[:, 0] + cs[:, 2]).max())
+    y0, y1 = int(cs[:, 1].min()), int((cs[:, 1] + cs[:, 3]).max())
+    sub = np.isin(labels[y0:y1, x0:x1], ids)
+    prof = sub.sum(1)
+    rows = prof > 0
+    runs, start = [], None
+    for i, v in enumerate(rows):
+        if v and start is None:
+            start = i
+        if not v and start is not None:
+            runs.append([start, i])
+            start = None
+    if start is not None:
+        runs.append([start, len(rows)])
+    # bridge tiny gaps inside a character
+    bridged: list[list[int]] = []
+    for r in runs:
+        if bridged and r[0] - bridged[-1][1] < 0.06 * char:
+            bridged[-1][1] = r[1]
+        else:
+            bridged.append(r)
+    runs = bridged
+    # merge fragments (parts of one character) with the closer neighbour while the result stays character-sized
+    changed = True
+    while changed and len(runs) > 1:
+        changed = False
+        for i, (a, b) in enumerate(runs):
+            if b - a >= 0.55 * char:
+                continue
+            cands = []
+            if i > 0:
+                cands.append((a - runs[i - 1][1], i - 1))
+            if i + 1 < len(runs):
+                cands.append((runs[i + 1][0] - b, i + 1))
+            for gap, j in sorted(cands):
+                lo, hi = min(runs[j][0], a), max(runs[j][1], b)
+                if hi - lo <= p.max_aspect * char and gap < p.merge_gap * char * 2:
+                    runs[min(i, j)] = [lo, hi]
+                    del runs[max(i, j)]
+                    changed = True
+                    break
+            if changed:
+                break
+    boxes = []
+    for a, b in runs:
+        seg = sub[a:b]
+        ys, xs = np.nonzero(seg)
+        if len(ys) == 0:
+            continue
+        box = (x0 + int(xs.min()), y0 + a + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        boxes.extend(split_tall(box, np.isin(labels, ids), char) if box[3] > 1.6 * char else [box])
+    return boxes
+
+
+def split_tall(box: tuple[int, int, int, int], ink: np.ndarray, char: float) -> list[tuple[int, int, int, int]]:
+    """Split a box much taller than a character (touching characters) at minima of its row projection."""
+    x, y, w, h = box
+    n = int(round(h / (1.05 * char)))
+    if n < 2:
+        return [box]
+    prof = ink[y : y + h, x : x + w].sum(1).astype(np.float32)
+    cuts = [0]
+    for i in range(1, n):
+        target = int(i * h / n)
+        lo = max(cuts[-1] + int(0.4 * char), target - int(0.3 * char))
+        hi = min(h - int(0.4 * char), target + int(0.3 * char))
+        if hi <= lo:
+            continue
+        cuts.append(lo + int(np.argmin(prof[lo:hi])))
+    cuts.append(h)
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        ys, xs = np.nonzero(ink[y + a : y + b, x : x + w])
+        if len(ys) == 0:
+            continue
+        out.append((x + int(xs.min()), y + a + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)))
+    return out or [box]
+
+
+def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bool = False) -> Segmentation:
+    """Segment a page image (uint8 grey or RGB) into character boxes in reading order."""
+    p = params or SegmentParams()
+    H, W = img.shape[:2]
+    flat, scale, color = normalise(img, p.work_height)
+    steps: dict[str, np.ndarray] = {}
+    if keep_steps:
+        steps["normalised"] = flat
+    ink = binarise(flat, p.binarisation, p.sauvola_window, p.sauvola_k)
+    seals = seal_mask(color) if p.remove_seals else None
+    if seals is not None:
+        ink &= ~seals
+    if keep_steps:
+        steps["binarised"] = ink.astype(np.uint8) * 255
+    lines = ruling_mask(ink, p.line_length, p.line_thickness)
+    ink &= ~lines
+    ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
+    if keep_steps:
+        steps["ruling_removed"] = ink.astype(np.uint8) * 255
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    sel = _filter_mask(stats[1:], ink.shape, p.min_component)
+    ids = np.arange(1, n)[sel]
+    comps = stats[1:][sel]
+    clean = np.isin(labels, ids)
+    if keep_steps:
+        steps["components"] = clean.astype(np.uint8) * 255
+    char = estimate_char_size(comps)
+    cores = column_cores(clean, char, p.column_smoothing)
+    widths = np.array([b - a for a, b in cores], float)
+    if len(widths):
+        main = widths[widths >= 0.6 * np.percentile(widths, 90)]
+        char = max(char, float(np.median(main)) * 1.1)  # a column core is about one character wide
+    ruby_core = [bool(w < p.ruby_width * char) for w in widths]
+    col_of = assign_columns(comps, cores)
+    boxes: list[Box] = []
+    ruby: list[Box] = []
+    inv = 1.0 / scale
+
+    def to_orig(x, y, w, h):
+        return int(round(x * inv)), int(round(y * inv)), max(1, int(round(w * inv))), max(1, int(round(h * inv)))
+
+    order = sorted(range(len(cores)), key=lambda j: -cores[j][0])  # right to left
+    col = 0
+    for j in order:
+        m = col_of == j
+        if not m.any():
+            continue
+        if ruby_core[j]:
+            for x, y, w, h in column_characters(comps[m], labels, ids[m], char * 0.5, p):
+                ruby.append(Box(*to_orig(x, y, w, h), flags="ruby"))
+            continue
+        for x, y, w, h in column_characters(comps[m], labels, ids[m], char, p):
+            if not p.include_punctuation and max(w, h) < 0.3 * char:
+                continue
+            boxes.append(Box(*to_orig(x, y, w, h), column=col))
+        col += 1
+    for (x, y, w, h, a) in comps[col_of == -1]:
+        near = any(min(abs(x - c1), abs(x + w - c0)) < 0.8 * char for c0, c1 in cores)
+        if near and max(w, h) < 0.9 * char and a >= 3 * p.min_component:
+            ruby.append(Box(*to_orig(x, y, w, h), flags="ruby"))
+    boxes = [Box(b.x, b.y, b.w, b.h, b.column, i, b.flags) for i, b in enumerate(boxes)]
+    return Segmentation(W, H, boxes, ruby, char * inv, steps)

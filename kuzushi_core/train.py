@@ -1,0 +1,250 @@
+"""Training: tf.data pipelines, Adam with a cosine schedule, early stopping, the
+best checkpoint on val_loss, class weights, temperature scaling, k-fold.
+
+:func:`train` is what the CLI, the background jobs and the benchmark call.  It
+reports through Keras callbacks, so a job can write progress into the store
+and stop on a cancel request without this module knowing about either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from .architectures import build  # noqa: E402
+from .datasets import GlyphSet, kfold, stratified_split  # noqa: E402
+from .evaluate import classification_report, expected_calibration_error, nll  # noqa: E402
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "default"
+    size: int = 28
+    epochs: int = 50
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    val_split: float = 0.1
+    folds: int = 0
+    seed: int = 0
+    patience: int = 15
+    class_weights: bool = True
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    classes: tuple[str, ...]
+    history: list[dict]
+    temperature: float
+    val_metrics: dict
+    seconds: float
+    best_epoch: int
+    config: TrainConfig
+    folds: list[dict] = field(default_factory=list)
+
+
+def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
+    """images uint8 N×S×S → a cached, (shuffled,) batched, prefetched tf.data pipeline."""
+    ds = tf.data.Dataset.from_tensor_slices((x[..., None] if x.ndim == 3 else x, y.astype(np.int32)))
+    ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(min(len(y), 10_000), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
+
+
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    present = counts > 0
+    w = np.zeros(n_classes)
+    w[present] = counts[present].sum() / (present.sum() * counts[present])
+    return {i: float(w[i]) for i in range(n_classes)}
+
+
+def logits_of(model: keras.Model, x: np.ndarray, batch: int = 512) -> np.ndarray:
+    sub = keras.Model(model.inputs, model.get_layer("logits").output)
+    return sub.predict(x[..., None] if x.ndim == 3 else x, batch_size=batch, verbose=0)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T minimising validation NLL of softmax(logits / T) (golden-section on log T)."""
+    f = lambda lt: nll(softmax(logits / np.exp(lt)), y)  # noqa: E731
+    a, b = np.log(0.05), np.log(20.0)
+    g = (np.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    for _ in range(60):
+        if f(c) < f(d):
+            b = d
+        else:
+            a = c
+        c, d = b - g * (b - a), a + g * (b - a)
+    return float(np.exp((a + b) / 2))
+
+
+def fold_temperature(model: keras.Model, temperature: float) -> None:
+    """Divide the ``logits`` layer by T so that the model's softmax is calibrated."""
+    layer = model.get_layer("logits")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel / temperature, bias / temperature])
+
+
+class HistoryToList(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+        self.t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch, "seconds": time.time() - self.t0, **{k: float(v) for k, v in (logs or {}).items()
+                                                                                if k != "learning_rate"}})
+
+
+def compile_model(model: keras.Model, lr, steps: int | None = None, epochs: int | None = None) -> None:
+    if steps and epochs:
+        total = steps * epochs
+        lr = keras.optimizers.schedules.CosineDecay(
+            0.0, total, alpha=0.01, warmup_target=lr, warmup_steps=max(1, total // 20)
+        )
+    model.compile(
+        optimizer=keras.optimizers.Adam(lr),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def fit_once(
+    model: keras.Model,
+    train: GlyphSet,
+    val: GlyphSet,
+    cfg: TrainConfig,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    compile: bool = True,
+) -> tuple[list[dict], int]:
+    """Fit with early stopping; the weights of the best epoch on val_loss are kept."""
+    steps = int(np.ceil(len(train) / cfg.batch_size))
+    if compile:
+        compile_model(model, cfg.learning_rate, steps, cfg.epochs)
+    hist = HistoryToList()
+    with tempfile.TemporaryDirectory() as tmp:
+        best = Path(tmp) / "best.weights.h5"
+        cbs = [
+            hist,
+            keras.callbacks.ModelCheckpoint(str(best), monitor="val_loss", save_best_only=True, save_weights_only=True),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience),
+            *callbacks,
+        ]
+        cw = balanced_class_weights(train.labels, len(train.classes)) if cfg.class_weights else None
+        model.fit(
+            dataset(train.images, train.labels, cfg.batch_size, True, cfg.seed),
+            validation_data=dataset(val.images, val.labels, 512, False),
+            epochs=cfg.epochs,
+            class_weight=cw,
+            callbacks=cbs,
+            verbose=0,
+        )
+        if best.exists():
+            model.load_weights(str(best))
+    best_epoch = int(np.argmin([r["val_loss"] for r in hist.rows])) if hist.rows else 0
+    return hist.rows, best_epoch
+
+
+def calibrate_and_report(model: keras.Model, val: GlyphSet) -> tuple[float, dict]:
+    logits = logits_of(model, val.images)
+    t = fit_temperature(logits, val.labels)
+    before = softmax(logits)
+    fold_temperature(model, t)
+    probs = softmax(logits / t)
+    report = classification_report(val.labels, probs.argmax(1), val.classes)
+    report["nll"] = nll(probs, val.labels)
+    report["ece"] = expected_calibration_error(probs, val.labels)
+    report["ece_uncalibrated"] = expected_calibration_error(before, val.labels)
+    return t, report
+
+
+def train(
+    data: GlyphSet,
+    cfg: TrainConfig,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    model: keras.Model | None = None,
+) -> TrainResult:
+    """Train ``cfg.arch`` (or the given, already built ``model``) on ``data``.
+
+    Holdout (``cfg.val_split``) or stratified k-fold (``cfg.folds`` ≥ 2): with
+    k-fold every fold is trained and reported (mean ± std), and the fold model
+    with the lowest validation loss is returned.
+    """
+    keras.utils.set_random_seed(cfg.seed)
+    t0 = time.time()
+    if cfg.folds and cfg.folds >= 2:
+        splits = kfold(data.labels, cfg.folds, cfg.seed)
+    else:
+        tr, va = stratified_split(data.labels, [1 - cfg.val_split, cfg.val_split], cfg.seed)
+        splits = [(tr, va)]
+    best: tuple[float, TrainResult] | None = None
+    fold_rows = []
+    all_history: list[dict] = []
+    for k, (tr, va) in enumerate(splits):
+        m = model if (model is not None and k == 0) else build(cfg.arch, len(data.classes), cfg.size, seed=cfg.seed + k)
+        if model is not None and k > 0:
+            m = keras.models.clone_model(model)
+            m.set_weights(model.get_weights())
+        hist, best_epoch = fit_once(m, data.subset(tr), data.subset(va), cfg, callbacks, compile=True)
+        for row in hist:
+            row["fold"] = k
+        all_history.extend(hist)
+        t, report = calibrate_and_report(m, data.subset(va))
+        val_loss = min(r["val_loss"] for r in hist)
+        fold_rows.append({"fold": k, "val_accuracy": report["accuracy"], "val_loss": val_loss, "best_epoch": best_epoch})
+        result = TrainResult(m, data.classes, hist, t, report, 0.0, best_epoch, cfg)
+        if best is None or val_loss < best[0]:
+            best = (val_loss, result)
+    assert best is not None
+    res = best[1]
+    res.seconds = time.time() - t0
+    if len(splits) > 1:
+        accs = np.array([f["val_accuracy"] for f in fold_rows])
+        res.folds = fold_rows
+        res.val_metrics = {**res.val_metrics, "cv_accuracy_mean": float(accs.mean()), "cv_accuracy_std": float(accs.std())}
+        res.history = all_history
+    return res
+
+
+def model_card(result: TrainResult, **extra) -> dict:
+    card = {
+        "classes": list(result.classes),
+        "input": {"height": result.config.size, "width": result.config.size, "channels": 1,
+                  "range": "0-255", "polarity": "white ink on black"},
+        "architecture": result.config.arch,
+        "temperature": result.temperature,
+        "training": {"config": asdict(result.config), "seconds": round(result.seconds, 1),
+                     "best_epoch": result.best_epoch, "history": result.history, "folds": result.folds},
+        "validation": {k: v for k, v in result.val_metrics.items() if k != "confusion"},
+    }
+    card.update(extra)
+    return card
+
+
+def save(result: TrainResult, out: str | os.PathLike[str], card_extra: dict | None = None) -> tuple[Path, Path]:
+    """Write ``NAME.keras`` and its model card ``NAME.json`` beside it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.model.save(out)
+    card_path = out.with_suffix(".json")
+    card_path.write_text(json.dumps(model_card(result, **(card_extra or {})), ensure_ascii=False, indent=1))
+    return out, card_path
