@@ -45,7 +45,154 @@ def build_parser() -> argparse.ArgumentParser:
     _workspace_arg(p)
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(func=cmd_scans)
+
+    p = sub.add_parser("segment", help="segment page images into character boxes in reading order")
+    p.add_argument("images", nargs="+", metavar="IMAGE", type=Path)
+    p.add_argument("--json", required=True, type=Path, metavar="OUT.json", help="where to write the boxes")
+    p.add_argument("--ruby", action="store_true", help="also list ruby (furigana) boxes, apart, per page")
+    p.set_defaults(func=cmd_segment)
+
+    p = sub.add_parser("score-boxes", help="score predicted boxes against ground truth (CODH CSV or Kaggle train.csv)")
+    p.add_argument("--gt", required=True, type=Path, metavar="CSV")
+    p.add_argument("--pred", required=True, type=Path, metavar="OUT.json")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.set_defaults(func=cmd_score_boxes)
+
+    p = sub.add_parser("train", help="train a character classifier")
+    p.add_argument("--data", required=True, type=Path, metavar="SRC",
+                   help="a KMNIST folder, a folder of class folders, a seed-layout npz, or a workspace")
+    p.add_argument("--out", required=True, type=Path, metavar="PATH.keras")
+    p.add_argument("--arch", default="default", choices=["default", "baseline"])
+    p.add_argument("--epochs", type=int, default=50)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--val-split", type=float, default=0.1, metavar="F")
+    g.add_argument("--folds", type=int, default=0, metavar="K")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=28, choices=[28, 64])
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learning-rate", type=float, default=2e-3)
+    p.add_argument("--test", type=Path, default=None, metavar="SRC",
+                   help="report accuracy on this held-out set (never trained on); for a KMNIST folder, its test split")
+    p.set_defaults(func=cmd_train)
+
+    for name, help_text in (("classify", "classify each image as one character crop"),
+                            ("read", "segment and classify page images")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("images", nargs="+", metavar="IMAGE", type=Path)
+        p.add_argument("--json", required=True, type=Path, metavar="OUT.json")
+        p.add_argument("--model", type=Path, default=None, help="a .keras model with its .json card (default: models/default.keras)")
+        p.set_defaults(func=cmd_classify if name == "classify" else cmd_read)
     return parser
+
+
+def _read_images(paths: list[Path]):
+    """Decode each image file through intake's validation; typed errors on bad input."""
+    from .imaging import decode_pages
+
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise KuzushiError(f"“{path}” cannot be read: {exc.strerror or exc}.") from exc
+        yield path, decode_pages(data, path.name)[0].image
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from .segmentation import segment
+
+    pages = []
+    for path, img in _read_images(args.images):
+        seg = segment(img)
+        page = {"image": str(path), "width": seg.width, "height": seg.height,
+                "boxes": [b.as_dict() for b in seg.boxes]}
+        if args.ruby:
+            page["ruby"] = [b.as_dict() | {"flags": "ruby"} for b in seg.ruby]
+        pages.append(page)
+    _write_json(args.json, {"pages": pages})
+    print(f"{sum(len(p['boxes']) for p in pages)} boxes on {len(pages)} page(s) → {args.json}")
+    return 0
+
+
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def cmd_score_boxes(args: argparse.Namespace) -> int:
+    from .scoring import read_codh_csv, read_kaggle_csv, score
+
+    try:
+        header = args.gt.read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, IndexError, UnicodeDecodeError) as exc:
+        raise KuzushiError(f"cannot read the ground truth {args.gt}") from exc
+    gt = read_kaggle_csv(args.gt) if header.startswith("image_id") else read_codh_csv(args.gt)
+    try:
+        pred_doc = json.loads(args.pred.read_text(encoding="utf-8"))
+        pred = {Path(p["image"]).stem: p["boxes"] for p in pred_doc["pages"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KuzushiError(f"{args.pred} is not a segment output ({{\"pages\": [...]}})") from exc
+    gt = {k: v for k, v in gt.items() if k in pred}
+    if not gt:
+        raise KuzushiError("no page of the prediction has ground truth in the CSV (matched by file name)")
+    result = score(gt, pred)
+    if args.json:
+        print(json.dumps(result, indent=1, default=float))
+        return 0
+    print(f"{'page':<28} {'F1@IoU0.5':>9} {'P':>6} {'R':>6} {'F1 centre':>9} {'order':>6}")
+    rows = list(result["pages"].items()) + [("overall", result["overall"])]
+    for name, r in rows:
+        print(f"{name:<28} {r['iou50']['f1']:>9.3f} {r['iou50']['precision']:>6.3f} {r['iou50']['recall']:>6.3f} "
+              f"{r['centre']['f1']:>9.3f} {r['order']['agreement']:>6.3f}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, train_cli
+
+    cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
+                      learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed)
+    command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    summary = train_cli(args.data, args.out, cfg, test=args.test, command=command)
+    print(summary)
+    return 0
+
+
+def _model(args):
+    from .paths import MODELS_DIR
+    from .predict import load_model
+
+    return load_model(args.model or MODELS_DIR / "default.keras")
+
+
+def _pred_dict(p) -> dict:
+    return {"label": p.label, "confidence": p.confidence, "candidates": [[c, s] for c, s in p.candidates]}
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from .predict import classify_crops
+
+    lm = _model(args)
+    items = list(_read_images(args.images))
+    preds = classify_crops(lm, [img for _, img in items])
+    _write_json(args.json, [{"image": str(path), **_pred_dict(p)} for (path, _), p in zip(items, preds)])
+    print(f"{len(preds)} crops classified → {args.json}")
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from .predict import read_page
+
+    lm = _model(args)
+    pages = []
+    for path, img in _read_images(args.images):
+        seg, preds = read_page(lm, img)
+        boxes = [b.as_dict() | _pred_dict(p) for b, p in zip(seg.boxes, preds)]
+        pages.append({"image": str(path), "width": seg.width, "height": seg.height, "boxes": boxes})
+    _write_json(args.json, {"pages": pages})
+    print(f"{sum(len(p['boxes']) for p in pages)} characters read on {len(pages)} page(s) → {args.json}")
+    return 0
 
 
 def _open_store(args: argparse.Namespace, create: bool = True) -> Store:

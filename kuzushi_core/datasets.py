@@ -213,3 +213,106 @@ def kfold(labels: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[np.ndarra
         val = np.sort(np.asarray(f, dtype=np.int64))
         out.append((np.setdiff1d(all_idx, val), val))
     return out
+
+
+# -- other sources ----------------------------------------------------------------
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphSet:
+    """The seed's ``images/train/<class>/…`` layout: folder name = the character.
+
+    Crops may be in either polarity (dark ink on light paper, or white on black).
+    """
+    from PIL import Image
+
+    from .crops import to_glyph
+
+    folder = Path(folder)
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise DatasetError(f"{folder} holds no class folders")
+    imgs, labs = [], []
+    for i, c in enumerate(classes):
+        for f in sorted((folder / c).iterdir()):
+            if f.suffix.lower() in IMAGE_SUFFIXES:
+                try:
+                    with Image.open(f) as im:
+                        arr = np.asarray(im.convert("L"))
+                except Exception as exc:  # noqa: BLE001
+                    raise DatasetError(f"{f} is not a readable image") from exc
+                imgs.append(to_glyph(arr, size))
+                labs.append(i)
+    if not imgs:
+        raise DatasetError(f"no images in the class folders of {folder}")
+    return GlyphSet(np.stack(imgs), np.asarray(labs, np.int64), tuple(classes), f"folders:{folder}")
+
+
+def load_seed_npz(path: str | os.PathLike[str], size: int = 28) -> GlyphSet:
+    """The seed's npz layout: ``trainimg`` (N×H×W or N×H·W), ``trainlabel`` one-hot, ``imgsize``."""
+    from .crops import to_glyph
+
+    with np.load(path, allow_pickle=False) as z:
+        if "trainimg" not in z or "trainlabel" not in z:
+            raise DatasetError(f"{path} lacks trainimg/trainlabel")
+        imgs, onehot = z["trainimg"], z["trainlabel"]
+        side = int(np.asarray(z["imgsize"]).ravel()[0]) if "imgsize" in z else int(round(np.sqrt(imgs.shape[1])))
+        classes = tuple(str(c) for c in z["classes"]) if "classes" in z else tuple(str(i) for i in range(onehot.shape[1]))
+    imgs = imgs.reshape(len(imgs), side, side)
+    if imgs.dtype != np.uint8:
+        imgs = np.clip(imgs * (255.0 if imgs.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    glyphs = np.stack([to_glyph(im, size) for im in imgs]) if side != size or True else imgs
+    return GlyphSet(glyphs, onehot.argmax(1).astype(np.int64), classes, f"npz:{path}")
+
+
+def save_seed_npz(path: str | os.PathLike[str], data: GlyphSet) -> None:
+    onehot = np.eye(len(data.classes), dtype=np.float32)[data.labels]
+    size = data.images.shape[1]
+    np.savez_compressed(path, trainimg=data.images.reshape(len(data), -1), trainlabel=onehot,
+                        imgsize=np.array([size]), classes=np.array(data.classes))
+
+
+def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
+    """Every labelled box of a workspace (its current label) as a glyph."""
+    from .crops import crop_box, to_glyph
+    from .imaging import read_image
+    from .store import Store
+
+    store = Store(root, create=False)
+    labels = store.current_labels()
+    imgs, chars = [], []
+    for scan in store.list_scans():
+        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels]
+        if not boxes:
+            continue
+        page = read_image(store.scan_path(scan), gray=True)
+        for b in boxes:
+            imgs.append(to_glyph(crop_box(page, b.x, b.y, b.w, b.h), size))
+            chars.append(labels[b.id].char)
+    if not imgs:
+        raise DatasetError(f"the workspace {root} has no labelled characters yet")
+    classes = tuple(sorted(set(chars)))
+    index = {c: i for i, c in enumerate(classes)}
+    return GlyphSet(np.stack(imgs), np.array([index[c] for c in chars], np.int64), classes, f"workspace:{root}")
+
+
+def load_source(src: str | os.PathLike[str], size: int = 28, split: str = "train") -> GlyphSet:
+    """Any training source the CLI takes, recognised by its content."""
+    src = Path(src)
+    if src.is_file() and src.suffix == ".npz":
+        return load_seed_npz(src, size)
+    if not src.is_dir():
+        raise DatasetError(f"{src} is neither a folder nor an npz file")
+    if (src / "kuzushi.sqlite").exists():
+        return load_workspace(src, size)
+    if list(src.glob("kmnist-*.npz")) or list(src.glob("*-idx3-ubyte*")):
+        data = load_kmnist(src, split)
+        if size != data.images.shape[1]:
+            import cv2
+
+            data = GlyphSet(np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_LINEAR) for im in data.images]),
+                            data.labels, data.classes, data.source)
+        return data
+    if list(src.glob("k49-*.npz")):
+        return load_k49(src, split)
+    return load_class_folders(src, size)

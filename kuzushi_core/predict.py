@@ -139,3 +139,13 @@ def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer
     cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-8
     d = 1.0 - (f @ cents.T).max(1)
     return {"layer": layer, "centroids": np.round(cents, 5).tolist(), "threshold": float(np.quantile(d, quantile))}
+
+
+def read_page(lm: LoadedModel, img: np.ndarray, params=None):
+    """Segment a page and classify every box: (Segmentation, [Prediction, ...]) in reading order."""
+    from .crops import crop_box
+    from .segmentation import segment
+
+    seg = segment(img, params)
+    crops = [crop_box(img, b.x, b.y, b.w, b.h) for b in seg.boxes]
+    return seg, classify_crops(lm, crops)

@@ -44,6 +44,7 @@ class SegmentParams:
     ruby_width: float = 0.5  # bands narrower than this × median column width are ruby
     merge_gap: float = 0.25  # parts closer than this × char width (vertically) may merge
     max_aspect: float = 1.35  # a merged character is at most this × char width tall
+    core_margin: float = 0.2  # ink further than this × char width outside a column core is not the column's
     remove_seals: bool = True
     include_punctuation: bool = True  # small marks (、。) as boxes of their own
 
@@ -88,12 +89,17 @@ def normalise(img: np.ndarray, work_height: int) -> tuple[np.ndarray, float, np.
 
 
 def seal_mask(color: np.ndarray | None) -> np.ndarray | None:
-    """Pixels of red seals and stamps (strong red chroma)."""
+    """Pixels of red seals and stamps, and of other coloured marks (e.g. blue boxes drawn by an OCR tool).
+
+    Brush ink is black to grey, i.e. of low colour saturation; a pixel whose
+    saturation is high is not ink.
+    """
     if color is None:
         return None
     c = color.astype(np.int16)
-    r, g, b = c[..., 0], c[..., 1], c[..., 2]
-    return ((r - np.maximum(g, b)) > 60) & (r > 120)
+    mx, mn = c.max(2), c.min(2)
+    sat = (mx - mn) / np.maximum(mx, 1)
+    return (sat > 0.45) & (mx > 90) & ((mx - mn) > 60)
 
 
 def binarise(flat: np.ndarray, method: str = "auto", window: int = 31, k: float = 0.2) -> np.ndarray:
@@ -102,8 +108,14 @@ def binarise(flat: np.ndarray, method: str = "auto", window: int = 31, k: float 
         spread = np.percentile(flat, 75) - np.percentile(flat, 25)
         method = "sauvola" if spread > 40 else "otsu"
     if method == "otsu":
+        # Hysteresis around Otsu's threshold: clearly dark pixels seed the ink, fainter
+        # ones join only where connected to them (faint stroke ends yes, bleed-through no).
+        from skimage.filters import apply_hysteresis_threshold
+
         t, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        return flat < t
+        dark = 255.0 - flat.astype(np.float32)
+        strong = t - min(16.0, (t - float(flat.min())) / 2)  # never below the darkest pixel
+        return apply_hysteresis_threshold(dark, 255.0 - t - 10, 255.0 - strong - 0.5)
     if method == "adaptive":
         return cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, window | 1, 15) > 0
     if method == "sauvola":
@@ -160,7 +172,7 @@ def column_cores(mask: np.ndarray, char: float, smoothing: float) -> list[tuple[
     prof = np.convolve(prof, np.ones(k) / k, mode="same")
     if prof.max() <= 0:
         return []
-    thr = 0.18 * float(np.percentile(prof[prof > 0], 97))
+    thr = 0.25 * float(np.percentile(prof[prof > 0], 97))
     on = prof > thr
     bands, start = [], None
     for i, v in enumerate(on):
@@ -185,24 +197,36 @@ def column_cores(mask: np.ndarray, char: float, smoothing: float) -> list[tuple[
     return keep
 
 
-def assign_columns(comps: np.ndarray, cores: list[tuple[int, int]]) -> np.ndarray:
-    """Index of the core each component mostly overlaps, or -1."""
+def assign_columns(comps: np.ndarray, cores: list[tuple[int, int]], char: float) -> np.ndarray:
+    """Index of the column core each component belongs to, or -1 (ruby, marks, noise).
+
+    A component belongs to a column when its centre lies within the core (plus a
+    tenth of a character), or when it is character-sized and mostly overlaps
+    the core.  Small marks beside the core — ruby — belong to none.
+    """
     out = np.full(len(comps), -1, int)
     for i, (x, y, w, h, a) in enumerate(comps):
-        best, best_ov = -1, 0.0
+        cx = x + w / 2
         for j, (c0, c1) in enumerate(cores):
-            ov = max(0, min(x + w, c1) - max(x, c0)) / max(w, 1)
-            if ov > best_ov:
-                best, best_ov = j, ov
-        if best_ov >= 0.4:
-            out[i] = best
+            inside = c0 - 0.1 * char <= cx <= c1 + 0.1 * char
+            overlap = max(0, min(x + w, c1) - max(x, c0)) / max(w, 1)
+            if inside or (w >= 0.6 * char and overlap >= 0.5):
+                out[i] = j
+                break
     return out
 
 
-def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char: float, p: SegmentParams
-                      ) -> list[tuple[int, int, int, int]]:
-    """Members of one column → character boxes, from runs of the row projection."""
+def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char: float, p: SegmentParams,
+                      core: tuple[int, int] | None = None) -> list[tuple[int, int, int, int]]:
+    """Members of one column → character boxes, from runs of the row projection.
+
+    With ``core`` given, ink further than ``p.core_margin`` characters outside
+    the column's core is ignored (ruby touching a character).
+    """
     x0, x1 = int(cs[:, 0].min()), int((cs[:, 0] + cs[:, 2]).max())
+    if core is not None:
+        x0 = max(x0, int(core[0] - p.core_margin * char))
+        x1 = min(x1, int(core[1] + p.core_margin * char))
     y0, y1 = int(cs[:, 1].min()), int((cs[:, 1] + cs[:, 3]).max())
     sub = np.isin(labels[y0:y1, x0:x1], ids)
     prof = sub.sum(1)
@@ -252,7 +276,12 @@ def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char:
         if len(ys) == 0:
             continue
         box = (x0 + int(xs.min()), y0 + a + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
-        boxes.extend(split_tall(box, np.isin(labels, ids), char) if box[3] > 1.6 * char else [box])
+        if box[3] > 1.6 * char:
+            full = np.zeros(labels.shape, bool)
+            full[y0:y1, x0:x1] = sub
+            boxes.extend(split_tall(box, full, char))
+        else:
+            boxes.append(box)
     return boxes
 
 
@@ -314,7 +343,7 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
         main = widths[widths >= 0.6 * np.percentile(widths, 90)]
         char = max(char, float(np.median(main)) * 1.1)  # a column core is about one character wide
     ruby_core = [bool(w < p.ruby_width * char) for w in widths]
-    col_of = assign_columns(comps, cores)
+    col_of = assign_columns(comps, cores, char)
     boxes: list[Box] = []
     ruby: list[Box] = []
     inv = 1.0 / scale
@@ -332,7 +361,7 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
             for x, y, w, h in column_characters(comps[m], labels, ids[m], char * 0.5, p):
                 ruby.append(Box(*to_orig(x, y, w, h), flags="ruby"))
             continue
-        for x, y, w, h in column_characters(comps[m], labels, ids[m], char, p):
+        for x, y, w, h in column_characters(comps[m], labels, ids[m], char, p, cores[j]):
             if not p.include_punctuation and max(w, h) < 0.3 * char:
                 continue
             boxes.append(Box(*to_orig(x, y, w, h), column=col))

@@ -248,3 +248,40 @@ def save(result: TrainResult, out: str | os.PathLike[str], card_extra: dict | No
     card_path = out.with_suffix(".json")
     card_path.write_text(json.dumps(model_card(result, **(card_extra or {})), ensure_ascii=False, indent=1))
     return out, card_path
+
+
+def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = None) -> str:
+    """What ``python -m kuzushi_core train`` does: train, calibrate, test, write model + card."""
+    from .datasets import assert_disjoint, load_source
+    from .predict import fit_ood
+
+    data = load_source(data_src, cfg.size, "train")
+    test_set = None
+    if test is not None:
+        test_set = load_source(test, cfg.size, "test")
+    elif Path(data_src).is_dir() and data.source.startswith("kmnist"):
+        test_set = load_source(data_src, cfg.size, "test")
+    if test_set is not None:
+        assert_disjoint(data, test_set)  # never train on a test image
+    result = train(data, cfg)
+    extra: dict = {
+        "data": {"source": data.source, "n_train_total": len(data), "counts": data.counts()},
+        "protocol": (f"stratified holdout {cfg.val_split:.0%} of the training data for validation"
+                     if not cfg.folds else f"stratified {cfg.folds}-fold cross-validation"),
+        "licence": "CC BY-SA 4.0 (trained on data from the Kuzushiji datasets, CODH/NIJL); see README",
+        "command": command or f"python -m kuzushi_core train --data {data_src} --out {out}",
+    }
+    extra["ood"] = fit_ood(result.model, data.images, data.labels, len(data.classes))
+    summary = [f"trained {cfg.arch} on {len(data)} glyphs, {len(data.classes)} classes in {result.seconds:.0f} s",
+               f"validation accuracy {result.val_metrics['accuracy']:.4f} (T = {result.temperature:.2f})"]
+    if test_set is not None:
+        from .evaluate import classification_report
+
+        probs = result.model.predict(test_set.images[..., None], batch_size=512, verbose=0)
+        rep = classification_report(test_set.labels, probs.argmax(1), test_set.classes)
+        rep["ece"] = expected_calibration_error(probs, test_set.labels)
+        extra["test"] = {"source": test_set.source, **rep}
+        summary.append(f"test accuracy {rep['accuracy']:.4f} on {len(test_set)} images ({test_set.source})")
+    path, card = save(result, out, extra)
+    summary.append(f"saved {path} and {card}")
+    return "\n".join(summary)
