@@ -1,0 +1,238 @@
+"""Datasets, crop normalisation, training, calibration, safe model loading, classify/read."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kuzushi_core.crops import to_glyph
+from kuzushi_core.datasets import (DatasetError, GlyphSet, assert_disjoint, content_hashes, kfold, load_class_folders,
+                                   load_kmnist, load_seed_npz, load_source, load_workspace, save_seed_npz,
+                                   stratified_split)
+from kuzushi_core.evaluate import classification_report, expected_calibration_error
+from kuzushi_core.predict import ModelFileError, classify_crops, load_model
+from kuzushi_core.train import TrainConfig, fit_temperature, save, softmax, train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bars(n_per_class=60, seed=0) -> GlyphSet:
+    """Three easy classes drawn by the test: a vertical bar, a horizontal bar, a box (white on black, 28×28)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    imgs, labels = [], []
+    for c in range(3):
+        for _ in range(n_per_class):
+            im = np.zeros((28, 28), np.uint8)
+            o = int(rng.integers(-3, 4))
+            if c == 0:
+                cv2.line(im, (14 + o, 4), (14 + o, 24), 255, 3)
+            elif c == 1:
+                cv2.line(im, (4, 14 + o), (24, 14 + o), 255, 3)
+            else:
+                cv2.rectangle(im, (7 + o, 7), (21 + o, 21), 255, 2)
+            imgs.append(im)
+            labels.append(c)
+    return GlyphSet(np.stack(imgs), np.array(labels), ("一", "丨", "口"), "bars")
+
+
+def test_to_glyph_unifies_polarity_and_keeps_aspect():
+    crop = np.full((40, 20), 230, np.uint8)  # dark ink on light paper, tall
+    crop[5:35, 8:12] = 20
+    g = to_glyph(crop, 28)
+    inv = to_glyph(255 - crop, 28)
+    assert g.shape == (28, 28) and g.dtype == np.uint8
+    assert np.abs(g.astype(int) - inv).max() <= 1  # either polarity → the same glyph
+    assert g[14, 14] > 200 and g[0, 0] == 0  # white ink on black
+    cols = np.flatnonzero(g.max(0) > 0)
+    assert len(cols) < 10  # a thin tall stroke stays thin: aspect ratio kept
+    assert to_glyph(crop, 64).shape == (64, 64)
+    assert to_glyph(np.full((10, 10), 128, np.uint8)).max() == 0  # blank crop
+
+
+def test_idx_npz_and_folders(tmp_path):
+    imgs = (np.arange(4 * 28 * 28) % 256).astype(np.uint8).reshape(4, 28, 28)
+    labels = np.array([0, 1, 2, 3], np.uint8)
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as fh:
+        fh.write(struct.pack(">IIII", 0x0803, 4, 28, 28) + imgs.tobytes())
+    with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as fh:
+        fh.write(struct.pack(">II", 0x0801, 4) + labels.tobytes())
+    test = load_kmnist(tmp_path, "test")
+    assert np.array_equal(test.images, imgs) and list(test.labels) == [0, 1, 2, 3]
+    with pytest.raises(DatasetError):
+        load_kmnist(tmp_path, "train")
+
+    data = bars(5)
+    save_seed_npz(tmp_path / "seed.npz", data)
+    back = load_seed_npz(tmp_path / "seed.npz")
+    assert back.classes == data.classes and list(back.labels) == list(data.labels)
+    assert np.abs(back.images.astype(int) - data.images).max() <= 2
+
+    for i, ch in enumerate(["〇", "田"]):
+        (tmp_path / "folders" / ch).mkdir(parents=True)
+        for k in range(3):
+            arr = np.full((50, 40), 235, np.uint8)
+            arr[10:40, 10 + 5 * i : 15 + 5 * i + 10 * k] = 30
+            img = arr if k != 1 else 255 - arr  # one crop in KMNIST polarity
+            Image.fromarray(img).save(tmp_path / "folders" / ch / f"{k}.png")
+    f = load_class_folders(tmp_path / "folders")
+    assert f.classes == ("〇", "田") and f.counts() == {"〇": 3, "田": 3}
+    assert load_source(tmp_path / "folders").classes == f.classes
+    assert f.images[:, 0, 0].max() == 0  # background black whatever the polarity
+
+
+def test_splits_are_stratified_deterministic_and_disjoint():
+    y = np.repeat(np.arange(4), [100, 50, 20, 10])
+    a = stratified_split(y, [0.7, 0.15, 0.15], seed=1)
+    b = stratified_split(y, [0.7, 0.15, 0.15], seed=1)
+    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert sum(len(p) for p in a) == len(y) and len(np.intersect1d(a[0], a[2])) == 0
+    assert np.bincount(y[a[2]]).tolist() == [15, 8, 3, 2]
+    folds = kfold(y, 5, seed=0)
+    vals = np.concatenate([v for _, v in folds])
+    assert sorted(vals.tolist()) == list(range(len(y)))
+    for tr, va in folds:
+        assert len(np.intersect1d(tr, va)) == 0
+
+
+def test_content_hash_guard():
+    rng = np.random.default_rng(0)
+    d = GlyphSet(rng.integers(0, 256, (12, 28, 28), dtype=np.uint8), np.arange(12) % 3, ("a", "b", "c"))
+    with pytest.raises(DatasetError, match="test images also appear"):
+        assert_disjoint(d, d.subset(np.array([0, 5])))
+    assert_disjoint(d.subset(np.arange(6)), d.subset(np.arange(6, 12)))
+
+
+@pytest.mark.data
+def test_kmnist_protocol_never_trains_on_test(data_dir):
+    train_set = load_kmnist(data_dir / "kmnist", "train")
+    test_set = load_kmnist(data_dir / "kmnist", "test")
+    assert len(train_set) == 7011 and len(test_set) == 10000
+    assert_disjoint(train_set, test_set)
+    idx_test = load_kmnist(data_dir / "kmnist", "test")
+    assert np.array_equal(np.bincount(idx_test.labels), [1000] * 10)
+    assert len(set(content_hashes(test_set.images))) > 9900
+
+
+def test_evaluation_report_numbers():
+    rep = classification_report(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), ["a", "b", "c"])
+    assert rep["accuracy"] == pytest.approx(0.6)
+    assert rep["per_class"]["b"]["precision"] == pytest.approx(2 / 3)
+    assert rep["per_class"]["a"]["recall"] == pytest.approx(0.5)
+    assert rep["per_class"]["c"]["f1"] == 0.0
+    assert rep["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert rep["macro"]["recall"] == pytest.approx((0.5 + 1 + 0) / 3)
+
+
+def test_temperature_scaling_cools_overconfident_logits():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 5, 2000)
+    logits = rng.normal(0, 1, (2000, 5))
+    right = rng.random(2000) < 0.7
+    logits[np.arange(2000), np.where(right, y, (y + 1) % 5)] += 3.0
+    logits *= 4  # overconfident
+    t = fit_temperature(logits, y)
+    assert t > 2
+    assert expected_calibration_error(softmax(logits / t), y) < expected_calibration_error(softmax(logits), y)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    data = bars(60)
+    res = train(data, TrainConfig(arch="baseline", epochs=6, batch_size=32, learning_rate=3e-3, patience=6))
+    assert res.val_metrics["accuracy"] >= 0.9
+    assert len(res.history) >= 1 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(res.history[0])
+    out = tmp_path_factory.mktemp("m") / "bars.keras"
+    save(res, out)
+    return out, data
+
+
+def test_saved_model_is_self_contained_and_classifies(tiny_model):
+    path, data = tiny_model
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["classes"] == ["一", "丨", "口"] and card["input"]["height"] == 28
+    lm = load_model(path)
+    # dark-on-light crops of other sizes, as cut from a page
+    crops = [255 - np.kron(data.images[i], np.ones((3, 3), np.uint8)) for i in (0, 70, 150)]
+    preds = classify_crops(lm, crops)
+    assert [p.label for p in preds] == ["一", "丨", "口"]
+    for p in preds:
+        assert len(p.candidates) == 3 and 0 <= p.confidence <= 1
+        assert [c for c, _ in p.candidates][0] == p.label
+        assert all(a[1] >= b[1] for a, b in zip(p.candidates, p.candidates[1:]))
+
+
+def test_model_files_from_elsewhere_are_refused(tmp_path, tiny_model):
+    import keras
+
+    path, _ = tiny_model
+    bad = tmp_path / "corrupt.keras"
+    bad.write_bytes(path.read_bytes()[:500])
+    (tmp_path / "corrupt.json").write_text(path.with_suffix(".json").read_text())
+    with pytest.raises(ModelFileError, match="not a Keras model file|cannot be loaded"):
+        load_model(bad)
+
+    nocard = tmp_path / "nocard.keras"
+    nocard.write_bytes(path.read_bytes())
+    with pytest.raises(ModelFileError, match="model card"):
+        load_model(nocard)
+
+    inp = keras.Input((28, 28, 1))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inp)
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(x))
+    lam = tmp_path / "lambda.keras"
+    keras.Model(inp, out).save(lam)
+    (tmp_path / "lambda.json").write_text(json.dumps({"classes": ["a", "b", "c"]}))
+    with pytest.raises(ModelFileError, match="safely"):
+        load_model(lam)
+
+    inp = keras.Input((32, 32, 3))
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inp))
+    wrong = tmp_path / "wrong.keras"
+    keras.Model(inp, out).save(wrong)
+    (tmp_path / "wrong.json").write_text(json.dumps({"classes": ["a", "b", "c"]}))
+    with pytest.raises(ModelFileError, match="expects input"):
+        load_model(wrong)
+
+
+def test_classify_cli(tmp_path, tiny_model):
+    path, data = tiny_model
+    files = []
+    for i in (0, 150):
+        f = tmp_path / f"c{i}.png"
+        Image.fromarray(255 - data.images[i]).save(f)
+        files.append(f)
+    out = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-m", "kuzushi_core", "classify", *map(str, files), "--json", str(out),
+                        "--model", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(out.read_text())
+    assert [r["image"] for r in rows] == [str(f) for f in files]
+    assert rows[0]["label"] == "一" and rows[1]["label"] == "口"
+    assert isinstance(rows[0]["candidates"][0], list) and rows[0]["candidates"][0][0] == "一"
+
+
+def test_workspace_labels_become_a_dataset(tmp_path):
+    from kuzushi_core.intake import import_bytes
+    from kuzushi_core.store import Store
+
+    from . import imagegen as g
+
+    s = Store(tmp_path / "ws")
+    doc = s.ensure_document("L")
+    scan = import_bytes(s, g.rgb("PNG", 120, 80), "p.png", doc.id).scans[0]
+    boxes = s.add_boxes(scan.id, [dict(x=5, y=10, w=20, h=20), dict(x=40, y=10, w=20, h=20), dict(x=5, y=60, w=10, h=10)])
+    s.add_label(boxes[0].id, "お")
+    s.add_label(boxes[1].id, "〇")
+    s.add_label(boxes[0].id, "を")  # a correction: the latest label counts
+    ds = load_workspace(tmp_path / "ws")
+    assert ds.classes == ("〇", "を") and sorted(ds.labels.tolist()) == [0, 1] and ds.images.shape == (2, 28, 28)
