@@ -76,3 +76,37 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **kwargs: object) -> str:
     else:
         text = entry.get(lang) or entry["en"]
     return text.format(**kwargs) if kwargs else text
+
+STRINGS.update(
+    {
+        "nav.segment": {"en": "Segment", "ja": "文字の切り出し"},
+        "seg.title": {"en": "Segment: character boxes", "ja": "文字の切り出し"},
+        "seg.no_scans": {"en": "No scans yet: upload some on the Scans page.", "ja": "スキャンがありません。「スキャン」で取り込んでください。"},
+        "seg.scan": {"en": "Scan", "ja": "スキャン"},
+        "seg.params": {"en": "Parameters", "ja": "パラメータ"},
+        "seg.work_height": {"en": "Working height (px)", "ja": "処理の高さ（px）"},
+        "seg.binarisation": {"en": "Binarisation", "ja": "二値化"},
+        "seg.ruby_width": {"en": "Ruby: narrower than × column", "ja": "ルビとみなす幅（列幅比）"},
+        "seg.merge_gap": {"en": "Merge parts closer than × character", "ja": "部品を結合する間隔（字幅比）"},
+        "seg.max_aspect": {"en": "Tallest character × width", "ja": "一文字の最大の高さ（字幅比）"},
+        "seg.punctuation": {"en": "Punctuation marks as boxes", "ja": "句読点も枠にする"},
+        "seg.run": {"en": "Run segmentation", "ja": "切り出しを実行"},
+        "seg.replace_user": {"en": "Also replace my edited boxes", "ja": "手で直した枠も置き換える"},
+        "seg.ran": {"en": "{n} boxes found in {cols} columns ({ruby} ruby marks kept apart); labelled and edited boxes kept.",
+                    "ja": "{cols} 列に {n} 個の枠（ルビ {ruby} 個は別扱い）。ラベル付き・手直し済みの枠は保持しました。"},
+        "seg.show_order": {"en": "Show reading order", "ja": "読む順を表示"},
+        "seg.mode": {"en": "Mouse", "ja": "マウス操作"},
+        "seg.mode_select": {"en": "Click: select", "ja": "クリック：選択"},
+        "seg.mode_add": {"en": "Drag: add a box", "ja": "ドラッグ：枠を追加"},
+        "seg.selected": {"en": "Selected: {ids}", "ja": "選択中：{ids}"},
+        "seg.none_selected": {"en": "Click a box to select it.", "ja": "枠をクリックして選択します。"},
+        "seg.delete": {"en": "Delete", "ja": "削除"},
+        "seg.merge": {"en": "Merge", "ja": "結合"},
+        "seg.split": {"en": "Split", "ja": "分割"},
+        "seg.clear": {"en": "Clear selection", "ja": "選択を解除"},
+        "seg.apply": {"en": "Apply position", "ja": "位置を反映"},
+        "seg.count": {"en": "{n} boxes ({user} edited by hand) in {cols} columns", "ja": "枠 {n} 個（手直し {user} 個）、{cols} 列"},
+        "seg.steps": {"en": "Intermediate images", "ja": "途中の画像"},
+        "seg.no_boxes": {"en": "No boxes yet: run the segmentation.", "ja": "枠がまだありません。切り出しを実行してください。"},
+    }
+)

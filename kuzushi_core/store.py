@@ -410,6 +410,70 @@ class Store:
                 out.append(_box(con.execute("SELECT * FROM boxes WHERE id = ?", (cur.lastrowid,)).fetchone()))
         return out
 
+    def replace_auto_boxes(self, scan_id: int, boxes: Iterable[dict], *, replace_user: bool = False) -> list[CharBox]:
+        """Store a new segmentation of a scan in one transaction.
+
+        ``user`` boxes (drawn or edited by the historian) are kept unless
+        ``replace_user``; boxes that carry a label are always kept, so a re-run
+        never loses a label.  New boxes that overlap a kept box (IoU ≥ 0.5) are
+        not added.  Reading order is recomputed over all boxes of the scan.
+        """
+        from .segmentation import reading_order
+
+        with self.write() as con:
+            labelled = "SELECT box_id FROM labels"
+            kinds = "('auto', 'user')" if replace_user else "('auto')"
+            con.execute(
+                f"DELETE FROM boxes WHERE scan_id = ? AND source IN {kinds} AND id NOT IN ({labelled})", (scan_id,)
+            )
+            kept = [_box(r) for r in con.execute("SELECT * FROM boxes WHERE scan_id = ?", (scan_id,))]
+            stamp = now()
+            for b in boxes:
+                if any(_iou_xywh((b["x"], b["y"], b["w"], b["h"]), (k.x, k.y, k.w, k.h)) >= 0.5 for k in kept):
+                    continue
+                con.execute(
+                    "INSERT INTO boxes(scan_id, x, y, w, h, column_index, order_index, source, flags, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'auto', ?, ?)",
+                    (scan_id, int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"]), int(b.get("column", 0)),
+                     int(b.get("order", 0)), b.get("flags", ""), stamp),
+                )
+            self._renumber(con, scan_id, reading_order)
+        return self.list_boxes(scan_id)
+
+    def edit_boxes(self, scan_id: int, *, delete: Iterable[int] = (), add: Iterable[tuple[int, int, int, int]] = (),
+                   update: dict[int, tuple[int, int, int, int]] | None = None) -> list[CharBox]:
+        """One user edit (delete, add, move/resize; merge and split are a delete plus an add) in one transaction.
+
+        Every box touched becomes a ``user`` box.  A box that is moved keeps its labels.
+        """
+        from .segmentation import reading_order
+
+        with self.write() as con:
+            for box_id in delete:
+                con.execute("DELETE FROM boxes WHERE id = ? AND scan_id = ?", (box_id, scan_id))
+            stamp = now()
+            for x, y, w, h in add:
+                if w > 0 and h > 0:
+                    con.execute(
+                        "INSERT INTO boxes(scan_id, x, y, w, h, source, created_at) VALUES (?, ?, ?, ?, ?, 'user', ?)",
+                        (scan_id, int(x), int(y), int(w), int(h), stamp),
+                    )
+            for box_id, (x, y, w, h) in (update or {}).items():
+                con.execute(
+                    "UPDATE boxes SET x = ?, y = ?, w = ?, h = ?, source = 'user' WHERE id = ? AND scan_id = ?",
+                    (int(x), int(y), int(w), int(h), box_id, scan_id),
+                )
+            self._renumber(con, scan_id, reading_order)
+        return self.list_boxes(scan_id)
+
+    @staticmethod
+    def _renumber(con: sqlite3.Connection, scan_id: int, reading_order) -> None:
+        rows = con.execute("SELECT id, x, y, w, h FROM boxes WHERE scan_id = ?", (scan_id,)).fetchall()
+        ids = [r["id"] for r in rows]
+        cols, order = reading_order([(r["x"], r["y"], r["w"], r["h"]) for r in rows])
+        for box_id, c, o in zip(ids, cols, order):
+            con.execute("UPDATE boxes SET column_index = ?, order_index = ? WHERE id = ?", (c, o, box_id))
+
     def list_boxes(self, scan_id: int) -> list[CharBox]:
         with self.read() as con:
             rows = con.execute(
@@ -566,6 +630,14 @@ class Store:
                 "SELECT fold, epoch, metrics FROM run_epochs WHERE run_id = ? ORDER BY fold, epoch", (run_id,)
             ).fetchall()
         return [{"fold": r["fold"], "epoch": r["epoch"], **json.loads(r["metrics"])} for r in rows]
+
+
+def _iou_xywh(a: tuple, b: tuple) -> float:
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
 
 
 def _split_sql(script: str) -> list[str]:

@@ -1,0 +1,80 @@
+"""AppTest: the Segment page runs the segmentation, stores boxes and edits them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kuzushi_core.intake import import_bytes
+from kuzushi_core.ledger import LedgerParams, generate_page
+from kuzushi_core.imaging import encode_png
+from kuzushi_core.store import Store
+
+from .test_segmentation import synthetic_glyphs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUZUSHI_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.chdir(ROOT)
+    s = Store(tmp_path / "ws")
+    page = generate_page(synthetic_glyphs(), seed=5, params=LedgerParams(width=600, height=900))
+    doc = s.ensure_document("Ledger")
+    import_bytes(s, encode_png(page.image), "ledger.png", doc.id)
+    return s
+
+
+def test_segment_page_without_scans(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUZUSHI_WORKSPACE", str(tmp_path / "empty"))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/segment.py").run()
+    assert not at.exception
+    assert any("スキャンがありません" in i.value for i in at.info)
+
+
+def test_run_edit_and_rerun_keeps_user_boxes_and_labels(ws):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/segment.py").run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert any("No boxes yet" in i.value for i in at.info)
+    at.button(key="seg_run").click().run()
+    assert not at.exception, at.exception
+    scan = ws.list_scans()[0]
+    boxes = ws.list_boxes(scan.id)
+    assert len(boxes) > 10 and all(b.source == "auto" for b in boxes)
+    assert any("boxes found" in m.value for m in at.success)
+
+    # merge the first two boxes (selection is what a click on the image sets)
+    a, b = boxes[0], boxes[1]
+    at.session_state["seg_selected"] = [a.id, b.id]
+    at.run()
+    at.button(key="seg_merge").click().run()
+    after = ws.list_boxes(scan.id)
+    assert len(after) == len(boxes) - 1
+    merged = [x for x in after if x.source == "user"]
+    assert len(merged) == 1 and merged[0].x == min(a.x, b.x) and merged[0].y == min(a.y, b.y)
+
+    # split it again, then delete one half
+    at.session_state["seg_selected"] = [merged[0].id]
+    at.run()
+    at.button(key="seg_split").click().run()
+    halves = [x for x in ws.list_boxes(scan.id) if x.source == "user"]
+    assert len(halves) == 2
+    at.session_state["seg_selected"] = [halves[0].id]
+    at.run()
+    at.button(key="seg_delete").click().run()
+    assert len(ws.list_boxes(scan.id)) == len(boxes) - 1
+
+    # a label on an auto box, then a re-run: the user box and the labelled box survive
+    auto = [x for x in ws.list_boxes(scan.id) if x.source == "auto"][3]
+    ws.add_label(auto.id, "〇")
+    at.button(key="seg_run").click().run()
+    final = ws.list_boxes(scan.id)
+    assert any(x.id == halves[1].id for x in final)
+    assert ws.current_labels(scan.id)[auto.id].char == "〇"
+    assert sorted(x.order for x in final) == list(range(len(final)))

@@ -1,0 +1,105 @@
+"""Real browser: the box editor adds, merges, splits and deletes boxes by mouse; the store follows."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kuzushi_core.intake import import_paths
+from kuzushi_core.store import Store
+
+from .browser import browser_page, running_app, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.data]
+
+FRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("condition not met in time")
+
+
+def test_box_editor_in_the_browser(tmp_path, page_images, artifacts):
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    doc = store.ensure_document("Book")
+    import_paths(store, [p for p in page_images if p.name == "100241706_00004_2.jpg"], doc.id)
+    scan = store.list_scans()[0]
+    with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1300) as page:
+        page.goto(url + "/segment")
+        wait_idle(page)
+        page.get_by_text("English").click()
+        wait_idle(page)
+        page.get_by_role("button", name="Run segmentation").click()
+        page.get_by_text("boxes found").wait_for()
+        n0 = len(store.list_boxes(scan.id))
+        assert n0 > 40
+
+        def image_box():
+            img = page.frame_locator(FRAME).locator("img")
+            img.wait_for()
+            bb = img.bounding_box()
+            return bb, bb["width"] / scan.width
+
+        def click_box(b):
+            bb, k = image_box()
+            page.mouse.click(bb["x"] + (b.x + b.w / 2) * k, bb["y"] + (b.y + b.h / 2) * k)
+            wait_idle(page)
+            time.sleep(0.5)
+
+        # add: drag a box in the empty upper margin
+        page.get_by_text("Drag: add a box").click()
+        wait_idle(page)
+        bb, k = image_box()
+        x0, y0, x1, y1 = 300, 300, 500, 480
+        page.mouse.move(bb["x"] + x0 * k, bb["y"] + y0 * k)
+        page.mouse.down()
+        page.mouse.move(bb["x"] + x1 * k, bb["y"] + y1 * k, steps=5)
+        page.mouse.up()
+        added = wait_for(lambda: [b for b in store.list_boxes(scan.id) if b.source == "user"])
+        assert len(added) == 1 and abs(added[0].x - x0) < 15 and abs(added[0].w - (x1 - x0)) < 15
+        wait_idle(page)
+
+        # merge: select two neighbours of one column by clicking, then Merge
+        page.get_by_text("Click: select").click()
+        wait_idle(page)
+        col = sorted([b for b in store.list_boxes(scan.id) if b.column == 0 and b.source == "auto"], key=lambda b: b.y)
+        a, b = col[0], col[1]
+        click_box(a)
+        page.get_by_text(f"Selected: #{a.id}").wait_for()
+        click_box(b)
+        page.get_by_text(f"Selected: #{a.id}, #{b.id}").wait_for()
+        page.screenshot(path=str(artifacts / "segment_selected.png"))
+        page.get_by_role("button", name="Merge").click()
+        wait_for(lambda: len(store.list_boxes(scan.id)) == n0)  # +1 added, -2 +1 merged
+        merged = [x for x in store.list_boxes(scan.id) if x.source == "user" and x.x <= a.x and x.y == min(a.y, b.y)]
+        assert len(merged) == 1
+        wait_idle(page)
+
+        # split the merged box
+        click_box(merged[0])
+        page.get_by_text(f"Selected: #{merged[0].id}").wait_for()
+        page.get_by_role("button", name="Split").click()
+        wait_for(lambda: len(store.list_boxes(scan.id)) == n0 + 1)
+        wait_idle(page)
+
+        # delete the added box
+        click_box(added[0])
+        page.get_by_text(f"Selected: #{added[0].id}").wait_for()
+        page.get_by_role("button", name="Delete").click()
+        wait_for(lambda: all(x.id != added[0].id for x in store.list_boxes(scan.id)))
+        wait_idle(page)
+        page.get_by_text("Show reading order").click()
+        wait_idle(page)
+        time.sleep(1)
+        page.screenshot(path=str(artifacts / "segment_editor.png"))
+    final = store.list_boxes(scan.id)
+    assert len(final) == n0
+    assert sum(b.source == "user" for b in final) == 2  # the two halves of the split
