@@ -18,6 +18,7 @@ pages = [
     st.Page("app_pages/home.py", title=tr("nav.home"), icon=":material/home:", url_path="home", default=True),
     st.Page("app_pages/scans.py", title=tr("nav.scans"), icon=":material/photo_library:", url_path="scans"),
     st.Page("app_pages/segment.py", title=tr("nav.segment"), icon=":material/grid_on:", url_path="segment"),
+    st.Page("app_pages/read.py", title=tr("nav.read"), icon=":material/translate:", url_path="read"),
 ]
 nav = st.navigation(pages)
 sidebar()

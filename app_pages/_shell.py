@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kuzushi_core.errors import KuzushiError
 from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from kuzushi_core.reading import ensure_default_model
 from kuzushi_core.store import Store, default_workspace
 
 
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
-    return Store(path)
+    s = Store(path)
+    try:
+        ensure_default_model(s)  # the shipped model, registered once per workspace
+    except KuzushiError as exc:  # a broken shipped model must not keep the app from opening
+        st.session_state["model_error"] = str(exc)
+    return s
 
 
 def store() -> Store:

@@ -110,3 +110,25 @@ STRINGS.update(
         "seg.no_boxes": {"en": "No boxes yet: run the segmentation.", "ja": "枠がまだありません。切り出しを実行してください。"},
     }
 )
+
+STRINGS.update(
+    {
+        "nav.read": {"en": "Read", "ja": "文字の認識"},
+        "read.title": {"en": "Read: recognise characters", "ja": "文字の認識"},
+        "read.no_model": {"en": "No model is registered: ship models/default.keras or import one.",
+                          "ja": "モデルが登録されていません。"},
+        "read.run": {"en": "Read this page", "ja": "このページを認識"},
+        "read.done": {"en": "{n} characters read with model “{model}”.", "ja": "モデル「{model}」で {n} 文字を認識しました。"},
+        "read.not_read": {"en": "Not read yet with the active model.", "ja": "使用中のモデルではまだ認識していません。"},
+        "read.transcription": {"en": "Transcription (columns right to left)", "ja": "翻刻（右の列から）"},
+        "read.table": {"en": "Characters (sort by a column header; uncertain ones highlighted)",
+                       "ja": "文字の一覧（見出しで並べ替え。不確かなものを強調）"},
+        "read.box": {"en": "Character to check (least confident first)", "ja": "確認する文字（確信度の低い順）"},
+        "read.candidates": {"en": "Top candidates — click the right one", "ja": "候補（正しいものをクリック）"},
+        "read.type": {"en": "…or type the right character", "ja": "…または正しい文字を入力"},
+        "read.save": {"en": "Save label", "ja": "ラベルを保存"},
+        "read.saved": {"en": "Box #{id} labelled “{char}”.", "ja": "枠 #{id} に「{char}」を付けました。"},
+        "read.current": {"en": "Current label: {char} ({source})", "ja": "現在のラベル：{char}（{source}）"},
+        "read.uncertain": {"en": "{n} of {total} below confidence {thr:.0%}", "ja": "{total} 文字中 {n} 文字が確信度 {thr:.0%} 未満"},
+    }
+)

@@ -42,6 +42,7 @@ from .records import (
     Document,
     Label,
     ModelRecord,
+    Prediction,
     Scan,
     TrainingRun,
 )
@@ -133,6 +134,18 @@ MIGRATIONS: list[str] = [
         metrics     TEXT NOT NULL,
         created_at  TEXT NOT NULL,
         PRIMARY KEY (run_id, fold, epoch)
+    );
+    """,
+    # 1 -> 2: model predictions per box (top-k candidates), kept per model version.
+    """
+    CREATE TABLE predictions (
+        box_id      INTEGER NOT NULL REFERENCES boxes(id) ON DELETE CASCADE,
+        model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        label       TEXT NOT NULL,
+        confidence  REAL NOT NULL,
+        candidates  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (box_id, model_id)
     );
     """,
 ]
@@ -583,6 +596,29 @@ class Store:
             if con.execute("SELECT 1 FROM models WHERE id = ?", (model_id,)).fetchone() is None:
                 raise NotFoundError(f"There is no model #{model_id} in this workspace.")
             con.execute("UPDATE models SET active = (id = ?)", (model_id,))
+
+    # -- predictions -----------------------------------------------------
+    def save_predictions(self, model_id: int, items: Iterable[tuple[int, Prediction]]) -> None:
+        with self.write() as con:
+            stamp = now()
+            con.executemany(
+                "INSERT OR REPLACE INTO predictions(box_id, model_id, label, confidence, candidates, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(box_id, model_id, p.label, float(p.confidence), json.dumps([list(c) for c in p.candidates],
+                                                                                ensure_ascii=False), stamp)
+                 for box_id, p in items],
+            )
+
+    def predictions(self, scan_id: int, model_id: int) -> dict[int, Prediction]:
+        with self.read() as con:
+            rows = con.execute(
+                "SELECT p.* FROM predictions p JOIN boxes b ON b.id = p.box_id WHERE b.scan_id = ? AND p.model_id = ?",
+                (scan_id, model_id),
+            ).fetchall()
+        return {
+            r["box_id"]: Prediction(r["label"], r["confidence"], tuple((c, s) for c, s in json.loads(r["candidates"])))
+            for r in rows
+        }
 
     # -- training runs ---------------------------------------------------
     def create_run(self, config: dict) -> TrainingRun:

@@ -1,0 +1,144 @@
+"""Read: classify every box of a scan, show the characters over the page, correct them by clicking."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from app_pages._shell import current_document_id, store, tr
+from kuzushi_core.imaging import read_image
+from kuzushi_core.reading import UNCERTAIN, crop_of, read_scan, transcription
+
+s = store()
+st.title(tr("read.title"))
+model = s.active_model()
+scans = s.list_scans(current_document_id())
+if not scans:
+    st.info(tr("seg.no_scans"))
+    st.stop()
+if model is None:
+    st.warning(tr("read.no_model"))
+    st.stop()
+by_id = {sc.id: sc for sc in scans}
+scan_id = st.selectbox(tr("seg.scan"), list(by_id), key="read_scan",
+                       format_func=lambda i, n={k: v.source_name for k, v in by_id.items()}: f"#{i} {n[i]}")
+scan = by_id[scan_id]
+
+if st.button(tr("read.run"), type="primary", key="read_run"):
+    with st.spinner("…"):
+        preds = read_scan(s, scan, model)
+    st.session_state["read_message"] = tr("read.done", n=len(preds), model=model.name)
+    st.rerun()
+if "read_message" in st.session_state:
+    st.success(st.session_state.pop("read_message"))
+if "read_saved" in st.session_state:
+    st.success(st.session_state.pop("read_saved"))
+
+preds = s.predictions(scan.id, model.id)
+boxes = [b for b in s.list_boxes(scan.id) if b.id in preds]
+if not boxes:
+    st.info(tr("read.not_read"))
+    st.stop()
+labels = s.current_labels(scan.id)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def background(path: str, max_side: int = 1400) -> tuple[str, float]:
+    im = Image.fromarray(read_image(path))
+    scale = min(1.0, max_side / max(im.size))
+    im = im.resize((int(im.width * scale), int(im.height * scale)))
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode(), scale
+
+
+uncertain = [b for b in boxes if preds[b.id].confidence < UNCERTAIN and b.id not in labels]
+st.caption(tr("read.uncertain", n=len(uncertain), total=len(boxes), thr=UNCERTAIN))
+
+left, right = st.columns([3, 2])
+with left:
+    src, _ = background(str(s.scan_path(scan)))
+    fig = go.Figure()
+    fig.add_layout_image(dict(source=src, x=0, y=0, sizex=scan.width, sizey=scan.height, xref="x", yref="y",
+                              sizing="stretch", layer="below"))
+    outline_x, outline_y = [], []
+    for b in boxes:
+        outline_x += [b.x, b.x + b.w, b.x + b.w, b.x, b.x, None]
+        outline_y += [b.y, b.y, b.y + b.h, b.y + b.h, b.y, None]
+    fig.add_trace(go.Scatter(x=outline_x, y=outline_y, mode="lines", line=dict(width=1, color="rgba(0,114,178,0.6)"),
+                             hoverinfo="skip", showlegend=False))
+    colour = ["#1b7837" if b.id in labels else ("#d7191c" if preds[b.id].confidence < UNCERTAIN else "#0072b2")
+              for b in boxes]
+    text = [labels[b.id].char if b.id in labels else preds[b.id].label for b in boxes]
+    fig.add_trace(go.Scatter(
+        x=[b.x + b.w + 0.25 * b.w for b in boxes], y=[b.y + b.h / 2 for b in boxes], mode="markers+text",
+        text=text, textposition="middle right", textfont=dict(size=16, color=colour),
+        marker=dict(size=10, color=colour, opacity=0.8), customdata=[b.id for b in boxes],
+        hovertext=[f"#{b.id} {preds[b.id].label} {preds[b.id].confidence:.2f}" for b in boxes], hoverinfo="text",
+        showlegend=False, name="chars"))
+    fig.update_xaxes(range=[0, scan.width], visible=False)
+    fig.update_yaxes(range=[scan.height, 0], visible=False, scaleanchor="x")
+    fig.update_layout(height=900, margin=dict(l=0, r=0, t=0, b=0), dragmode="pan", clickmode="event+select")
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="read_plot", width="stretch")
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if points and "customdata" in points[0]:
+        picked = points[0]["customdata"]
+        picked = picked[0] if isinstance(picked, list) else picked
+        if st.session_state.get("read_last_pick") != picked:
+            st.session_state["read_last_pick"] = picked
+            st.session_state["read_box"] = int(picked)
+
+with right:
+    st.subheader(tr("read.transcription"))
+    lines = transcription(s, scan, model)
+    html = "".join(f"<div>{line}</div>" for line in lines)
+    st.markdown(
+        f'<div lang="ja" style="writing-mode: vertical-rl; height: 420px; overflow-x: auto; font-size: 1.3rem; '
+        f'line-height: 1.8; border: 1px solid #ddd; padding: 0.5rem">{html}</div>',
+        unsafe_allow_html=True,
+    )
+    st.code("\n".join(lines), language=None)
+
+    order = sorted(boxes, key=lambda b: (b.id in labels, preds[b.id].confidence))
+    ids = [b.id for b in order]
+    if st.session_state.get("read_box") not in ids:
+        st.session_state["read_box"] = ids[0]
+    box_id = st.selectbox(tr("read.box"), ids, key="read_box",
+                          format_func=lambda i, p={b.id: preds[b.id] for b in boxes}, lab=dict(labels):
+                          f"#{i} {lab[i].char + ' ✓' if i in lab else p[i].label} ({p[i].confidence:.2f})")
+    box = next(b for b in boxes if b.id == box_id)
+    p = preds[box.id]
+    c1, c2 = st.columns([1, 2])
+    c1.image(crop_of(s, scan, box), width=120)
+    if box.id in labels:
+        c2.write(tr("read.current", char=labels[box.id].char, source=labels[box.id].source))
+    c2.caption(tr("read.candidates"))
+    cols = c2.columns(len(p.candidates))
+    for k, (col, (ch, prob)) in enumerate(zip(cols, p.candidates)):
+        if col.button(f"{ch} {prob:.2f}", key=f"cand_{box.id}_{k}"):
+            s.add_label(box.id, ch, "user")
+            st.session_state["read_saved"] = tr("read.saved", id=box.id, char=ch)
+            st.rerun()
+    with st.form(f"type_{box.id}", clear_on_submit=True, border=False):
+        typed = st.text_input(tr("read.type"), max_chars=4, key=f"typed_{box.id}")
+        if st.form_submit_button(tr("read.save")) and typed.strip():
+            s.add_label(box.id, typed.strip(), "user")
+            st.session_state["read_saved"] = tr("read.saved", id=box.id, char=typed.strip())
+            st.rerun()
+
+st.subheader(tr("read.table"))
+rows = pd.DataFrame(
+    [{"order": b.order + 1, "column": b.column + 1, "box": b.id, "label": labels[b.id].char if b.id in labels else "",
+      "predicted": preds[b.id].label, "confidence": round(preds[b.id].confidence, 3),
+      "candidates": " ".join(f"{c}{v:.2f}" for c, v in preds[b.id].candidates[:3]),
+      "x": b.x, "y": b.y, "w": b.w, "h": b.h} for b in boxes]
+)
+styled = rows.style.apply(
+    lambda r: ["background-color: #fde0dd" if r["confidence"] < UNCERTAIN and not r["label"] else ""] * len(r), axis=1
+)
+st.dataframe(styled, hide_index=True, width="stretch", height=320)

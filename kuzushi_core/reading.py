@@ -1,0 +1,71 @@
+"""Reading a stored scan: segment it if it has no boxes, classify every box with a
+registered model, keep the predictions in the store; and the model registry's
+default entry (the shipped model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .crops import crop_box
+from .imaging import read_image
+from .paths import MODELS_DIR
+from .predict import LoadedModel, classify_crops, load_card, load_model
+from .records import ModelRecord, Prediction, Scan
+from .segmentation import SegmentParams, segment
+from .store import Store
+
+UNCERTAIN = 0.6  # predictions below this confidence are flagged for review
+
+_cache: dict[str, LoadedModel] = {}
+
+
+def ensure_default_model(store: Store) -> ModelRecord | None:
+    """Register the shipped ``models/default.keras`` when the registry is empty (and it exists)."""
+    if store.list_models():
+        return store.active_model()
+    path = MODELS_DIR / "default.keras"
+    if not path.exists():
+        return None
+    full = load_card(path)  # the card only: the model itself is loaded (safely) when first used
+    test = full.get("test", {})
+    metrics = {"kmnist_test_accuracy": test["accuracy"]} if "accuracy" in test else {}
+    card = {k: v for k, v in full.items() if k in ("architecture", "data", "protocol", "licence", "command")}
+    return store.register_model("default", str(path), full["classes"], metrics=metrics, card=card, activate=True)
+
+
+def loaded(record: ModelRecord) -> LoadedModel:
+    """Load a registered model once per process."""
+    if record.path not in _cache:
+        _cache[record.path] = load_model(record.path)
+    return _cache[record.path]
+
+
+def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentParams | None = None
+              ) -> dict[int, Prediction]:
+    """Segment (when the scan has no boxes yet) and classify every box; predictions are stored."""
+    page = read_image(store.scan_path(scan))
+    boxes = store.list_boxes(scan.id)
+    if not boxes:
+        seg = segment(page, params)
+        boxes = store.replace_auto_boxes(scan.id, [b.as_dict() for b in seg.boxes])
+    lm = loaded(record)
+    preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes])
+    store.save_predictions(record.id, [(b.id, p) for b, p in zip(boxes, preds)])
+    return {b.id: p for b, p in zip(boxes, preds)}
+
+
+def transcription(store: Store, scan: Scan, record: ModelRecord | None) -> list[str]:
+    """One line per column (right to left), characters top to bottom: the user's label where there is one,
+    else the model's best guess, else '〓' (geta mark, the conventional placeholder for an unread character)."""
+    labels = store.current_labels(scan.id)
+    preds = store.predictions(scan.id, record.id) if record else {}
+    lines: dict[int, list[str]] = {}
+    for b in store.list_boxes(scan.id):
+        ch = labels[b.id].char if b.id in labels else (preds[b.id].label if b.id in preds else "〓")
+        lines.setdefault(b.column, []).append(ch)
+    return ["".join(lines[c]) for c in sorted(lines)]
+
+
+def crop_of(store: Store, scan: Scan, box) -> np.ndarray:
+    return crop_box(read_image(store.scan_path(scan)), box.x, box.y, box.w, box.h, margin=0.1)
+

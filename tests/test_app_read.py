@@ -1,0 +1,63 @@
+"""AppTest: the Read page reads a scan with a registered model and stores a correction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kuzushi_core.imaging import encode_png
+from kuzushi_core.intake import import_bytes
+from kuzushi_core.reading import transcription
+from kuzushi_core.store import Store
+
+from .test_classifier import tiny_model  # noqa: F401 - the module-scoped fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch, tiny_model):  # noqa: F811
+    path, data = tiny_model
+    monkeypatch.setenv("KUZUSHI_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.chdir(ROOT)
+    s = Store(tmp_path / "ws")
+    # a page with two columns of the test's glyphs, dark ink on paper
+    page = np.full((900, 500), 235, np.uint8)
+    for x in (320, 120):  # two columns of three glyphs
+        for k, i in enumerate([0, 70, 150]):
+            page[60 + 90 * k : 116 + 90 * k, x : x + 56] = 235 - np.kron(data.images[i], np.ones((2, 2), np.uint8)) * 0.85
+    doc = s.ensure_document("L")
+    import_bytes(s, encode_png(page), "p.png", doc.id)
+    s.register_model("bars", str(path), data.classes, activate=True)
+    return s
+
+
+def test_read_page_reads_and_corrects(ws):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/read.py").run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert any("Not read yet" in i.value for i in at.info)
+    at.button(key="read_run").click().run()
+    assert not at.exception, at.exception
+    scan = ws.list_scans()[0]
+    model = ws.active_model()
+    preds = ws.predictions(scan.id, model.id)
+    boxes = ws.list_boxes(scan.id)
+    assert len(boxes) == 6 and set(preds) == {b.id for b in boxes}
+    assert [preds[b.id].label for b in boxes] == ["一", "丨", "口"] * 2  # right column first, top to bottom
+    assert transcription(ws, scan, model) == ["一丨口", "一丨口"]
+
+    # correct the box under review by clicking a candidate, then by typing
+    box_id = at.selectbox(key="read_box").value
+    at.button(key=f"cand_{box_id}_1").click().run()
+    assert ws.current_labels(scan.id)[box_id].source == "user"
+    at.selectbox(key="read_box").set_value(boxes[0].id).run()
+    at.text_input(key=f"typed_{boxes[0].id}").input("〇")
+    form_buttons = [b for b in at.button if b.label == "Save label"]
+    form_buttons[0].click().run()
+    assert ws.current_labels(scan.id)[boxes[0].id].char == "〇"
+    assert transcription(ws, scan, model)[0][0] == "〇"
+    assert not at.exception
