@@ -316,3 +316,38 @@ def load_source(src: str | os.PathLike[str], size: int = 28, split: str = "train
     if list(src.glob("k49-*.npz")):
         return load_k49(src, split)
     return load_class_folders(src, size)
+
+
+def load_codh_pages(folder: str | os.PathLike[str], size: int = 28, pages: set[str] | None = None) -> GlyphSet:
+    """CODH page data (``*_coordinate.csv`` + ``images/``) → character crops labelled with their characters.
+
+    ``pages`` (image names without extension) limits the crops to some pages, for
+    leave-one-page-out evaluation.  Also returns the page of each crop in ``source``
+    order via :func:`codh_page_of`.
+    """
+    from .crops import crop_box, to_glyph
+    from .imaging import read_image
+    from .scoring import read_codh_csv
+
+    folder = Path(folder)
+    csvs = sorted(folder.glob("*_coordinate.csv"))
+    if not csvs:
+        raise DatasetError(f"no *_coordinate.csv in {folder}")
+    imgs, chars, where = [], [], []
+    for csv_path in csvs:
+        for name, boxes in read_codh_csv(csv_path).items():
+            if pages is not None and name not in pages:
+                continue
+            path = folder / "images" / f"{name}.jpg"
+            if not path.exists():
+                raise DatasetError(f"{path} is missing")
+            page = read_image(path, gray=True)
+            for b in boxes:
+                imgs.append(to_glyph(crop_box(page, b.x, b.y, b.w, b.h), size))
+                chars.append(b.char)
+                where.append(name)
+    classes = tuple(sorted(set(chars)))
+    index = {c: i for i, c in enumerate(classes)}
+    out = GlyphSet(np.stack(imgs), np.array([index[c] for c in chars], np.int64), classes, f"codh:{folder}")
+    out.pages = where  # type: ignore[attr-defined]
+    return out

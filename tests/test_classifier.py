@@ -236,3 +236,29 @@ def test_workspace_labels_become_a_dataset(tmp_path):
     s.add_label(boxes[0].id, "を")  # a correction: the latest label counts
     ds = load_workspace(tmp_path / "ws")
     assert ds.classes == ("〇", "を") and sorted(ds.labels.tolist()) == [0, 1] and ds.images.shape == (2, 28, 28)
+
+
+def test_k49_from_small_generated_files(tmp_path):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 12), ("test", 6)):
+        np.savez(tmp_path / f"k49-{split}-imgs.npz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        np.savez(tmp_path / f"k49-{split}-labels.npz", np.arange(n) % 3)
+    (tmp_path / "k49_classmap.csv").write_text("index,codepoint,char\n0,U+3042,あ\n1,U+3044,い\n2,U+3046,う\n")
+    tr = load_source(tmp_path, split="train")
+    te = load_source(tmp_path, split="test")
+    assert tr.classes == ("あ", "い", "う") and len(tr) == 12 and len(te) == 6
+
+
+@pytest.mark.data
+def test_codh_page_crops(data_dir):
+    from kuzushi_core.datasets import load_codh_pages
+
+    folder = data_dir / "pages" / "100241706"
+    crops = load_codh_pages(folder)
+    assert len(crops) == 225 and crops.images.shape == (225, 28, 28)
+    assert "の" in crops.classes and "し" in crops.classes
+    assert crops.counts()["の"] >= 5
+    assert set(crops.pages) == {"100241706_00004_2", "100241706_00005_1", "100241706_00005_2"}
+    one = load_codh_pages(folder, pages={"100241706_00004_2"})
+    assert len(one) == 67
+    assert crops.images[:, 0, :].mean() < 40  # background black after normalisation

@@ -243,3 +243,42 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path):
     firsts = [c[0] for c in chars]
     switches = sum(1 for a, b in zip(firsts, firsts[1:]) if a != b)
     assert switches > 1
+
+
+def test_version_1_workspace_migrates_and_keeps_labels(tmp_path):
+    from kuzushi_core.records import Prediction
+    from kuzushi_core.store import _split_sql
+
+    root = tmp_path / "v1"
+    root.mkdir()
+    con = sqlite3.connect(root / "kuzushi.sqlite")
+    for stmt in _split_sql(MIGRATIONS[0]):
+        con.execute(stmt)
+    con.execute("PRAGMA user_version = 1")
+    con.execute("INSERT INTO documents(name, created_at) VALUES ('old', 't')")
+    con.execute("INSERT INTO scans(document_id, content_hash, source_name, byte_size, width, height, format, image_path,"
+                " created_at) VALUES (1, 'h', 'a.jpg', 1, 10, 10, 'JPEG', 'x', 't')")
+    con.execute("INSERT INTO boxes(scan_id, x, y, w, h, created_at) VALUES (1, 0, 0, 5, 5, 't')")
+    con.execute("INSERT INTO labels(box_id, char, created_at) VALUES (1, '田', 't')")
+    con.commit()
+    con.close()
+    s = Store(root)
+    assert s.schema_version() == SCHEMA_VERSION >= 2
+    assert s.current_labels()[1].char == "田"
+    m = s.register_model("m", "m.keras", ["田"])
+    s.save_predictions(m.id, [(1, Prediction("田", 0.9, (("田", 0.9),)))])
+    assert s.predictions(1, m.id)[1].confidence == 0.9
+
+
+def test_rerun_keeps_user_and_labelled_boxes(store):
+    box = _box(store)  # an auto box
+    store.add_label(box.id, "畑")
+    user = store.edit_boxes(box.scan_id, add=[(50, 50, 10, 10)])
+    assert [b.source for b in user if b.x == 50] == ["user"]
+    new = store.replace_auto_boxes(box.scan_id, [dict(x=1, y=2, w=3, h=4), dict(x=80, y=0, w=10, h=10)])
+    # the labelled box stays (and swallows the overlapping new one), the user box stays, one new box added
+    assert sorted((b.x, b.source) for b in new) == [(1, "auto"), (50, "user"), (80, "auto")]
+    assert store.current_labels()[box.id].char == "畑"
+    assert [b.order for b in new] == [0, 1, 2] and new[0].x == 80  # right to left
+    again = store.replace_auto_boxes(box.scan_id, [], replace_user=True)
+    assert [b.id for b in again] == [box.id]  # only the labelled box survives
