@@ -141,3 +141,26 @@ def test_segment_cli_refuses_bad_image(tmp_path):
     r = subprocess.run([sys.executable, "-m", "kuzushi_core", "segment", str(bad), "--json", str(tmp_path / "o.json")],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+def test_deskew_straightens_a_turned_page():
+    import cv2
+
+    from kuzushi_core.segmentation import estimate_skew
+
+    glyphs = synthetic_glyphs()
+    page = generate_page(glyphs, seed=8, params=LedgerParams(width=800, height=1200, rotation_deg=0.0))
+    h, w = page.image.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), 2.5, 1.0)
+    turned = cv2.warpAffine(page.image, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    ink = binarise(cv2.cvtColor(turned, cv2.COLOR_RGB2GRAY), "otsu")
+    assert abs(estimate_skew(ink) + 2.5) <= 0.5
+    seg = segment(turned, SegmentParams(work_height=1200))
+    assert abs(seg.skew + 2.5) <= 0.5
+    # the true boxes, turned with the page (centres move, sizes stay)
+    moved = []
+    for b in page.boxes:
+        cx, cy = M @ np.array([b.x + b.w / 2, b.y + b.h / 2, 1.0])
+        moved.append(TrueBox(int(cx - b.w / 2), int(cy - b.h / 2), b.w, b.h, b.char, b.order))
+    result = score({"p": moved}, {"p": [b.as_dict() for b in seg.boxes]})["overall"]
+    assert result["centre"]["f1"] >= 0.9 and result["order"]["agreement"] >= 0.95, result
