@@ -11,6 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from app_pages._shell import current_document_id, store, tr
+from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.reading import UNCERTAIN, crop_of, read_scan, transcription
 
@@ -30,8 +31,12 @@ scan_id = st.selectbox(tr("seg.scan"), list(by_id), key="read_scan",
 scan = by_id[scan_id]
 
 if st.button(tr("read.run"), type="primary", key="read_run"):
-    with st.spinner("…"):
-        preds = read_scan(s, scan, model)
+    try:
+        with st.spinner("…"):
+            preds = read_scan(s, scan, model)
+    except KuzushiError as exc:  # e.g. a model file that cannot be loaded: say so, keep everything stored
+        st.error(str(exc))
+        st.stop()
     st.session_state["read_message"] = tr("read.done", n=len(preds), model=model.name)
     st.rerun()
 if "read_message" in st.session_state:

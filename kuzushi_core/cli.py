@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=28, choices=[28, 64])
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=2e-3)
+    p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--test", type=Path, default=None, metavar="SRC",
                    help="report accuracy on this held-out set (never trained on); for a KMNIST folder, its test split")
     p.set_defaults(func=cmd_train)

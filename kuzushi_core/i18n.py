@@ -30,8 +30,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "文書 {docs} 件 · スキャン {scans} 枚 · ラベル {labels} 件",
     },
     "home.steps": {
-        "en": "1. Scans: upload ledger pages. Further steps (segment, read, review, retrain, export) follow.",
-        "ja": "1. スキャン：台帳の画像をアップロードします。以降の手順（切り出し・認識・確認・再学習・書き出し）が続きます。",
+        "en": "1. **Scans**: upload ledger pages.  \n2. **Segment**: find the characters, fix boxes by clicking.  \n"
+              "3. **Read**: recognise them, correct the uncertain ones.",
+        "ja": "1. **スキャン**：台帳の画像を取り込みます。  \n2. **文字の切り出し**：文字の枠を求め、クリックで直します。  \n"
+              "3. **文字の認識**：文字を認識し、不確かなものを直します。",
     },
     "scans.title": {"en": "Scans", "ja": "スキャン"},
     "scans.upload": {

@@ -33,7 +33,7 @@ class TrainConfig:
     size: int = 28
     epochs: int = 50
     batch_size: int = 64
-    learning_rate: float = 2e-3
+    learning_rate: float = 3e-3
     val_split: float = 0.1
     folds: int = 0
     seed: int = 0
@@ -113,6 +113,23 @@ class HistoryToList(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.rows.append({"epoch": epoch, "seconds": time.time() - self.t0, **{k: float(v) for k, v in (logs or {}).items()
                                                                                 if k != "learning_rate"}})
+
+
+class PrintProgress(keras.callbacks.Callback):
+    """One line per epoch on stderr (the CLI's progress)."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+        self.t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import sys
+
+        logs = logs or {}
+        print(f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
+              f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
+              f"{time.time() - self.t0:.0f} s", file=sys.stderr, flush=True)
 
 
 def compile_model(model: keras.Model, lr, steps: int | None = None, epochs: int | None = None) -> None:
@@ -263,7 +280,7 @@ def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = 
         test_set = load_source(data_src, cfg.size, "test")
     if test_set is not None:
         assert_disjoint(data, test_set)  # never train on a test image
-    result = train(data, cfg)
+    result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)])
     extra: dict = {
         "data": {"source": data.source, "n_train_total": len(data), "counts": data.counts()},
         "protocol": (f"stratified holdout {cfg.val_split:.0%} of the training data for validation"

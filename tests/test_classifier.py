@@ -262,3 +262,43 @@ def test_codh_page_crops(data_dir):
     one = load_codh_pages(folder, pages={"100241706_00004_2"})
     assert len(one) == 67
     assert crops.images[:, 0, :].mean() < 40  # background black after normalisation
+
+
+def test_default_architecture_saves_and_reloads_in_safe_mode(tmp_path):
+    """Every layer of the default model (augmentation included) must survive save → safe load."""
+    from kuzushi_core.architectures import FEATURES, build, conv_blocks
+
+    for size in (28, 64):
+        m = build("default", 4, size)
+        assert m.get_layer(FEATURES) is not None and len(conv_blocks(m)) == 3
+        path = tmp_path / f"d{size}.keras"
+        m.save(path)
+        (tmp_path / f"d{size}.json").write_text(json.dumps({"classes": ["a", "b", "c", "d"]}))
+        lm = load_model(path)
+        x = np.zeros((2, size, size), np.uint8)
+        assert np.allclose(lm.predict_glyphs(x), m.predict(x[..., None], verbose=0), atol=1e-5)
+
+
+def test_read_page_shows_a_broken_model_as_a_message(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from kuzushi_core.intake import import_bytes
+    from kuzushi_core.store import Store
+
+    from . import imagegen as g
+
+    monkeypatch.setenv("KUZUSHI_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.chdir(ROOT)
+    s = Store(tmp_path / "ws")
+    doc = s.ensure_document("L")
+    import_bytes(s, g.rgb("PNG", 400, 300), "p.png", doc.id)
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "broken.json").write_text(json.dumps({"classes": ["a"]}))
+    s.register_model("broken", str(broken), ["a"], activate=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/read.py").run()
+    at.button(key="read_run").click().run()
+    assert not at.exception
+    assert any("broken.keras" in e.value for e in at.error)
+    assert len(s.list_scans()) == 1
