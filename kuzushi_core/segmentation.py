@@ -183,6 +183,13 @@ def estimate_char_size(comps: np.ndarray) -> float:
     return float(np.percentile(big[:, 2], 75))
 
 
+def runs(flags: np.ndarray) -> list[list[int]]:
+    """[start, end) index ranges where a 1-D boolean array is True."""
+    f = np.concatenate([[False], np.asarray(flags, bool), [False]])
+    edges = np.flatnonzero(f[1:] != f[:-1])
+    return [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+
+
 def column_cores(mask: np.ndarray, char: float, smoothing: float) -> list[tuple[int, int]]:
     """x-ranges of the dense cores of text columns.
 
@@ -195,16 +202,7 @@ def column_cores(mask: np.ndarray, char: float, smoothing: float) -> list[tuple[
     if prof.max() <= 0:
         return []
     thr = 0.25 * float(np.percentile(prof[prof > 0], 97))
-    on = prof > thr
-    bands, start = [], None
-    for i, v in enumerate(on):
-        if v and start is None:
-            start = i
-        if not v and start is not None:
-            bands.append([start, i])
-            start = None
-    if start is not None:
-        bands.append([start, len(on)])
+    bands = runs(prof > thr)
     merged: list[list[int]] = []
     for b in bands:
         if merged and b[0] - merged[-1][1] < 0.12 * char:
@@ -252,47 +250,37 @@ def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char:
     y0, y1 = int(cs[:, 1].min()), int((cs[:, 1] + cs[:, 3]).max())
     sub = np.isin(labels[y0:y1, x0:x1], ids)
     prof = sub.sum(1)
-    rows = prof > 0
-    runs, start = [], None
-    for i, v in enumerate(rows):
-        if v and start is None:
-            start = i
-        if not v and start is not None:
-            runs.append([start, i])
-            start = None
-    if start is not None:
-        runs.append([start, len(rows)])
-    # bridge tiny gaps inside a character
+    # runs of inked rows, tiny gaps inside a character bridged
     bridged: list[list[int]] = []
-    for r in runs:
+    for r in runs(prof > 0):
         if bridged and r[0] - bridged[-1][1] < 0.06 * char:
             bridged[-1][1] = r[1]
         else:
             bridged.append(r)
-    runs = bridged
+    spans = bridged
     # merge fragments (parts of one character) with the closer neighbour while the result stays character-sized
     changed = True
-    while changed and len(runs) > 1:
+    while changed and len(spans) > 1:
         changed = False
-        for i, (a, b) in enumerate(runs):
+        for i, (a, b) in enumerate(spans):
             if b - a >= 0.55 * char:
                 continue
             cands = []
             if i > 0:
-                cands.append((a - runs[i - 1][1], i - 1))
-            if i + 1 < len(runs):
-                cands.append((runs[i + 1][0] - b, i + 1))
+                cands.append((a - spans[i - 1][1], i - 1))
+            if i + 1 < len(spans):
+                cands.append((spans[i + 1][0] - b, i + 1))
             for gap, j in sorted(cands):
-                lo, hi = min(runs[j][0], a), max(runs[j][1], b)
+                lo, hi = min(spans[j][0], a), max(spans[j][1], b)
                 if hi - lo <= p.max_aspect * char and gap < p.merge_gap * char * 2:
-                    runs[min(i, j)] = [lo, hi]
-                    del runs[max(i, j)]
+                    spans[min(i, j)] = [lo, hi]
+                    del spans[max(i, j)]
                     changed = True
                     break
             if changed:
                 break
     boxes = []
-    for a, b in runs:
+    for a, b in spans:
         seg = sub[a:b]
         ys, xs = np.nonzero(seg)
         if len(ys) == 0:
