@@ -119,7 +119,7 @@ def ood_factor(lm: LoadedModel, glyphs: np.ndarray) -> np.ndarray | None:
     if feats_model is None:
         feats_model = keras.Model(lm.model.inputs, lm.model.get_layer(ood["layer"]).output)
         lm._feats = feats_model  # type: ignore[attr-defined]
-    f = np.asarray(feats_model(glyphs[..., None].astype(np.float32), training=False))
+    f = np.asarray(feats_model([glyphs[..., None].astype(np.float32)], training=False))
     f = f / (np.linalg.norm(f, axis=1, keepdims=True) + 1e-8)
     centroids = np.asarray(ood["centroids"], np.float32)
     d = 1.0 - (f @ centroids.T).max(1)  # cosine distance to the nearest class centroid
