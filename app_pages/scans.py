@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kuzushi_core.intake import import_bytes, thumbnail_path
+from kuzushi_core.paths import DEMO_PAGE
 from kuzushi_core.store import DEFAULT_DOCUMENT
 from app_pages._shell import current_document_id, store, tr
 
@@ -44,6 +45,16 @@ with st.container(border=True):
         bar.progress(1.0)
         st.session_state["import_messages"] = messages
         st.session_state["uploader_key"] += 1  # clears the uploader
+        st.rerun()
+
+    if DEMO_PAGE.exists() and st.button(tr("scans.demo"), help=tr("scans.demo_help"), key="demo_button"):
+        doc = s.ensure_document(target)
+        r = import_bytes(s, DEMO_PAGE.read_bytes(), DEMO_PAGE.name, doc.id)
+        if r.scans:
+            st.session_state["import_messages"] = [("success", tr("scans.imported", name=DEMO_PAGE.name, pages=1))]
+        else:
+            ids = ", ".join(f"#{d.id}" for d in r.duplicates)
+            st.session_state["import_messages"] = [("info", tr("scans.duplicate", name=DEMO_PAGE.name, ids=ids))]
         st.rerun()
 
 for kind, text in st.session_state.pop("import_messages", []):

@@ -134,3 +134,13 @@ STRINGS.update(
         "read.uncertain": {"en": "{n} of {total} below confidence {thr:.0%}", "ja": "{total} 文字中 {n} 文字が確信度 {thr:.0%} 未満"},
     }
 )
+
+STRINGS.update(
+    {
+        "scans.demo": {"en": "Add the demo ledger page", "ja": "見本の台帳ページを追加"},
+        "scans.demo_help": {
+            "en": "A generated ledger form written with real KMNIST characters (CC BY-SA 4.0), to try the app.",
+            "ja": "KMNIST の実際の文字で作った台帳様式の見本（CC BY-SA 4.0）。試用にどうぞ。",
+        },
+    }
+)

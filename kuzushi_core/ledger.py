@@ -159,3 +159,17 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
                                    int(round(y1 - y0 - dy)), b.char, b.order))
         boxes = rotated
     return LedgerPage(img, boxes)
+
+
+def write_demo(folder=None, seed: int = 2026) -> None:
+    """Re-create the shipped demo page (needs the KMNIST test set, see ``paths.data_dir``)."""
+    from pathlib import Path
+
+    from .datasets import load_kmnist
+    from .paths import PROJECT_ROOT, data_dir
+    from .scoring import write_codh_csv
+
+    folder = Path(folder or PROJECT_ROOT / "demo")
+    page = generate_page(load_kmnist(data_dir() / "kmnist", "test"), seed=seed, params=LedgerParams(width=1600, height=2400))
+    cv2.imwrite(str(folder / "ledger_demo.jpg"), cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    write_codh_csv(folder / "ledger_demo_coordinate.csv", {"ledger_demo": page.boxes})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
+DEMO_PAGE = PROJECT_ROOT / "demo" / "ledger_demo.jpg"
 
 
 def data_dir() -> Path:

@@ -94,3 +94,22 @@ def test_new_document_from_sidebar(ws):
     assert [d.name for d in ws.list_documents()] == ["Meiji 15 land ledger"]
     doc = ws.list_documents()[0]
     assert at.sidebar.selectbox[0].value == doc.id
+
+
+def test_demo_page_is_added_and_segments_well(ws):
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.paths import DEMO_PAGE
+    from kuzushi_core.scoring import read_codh_csv, score
+    from kuzushi_core.segmentation import segment
+
+    at = app("app_pages/scans.py")
+    at.button(key="demo_button").click().run()
+    assert not at.exception
+    [scan] = ws.list_scans()
+    assert scan.source_name == "ledger_demo.jpg" and (scan.width, scan.height) == (1600, 2400)
+    at.button(key="demo_button").click().run()
+    assert len(ws.list_scans()) == 1  # recognised, not added twice
+    gt = read_codh_csv(DEMO_PAGE.with_name("ledger_demo_coordinate.csv"))
+    seg = segment(read_image(ws.scan_path(scan)))
+    s = score(gt, {"ledger_demo": [b.as_dict() for b in seg.boxes]})["overall"]
+    assert s["iou50"]["f1"] >= 0.9 and s["order"]["agreement"] >= 0.95
