@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=28, choices=[28, 64])
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--stroke-jitter", action="store_true", help="augment stroke thickness (±1 px) during training")
     p.add_argument("--test", type=Path, default=None, metavar="SRC",
                    help="report accuracy on this held-out set (never trained on); for a KMNIST folder, its test split")
     p.set_defaults(func=cmd_train)
@@ -152,7 +153,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import TrainConfig, train_cli
 
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
-                      learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed)
+                      learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
+                      stroke_jitter=args.stroke_jitter)
     command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     summary = train_cli(args.data, args.out, cfg, test=args.test, command=command)
     print(summary)

@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     patience: int = 15
     class_weights: bool = True
+    stroke_jitter: bool = False  # training only: strokes randomly 1 px thicker or thinner (writer variation)
 
 
 @dataclass
@@ -54,13 +55,27 @@ class TrainResult:
     folds: list[dict] = field(default_factory=list)
 
 
-def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
+def stroke_jitter(images: tf.Tensor, labels: tf.Tensor, seed: int = 0):
+    """A batch, each glyph's strokes made 1 px thicker (grey dilation), thinner (erosion) or left alone."""
+    x = tf.cast(images, tf.float32)
+    thick = tf.nn.max_pool2d(x, 2, 1, "SAME")
+    thin = -tf.nn.max_pool2d(-x, 2, 1, "SAME")
+    choice = tf.random.uniform((tf.shape(x)[0], 1, 1, 1), 0, 3, dtype=tf.int32)
+    out = tf.where(choice == 0, thick, tf.where(choice == 1, thin, x))
+    return tf.cast(out, images.dtype), labels
+
+
+def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int = 0, jitter: bool = False
+            ) -> tf.data.Dataset:
     """images uint8 N×S×S → a cached, (shuffled,) batched, prefetched tf.data pipeline."""
     ds = tf.data.Dataset.from_tensor_slices((x[..., None] if x.ndim == 3 else x, y.astype(np.int32)))
     ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(min(len(y), 10_000), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch)
+    if jitter:
+        ds = ds.map(lambda a, b: stroke_jitter(a, b, seed), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def balanced_class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -168,7 +183,7 @@ def fit_once(
         ]
         cw = balanced_class_weights(train.labels, len(train.classes)) if cfg.class_weights else None
         model.fit(
-            dataset(train.images, train.labels, cfg.batch_size, True, cfg.seed),
+            dataset(train.images, train.labels, cfg.batch_size, True, cfg.seed, jitter=cfg.stroke_jitter),
             validation_data=dataset(val.images, val.labels, 512, False),
             epochs=cfg.epochs,
             class_weight=cw,

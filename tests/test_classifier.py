@@ -302,3 +302,16 @@ def test_read_page_shows_a_broken_model_as_a_message(tmp_path, monkeypatch):
     assert not at.exception
     assert any("broken.keras" in e.value for e in at.error)
     assert len(s.list_scans()) == 1
+
+
+def test_stroke_jitter_thickens_thins_or_keeps():
+    import tensorflow as tf
+
+    from kuzushi_core.train import stroke_jitter
+
+    x = np.zeros((64, 28, 28, 1), np.uint8)
+    x[:, 10:18, 13:15] = 255  # an 8×2 stroke
+    out, _ = stroke_jitter(tf.constant(x), tf.zeros(64))
+    ink = [(np.asarray(out)[i] > 0).sum() for i in range(64)]
+    assert set(ink) == {7, 16, 27}  # eroded (7×1), unchanged (8×2), dilated (9×3)
+    assert np.asarray(out).dtype == np.uint8
