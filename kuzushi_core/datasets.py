@@ -261,7 +261,7 @@ def load_seed_npz(path: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     imgs = imgs.reshape(len(imgs), side, side)
     if imgs.dtype != np.uint8:
         imgs = np.clip(imgs * (255.0 if imgs.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-    glyphs = np.stack([to_glyph(im, size) for im in imgs]) if side != size or True else imgs
+    glyphs = np.stack([to_glyph(im, size) for im in imgs])  # same normalisation as every other source
     return GlyphSet(glyphs, onehot.argmax(1).astype(np.int64), classes, f"npz:{path}")
 
 
