@@ -128,6 +128,11 @@ def _custom_layers():
     return RandomInkThickness, RandomBleedThrough
 
 
+def ink_thickness_layer(pixels: int = 1, seed: int | None = None):
+    """The layer that makes strokes randomly thicker or thinner (also used by the training pipeline)."""
+    return _custom_layers()[0](pixels, seed=seed)
+
+
 def build(cfg: AugmentConfig, seed: int = 0):
     """The augmentation as a ``keras.Sequential`` of preprocessing layers (image-level; mixup is separate)."""
     import keras

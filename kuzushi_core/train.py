@@ -57,16 +57,6 @@ class TrainResult:
     folds: list[dict] = field(default_factory=list)
 
 
-def stroke_jitter(images: tf.Tensor, labels: tf.Tensor, seed: int = 0):
-    """A batch, each glyph's strokes made 1 px thicker (grey dilation), thinner (erosion) or left alone."""
-    x = tf.cast(images, tf.float32)
-    thick = tf.nn.max_pool2d(x, 2, 1, "SAME")
-    thin = -tf.nn.max_pool2d(-x, 2, 1, "SAME")
-    choice = tf.random.uniform((tf.shape(x)[0], 1, 1, 1), 0, 3, dtype=tf.int32)
-    out = tf.where(choice == 0, thick, tf.where(choice == 1, thin, x))
-    return tf.cast(out, images.dtype), labels
-
-
 def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int = 0, jitter: bool = False
             ) -> tf.data.Dataset:
     """images uint8 N×S×S → a cached, (shuffled,) batched, prefetched tf.data pipeline."""
@@ -75,8 +65,12 @@ def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int =
     if shuffle:
         ds = ds.shuffle(min(len(y), 10_000), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch)
-    if jitter:
-        ds = ds.map(lambda a, b: stroke_jitter(a, b, seed), num_parallel_calls=tf.data.AUTOTUNE)
+    if jitter:  # the Augment page's ink-thickness layer, applied in the pipeline so the model stays plain Keras
+        from .augment import ink_thickness_layer
+
+        layer = ink_thickness_layer(1, seed=seed)
+        ds = ds.map(lambda a, b: (tf.cast(layer(tf.cast(a, tf.float32), training=True), a.dtype), b),
+                    num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
