@@ -13,7 +13,8 @@ from PIL import Image
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
-from kuzushi_core.reading import UNCERTAIN, crop_of, read_scan, transcription
+from kuzushi_core.crops import crop_box
+from kuzushi_core.reading import UNCERTAIN, read_scan, transcription
 
 s = store()
 st.title(tr("read.title"))
@@ -52,9 +53,14 @@ if not boxes:
 labels = s.current_labels(scan.id)
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def page_image(path: str):
+    return read_image(path)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def background(path: str, max_side: int = 1400) -> tuple[str, float]:
-    im = Image.fromarray(read_image(path))
+    im = Image.fromarray(page_image(path))
     scale = min(1.0, max_side / max(im.size))
     im = im.resize((int(im.width * scale), int(im.height * scale)))
     buf = io.BytesIO()
@@ -119,7 +125,7 @@ with right:
     box = next(b for b in boxes if b.id == box_id)
     p = preds[box.id]
     c1, c2 = st.columns([1, 2])
-    c1.image(crop_of(s, scan, box), width=120)
+    c1.image(crop_box(page_image(str(s.scan_path(scan))), box.x, box.y, box.w, box.h, margin=0.1), width=120)
     if box.id in labels:
         c2.write(tr("read.current", char=labels[box.id].char, source=labels[box.id].source))
     c2.caption(tr("read.candidates"))

@@ -4,8 +4,6 @@ default entry (the shipped model)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .crops import crop_box
 from .imaging import read_image
 from .paths import MODELS_DIR
@@ -64,8 +62,3 @@ def transcription(store: Store, scan: Scan, record: ModelRecord | None) -> list[
         ch = labels[b.id].char if b.id in labels else (preds[b.id].label if b.id in preds else "〓")
         lines.setdefault(b.column, []).append(ch)
     return ["".join(lines[c]) for c in sorted(lines)]
-
-
-def crop_of(store: Store, scan: Scan, box) -> np.ndarray:
-    return crop_box(read_image(store.scan_path(scan)), box.x, box.y, box.w, box.h, margin=0.1)
-
