@@ -74,7 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stroke-jitter", action="store_true", help="augment stroke thickness (±1 px) during training")
     p.add_argument("--test", type=Path, default=None, metavar="SRC",
                    help="report accuracy on this held-out set (never trained on); for a KMNIST folder, its test split")
+    p.add_argument("--base", type=Path, default=None, metavar="PATH.keras",
+                   help="transfer learning from this model (with its .json card)")
+    p.add_argument("--mode", default=None, choices=["feature-extraction", "fine-tune", "scratch"],
+                   help="with --base: retrain the head only, also the top conv blocks, or a new network")
+    p.add_argument("--unfreeze", type=int, default=1, metavar="N", help="fine-tune: how many top conv blocks to train")
+    p.add_argument("--no-keep-old", dest="keep_old", action="store_false",
+                   help="with --base: drop the base model's classes (default: keep them, add the new ones)")
+    p.add_argument("--rehearsal", type=Path, default=None, metavar="SRC",
+                   help="with --base: mix in images of the old classes from this source (e.g. a KMNIST folder)")
+    p.add_argument("--per-class", type=int, default=200, metavar="N", help="rehearsal images per old class")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("worker", help="run the queued training jobs of a workspace (started by the app)")
+    _workspace_arg(p)
+    p.set_defaults(func=cmd_worker)
 
     for name, help_text in (("classify", "classify each image as one character crop"),
                             ("read", "segment and classify page images")):
@@ -156,8 +170,28 @@ def cmd_train(args: argparse.Namespace) -> int:
                       learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
                       stroke_jitter=args.stroke_jitter)
     command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    if args.base is not None or args.mode is not None:
+        from .transfer import DEFAULT_LEARNING_RATE, transfer_cli
+
+        mode = args.mode or "feature-extraction"
+        if mode != "scratch" and args.base is None:
+            raise KuzushiError(f"--mode {mode} needs --base PATH.keras")
+        if "--learning-rate" not in sys.argv:
+            cfg.learning_rate = DEFAULT_LEARNING_RATE[mode]
+        print(transfer_cli(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
+                           rehearsal=args.rehearsal, per_class=args.per_class, command=command))
+        return 0
     summary = train_cli(args.data, args.out, cfg, test=args.test, command=command)
     print(summary)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .jobs import work
+
+    store = Store(args.workspace or default_workspace(), create=False)
+    n = work(store)
+    print(f"worker: {n} job(s) run", file=sys.stderr)
     return 0
 
 

@@ -62,6 +62,38 @@ class GlyphSet:
         return {ch: int(n) for ch, n in zip(self.classes, c)}
 
 
+def merge(sets: Sequence[GlyphSet], classes: Sequence[str] | None = None) -> GlyphSet:
+    """Several glyph sets as one, labels remapped by character.
+
+    ``classes`` fixes the output order (e.g. a base model's classes first, new
+    ones after); characters missing from it are appended in sorted order.
+    """
+    sets = [g for g in sets if len(g)]
+    if not sets:
+        raise DatasetError("there is no training data (every source is empty)")
+    order = list(classes or ())
+    for ch in sorted({c for g in sets for c in g.classes} - set(order)):
+        order.append(ch)
+    index = {c: i for i, c in enumerate(order)}
+    sizes = {g.images.shape[1] for g in sets}
+    if len(sizes) != 1:
+        raise DatasetError(f"the sources have different glyph sizes {sorted(sizes)}")
+    images = np.concatenate([g.images for g in sets])
+    labels = np.concatenate([np.array([index[g.classes[i]] for i in g.labels], np.int64) for g in sets])
+    return GlyphSet(images, labels, tuple(order), " + ".join(g.source for g in sets))
+
+
+def per_class_sample(data: GlyphSet, n: int, seed: int = 0) -> GlyphSet:
+    """At most ``n`` images of every class, chosen deterministically (e.g. rehearsal of old classes)."""
+    rng = np.random.default_rng(seed)
+    idx = []
+    for c in range(len(data.classes)):
+        pick = np.flatnonzero(data.labels == c)
+        rng.shuffle(pick)
+        idx.extend(pick[:n].tolist())
+    return data.subset(np.sort(np.asarray(idx, np.int64)))
+
+
 def content_hashes(images: np.ndarray) -> list[str]:
     return [hashlib.sha1(np.ascontiguousarray(im).tobytes()).hexdigest() for im in images]
 
@@ -282,7 +314,7 @@ def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     labels = store.current_labels()
     imgs, chars = [], []
     for scan in store.list_scans():
-        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels]
+        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and "excluded" not in b.flags]
         if not boxes:
             continue
         page = read_image(store.scan_path(scan), gray=True)

@@ -148,6 +148,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (box_id, model_id)
     );
     """,
+    # 2 -> 3: cancelling a training run from any tab; named augmentation configs from the Augment page.
+    """
+    ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE augment_configs (
+        name        TEXT PRIMARY KEY,
+        config      TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -521,6 +530,27 @@ class Store:
             rows = con.execute(sql, args).fetchall()
         return {r["box_id"]: _label(r) for r in rows}
 
+    def set_box_flags(self, box_id: int, flags: str) -> None:
+        """Flags of a box, e.g. ``excluded`` (kept on the page, left out of training and evaluation)."""
+        with self.write() as con:
+            con.execute("UPDATE boxes SET flags = ? WHERE id = ?", (flags, box_id))
+
+    def get_box(self, box_id: int) -> CharBox:
+        with self.read() as con:
+            row = con.execute("SELECT * FROM boxes WHERE id = ?", (box_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no box #{box_id} in this workspace.")
+        return _box(row)
+
+    def all_predictions(self, model_id: int) -> dict[int, Prediction]:
+        """The stored predictions of one model over the whole workspace, by box id."""
+        with self.read() as con:
+            rows = con.execute("SELECT * FROM predictions WHERE model_id = ?", (model_id,)).fetchall()
+        return {
+            r["box_id"]: Prediction(r["label"], r["confidence"], tuple((c, s) for c, s in json.loads(r["candidates"])))
+            for r in rows
+        }
+
     def label_history(self, box_id: int) -> list[Label]:
         with self.read() as con:
             rows = con.execute("SELECT * FROM labels WHERE box_id = ? ORDER BY id", (box_id,)).fetchall()
@@ -579,6 +609,13 @@ class Store:
                 ),
             )
             row = con.execute("SELECT * FROM models WHERE id = ?", (cur.lastrowid,)).fetchone()
+        return _model(row)
+
+    def get_model(self, model_id: int) -> ModelRecord:
+        with self.read() as con:
+            row = con.execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no model #{model_id} in this workspace.")
         return _model(row)
 
     def list_models(self) -> list[ModelRecord]:
@@ -660,12 +697,50 @@ class Store:
             rows = con.execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
         return [_run(r) for r in rows]
 
+    def request_cancel(self, run_id: int) -> None:
+        """Ask a queued or running job to stop (it checks between batches); a queued one is cancelled at once."""
+        with self.write() as con:
+            con.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+            con.execute("UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'",
+                        (now(), run_id))
+
+    def cancel_requested(self, run_id: int) -> bool:
+        with self.read() as con:
+            row = con.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def claim_next_run(self, pid: int) -> TrainingRun | None:
+        """Take the oldest queued run for this worker (one transaction: two workers never take the same run)."""
+        with self.write() as con:
+            row = con.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            con.execute("UPDATE runs SET status = 'running', pid = ?, started_at = ? WHERE id = ?",
+                        (pid, now(), row["id"]))
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (row["id"],)).fetchone()
+        return _run(row)
+
     def run_epochs(self, run_id: int) -> list[dict]:
         with self.read() as con:
             rows = con.execute(
                 "SELECT fold, epoch, metrics FROM run_epochs WHERE run_id = ? ORDER BY fold, epoch", (run_id,)
             ).fetchall()
         return [{"fold": r["fold"], "epoch": r["epoch"], **json.loads(r["metrics"])} for r in rows]
+
+
+    # -- augmentation configs -------------------------------------------
+    def save_augment_config(self, name: str, config: dict) -> None:
+        name = name.strip()
+        if not name:
+            raise StoreError("An augmentation config needs a name.")
+        with self.write() as con:
+            con.execute("INSERT OR REPLACE INTO augment_configs(name, config, created_at) VALUES (?, ?, ?)",
+                        (name, json.dumps(config), now()))
+
+    def augment_configs(self) -> dict[str, dict]:
+        with self.read() as con:
+            rows = con.execute("SELECT name, config FROM augment_configs ORDER BY name").fetchall()
+        return {r["name"]: json.loads(r["config"]) for r in rows}
 
 
 def _iou_xywh(a: tuple, b: tuple) -> float:

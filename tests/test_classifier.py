@@ -23,26 +23,7 @@ from kuzushi_core.train import TrainConfig, fit_temperature, save, softmax, trai
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def bars(n_per_class=60, seed=0) -> GlyphSet:
-    """Three easy classes drawn by the test: a vertical bar, a horizontal bar, a box (white on black, 28×28)."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    imgs, labels = [], []
-    for c in range(3):
-        for _ in range(n_per_class):
-            im = np.zeros((28, 28), np.uint8)
-            o = int(rng.integers(-3, 4))
-            if c == 0:
-                cv2.line(im, (14 + o, 4), (14 + o, 24), 255, 3)
-            elif c == 1:
-                cv2.line(im, (4, 14 + o), (24, 14 + o), 255, 3)
-            else:
-                cv2.rectangle(im, (7 + o, 7), (21 + o, 21), 255, 2)
-            imgs.append(im)
-            labels.append(c)
-    return GlyphSet(np.stack(imgs), np.array(labels), ("一", "丨", "口"), "bars")
+from .glyphs import bars  # noqa: E402
 
 
 def test_to_glyph_unifies_polarity_and_keeps_aspect():

@@ -1,0 +1,324 @@
+"""Background training jobs: queued in the store, run by a worker process, watched from any tab.
+
+* :func:`submit` writes a ``queued`` run (its whole configuration) and starts a
+  worker if none is running.  The Streamlit script never trains.
+* The worker (``python -m kuzushi_core worker --workspace W``) holds a lock file
+  so that one job runs at a time per workspace; it takes queued runs oldest
+  first (:meth:`Store.claim_next_run`) until none is left.
+* Progress goes into the store: every epoch a ``run_epochs`` row (loss,
+  accuracy, val_loss, val_accuracy), every half second the fraction done.
+  A page polls the store, so a reload or a second tab sees the same run.
+* Cancel: :meth:`Store.request_cancel` sets a flag the job checks between
+  batches.  A worker killed outright (SIGKILL, power cut) cannot say so itself:
+  :func:`reap` marks a ``running`` run whose process is gone as ``failed``; it is
+  called by every poll, so within a second or two.  Labels live in other rows
+  and are never touched by a job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import KuzushiError
+from .paths import PROJECT_ROOT
+from .records import TrainingRun
+from .store import Store, now
+
+LOCK_NAME = "worker.lock"
+LOG_NAME = "worker.log"
+DEFAULTS = {
+    "mode": "feature-extraction",
+    "base_model_id": None,
+    "unfreeze": 1,
+    "arch": "default",
+    "keep_old": True,
+    "workspace_labels": True,
+    "kmnist_per_class": 0,  # rehearsal: KMNIST training images per class (0 = none)
+    "folders": [],
+    "val_split": 0.15,
+    "folds": 0,
+    "augment": None,  # name of a saved augmentation config
+    "epochs": 10,
+    "batch_size": 64,
+    "learning_rate": None,  # None = the mode's default
+    "seed": 0,
+    "patience": 5,
+    "activate": True,
+    "name": "",
+}
+
+
+class JobError(KuzushiError):
+    """A training job that cannot run as configured (no data, no base model...)."""
+
+
+class Cancelled(Exception):
+    """Raised inside the Keras loop when the user asked to cancel."""
+
+
+def normalise(config: dict) -> dict:
+    unknown = set(config) - set(DEFAULTS)
+    if unknown:
+        raise JobError(f"unknown training options: {', '.join(sorted(unknown))}")
+    cfg = {**DEFAULTS, **config}
+    from .transfer import MODES
+
+    if cfg["mode"] not in MODES:
+        raise JobError(f"mode must be one of {', '.join(MODES)}")
+    if cfg["mode"] != "scratch" and cfg["base_model_id"] is None:
+        raise JobError(f"{cfg['mode']} needs a base model")
+    if not (cfg["workspace_labels"] or cfg["kmnist_per_class"] or cfg["folders"]):
+        raise JobError("choose at least one source of training data")
+    if int(cfg["epochs"]) < 1:
+        raise JobError("at least one epoch")
+    return cfg
+
+
+def submit(store: Store, config: dict, start_worker: bool = True) -> TrainingRun:
+    """Queue a run; start a worker unless one is already running for this workspace."""
+    run = store.create_run(normalise(config))
+    if start_worker:
+        ensure_worker(store)
+    return run
+
+
+# -- the worker process ----------------------------------------------------------
+def pid_alive(pid: int | None) -> bool:
+    """Whether ``pid`` is a live Kuzushi Lab process (not a zombie, not a reused pid)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path(f"/proc/{pid}")
+    if proc.exists():
+        try:
+            if proc.joinpath("stat").read_text().split(") ")[-1].startswith("Z"):
+                return False
+            return b"kuzushi_core" in proc.joinpath("cmdline").read_bytes() or pid == os.getpid()
+        except OSError:
+            return False
+    return True
+
+
+def reap(store: Store) -> list[int]:
+    """Mark runs whose process died without a word as failed; returns their ids."""
+    dead = []
+    for run in store.list_runs():
+        if run.status == "running" and not pid_alive(run.pid):
+            store.update_run(run.id, status="failed", finished_at=now(),
+                             error="the training process ended unexpectedly (killed or crashed); "
+                                   "nothing else in the workspace was affected")
+            dead.append(run.id)
+    return dead
+
+
+def worker_running(store: Store) -> bool:
+    lock = store.root / LOCK_NAME
+    try:
+        with open(lock, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
+
+
+def ensure_worker(store: Store) -> subprocess.Popen | None:
+    """Start a worker process when there is queued work and no worker holds the lock."""
+    reap(store)
+    if not any(r.status == "queued" for r in store.list_runs()) or worker_running(store):
+        return None
+    log = open(store.root / LOG_NAME, "ab")  # noqa: SIM115 - handed to the child
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kuzushi_core", "worker", "--workspace", str(store.root)],
+        cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, env=env,
+    )
+    log.close()
+    return proc
+
+
+def work(store: Store) -> int:
+    """The worker's loop: run queued jobs one at a time until none is left; returns how many ran."""
+    done = 0
+    while True:
+        with open(store.root / LOCK_NAME, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return done  # another worker has the workspace
+            reap(store)
+            while (run := store.claim_next_run(os.getpid())) is not None:
+                execute(store, run)
+                done += 1
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        # a run queued between the last claim and the unlock would wait for the next worker: look once more
+        if not any(r.status == "queued" for r in store.list_runs()):
+            return done
+
+
+# -- one job ---------------------------------------------------------------------
+def _progress_callback(store: Store, run_id: int, epochs: int, steps: int, folds: int):
+    import keras
+
+    class StoreProgress(keras.callbacks.Callback):
+        """Per-epoch rows and a throttled progress fraction into the store; stops on a cancel request."""
+
+        def __init__(self):
+            super().__init__()
+            self.fold = -1
+            self.last = 0.0
+            self.epoch = 0
+
+        def on_train_begin(self, logs=None):
+            self.fold += 1
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            t = time.time()
+            if t - self.last < 0.5:
+                return
+            self.last = t
+            done = (self.fold * epochs + self.epoch + (batch + 1) / max(steps, 1)) / (epochs * folds)
+            store.update_run(run_id, progress=min(done, 0.99))
+            if store.cancel_requested(run_id):
+                raise Cancelled()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}
+            store.add_epoch(run_id, epoch, logs, fold=self.fold)
+            store.update_run(run_id, progress=min((self.fold * epochs + epoch + 1) / (epochs * folds), 0.99))
+            if store.cancel_requested(run_id):
+                raise Cancelled()
+
+    return StoreProgress()
+
+
+def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int):
+    """The training set of a job: workspace labels, KMNIST rehearsal, class folders; base classes first."""
+    from .datasets import DatasetError, load_class_folders, load_kmnist, load_workspace, merge, per_class_sample
+    from .paths import data_dir
+
+    parts = []
+    if cfg["workspace_labels"]:
+        try:
+            parts.append(load_workspace(store.root, size))
+        except DatasetError:
+            if not (cfg["kmnist_per_class"] or cfg["folders"]):
+                raise
+    if cfg["kmnist_per_class"]:
+        km = load_kmnist(data_dir() / "kmnist", "train")
+        if size != 28:
+            import cv2
+            import numpy as np
+
+            from .datasets import GlyphSet
+
+            km = GlyphSet(np.stack([cv2.resize(i, (size, size)) for i in km.images]), km.labels, km.classes, km.source)
+        parts.append(per_class_sample(km, int(cfg["kmnist_per_class"]), cfg["seed"]))
+    for folder in cfg["folders"]:
+        parts.append(load_class_folders(folder, size))
+    return merge(parts, base_classes if cfg["keep_old"] else None)
+
+
+def execute(store: Store, run: TrainingRun) -> None:
+    """Run one claimed job to its end: completed (model registered), cancelled, or failed (error kept)."""
+    cfg = {**DEFAULTS, **run.config}
+    try:
+        model_id = _execute(store, run.id, cfg)
+    except Cancelled:
+        store.update_run(run.id, status="cancelled", finished_at=now())
+    except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the worker goes on
+        msg = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        print(traceback.format_exc(), file=sys.stderr, flush=True)
+        store.update_run(run.id, status="failed", finished_at=now(), error=msg)
+    else:
+        store.update_run(run.id, status="completed", finished_at=now(), progress=1.0, model_id=model_id)
+
+
+def _execute(store: Store, run_id: int, cfg: dict) -> int:
+    import numpy as np
+
+    from .predict import fit_ood, load_model
+    from .train import TrainConfig, model_card, train
+    from .transfer import DEFAULT_LEARNING_RATE, output_classes, plan, prepare
+
+    base_rec = store.get_model(cfg["base_model_id"]) if cfg["base_model_id"] is not None else None
+    base = load_model(base_rec.path) if base_rec else None
+    size = base.size if base else 28
+    base_classes = base.classes if base else ()
+    data = build_data(store, cfg, base_classes if cfg["keep_old"] else (), size)
+    classes = output_classes(base_classes, data.classes, cfg["keep_old"])
+    if classes != data.classes:  # keep_old=False: the data's own order
+        from .datasets import merge
+
+        data = merge([data], classes)
+    augment = store.augment_configs().get(cfg["augment"]) if cfg["augment"] else None
+    if cfg["augment"] and augment is None:
+        raise JobError(f"there is no saved augmentation config {cfg['augment']!r}")
+    lr = cfg["learning_rate"] or DEFAULT_LEARNING_RATE[cfg["mode"]]
+    tcfg = TrainConfig(arch=cfg["arch"], size=size, epochs=int(cfg["epochs"]), batch_size=int(cfg["batch_size"]),
+                       learning_rate=float(lr), val_split=float(cfg["val_split"]), folds=int(cfg["folds"] or 0),
+                       seed=int(cfg["seed"]), patience=int(cfg["patience"]), augment=augment)
+    model = prepare(base.model if base else None, base_classes, classes, cfg["mode"], int(cfg["unfreeze"]),
+                    cfg["arch"], size, cfg["seed"])
+    p = plan(model, cfg["mode"], base_classes, classes, int(cfg["unfreeze"]))
+    folds = tcfg.folds if tcfg.folds >= 2 else 1
+    n_train = len(data) * (1 - tcfg.val_split) if folds == 1 else len(data) * (folds - 1) / folds
+    steps = int(np.ceil(n_train / tcfg.batch_size))
+    store.update_run(run_id, metrics={"n_train": len(data), "counts": data.counts(), "classes": list(classes),
+                                      "plan": asdict(p)})
+    cb = _progress_callback(store, run_id, tcfg.epochs, steps, folds)
+    result = train(data, tcfg, callbacks=[cb], model=model)
+    out_rel = f"models/run-{run_id}.keras"
+    out = store.files / out_rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    card = model_card(
+        result,
+        mode=cfg["mode"],
+        parent=None if base_rec is None else {"id": base_rec.id, "name": base_rec.name},
+        new_classes=list(p.new_classes),
+        data={"source": data.source, "n_train_total": len(data), "counts": data.counts()},
+        ood=fit_ood(result.model, data.images, data.labels, len(classes)),
+        licence="derived from the parent model and the workspace's own labels",
+        command=f"training run #{run_id} (Train page); config {json.dumps(cfg, ensure_ascii=False)}",
+    )
+    tmp = out.with_name(out.stem + ".tmp.keras")
+    result.model.save(tmp)
+    out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
+    os.replace(tmp, out)
+    metrics = {"val_accuracy": result.val_metrics["accuracy"], "val_macro_f1": result.val_metrics.get("macro_f1"),
+               "seconds": round(result.seconds, 1), "best_epoch": result.best_epoch, "n_train": len(data)}
+    if result.folds:
+        metrics.update(cv_accuracy_mean=result.val_metrics["cv_accuracy_mean"],
+                       cv_accuracy_std=result.val_metrics["cv_accuracy_std"])
+    name = cfg["name"] or f"{cfg['mode']} #{run_id}"
+    rec = store.register_model(name, str(out), classes, metrics=metrics,
+                               card={k: card[k] for k in ("mode", "parent", "new_classes", "data", "licence", "command")},
+                               parent_id=base_rec.id if base_rec else None, activate=bool(cfg["activate"]))
+    store.update_run(run_id, metrics={**metrics, "counts": data.counts(), "classes": list(classes), "plan": asdict(p)})
+    return rec.id
+
+
+def estimate_seconds(n_images: int, epochs: int, mode: str, folds: int = 1) -> float:
+    """A rough CPU-time estimate before starting (measured on a 2-core CPU: bench/bench_transfer.py)."""
+    per_image = {"feature-extraction": 0.0011, "fine-tune": 0.0016, "scratch": 0.0021}[mode]
+    return 6.0 + n_images * epochs * max(folds, 1) * per_image

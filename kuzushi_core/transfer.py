@@ -1,0 +1,199 @@
+"""Transfer learning from a registered model: feature extraction, fine-tuning, or from scratch.
+
+Every Kuzushi Lab model is a convolutional base up to the layer named
+:data:`~kuzushi_core.architectures.FEATURES` plus a classifier head
+(``head_dense`` → ``logits`` → ``probs``).  :func:`prepare` turns a trained
+base model into the model to train on a new class set:
+
+* ``feature-extraction`` — the base is frozen; the head is trained for the new
+  classes.  The head starts from the base model's head: ``head_dense`` keeps its
+  weights and the ``logits`` rows of classes the base already knows are copied,
+  so the old classes are not forgotten while the new ones (e.g. 〇) are learned.
+* ``fine-tune`` — as above, and the convolutions of the top ``unfreeze`` conv
+  blocks are trained too, at a lower learning rate.  Batch normalisation stays
+  frozen, i.e. in inference mode (its statistics from the big data set are kept:
+  a few hundred ledger crops would ruin them).
+* ``scratch`` — a fresh network of the chosen architecture.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from .architectures import FEATURES, build, conv_blocks  # noqa: E402
+from .datasets import GlyphSet  # noqa: E402
+from .errors import KuzushiError  # noqa: E402
+
+MODES = ("feature-extraction", "fine-tune", "scratch")
+MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
+# learning rates that worked on the few-shot benchmark (bench/bench_transfer.py)
+DEFAULT_LEARNING_RATE = {"feature-extraction": 1e-3, "fine-tune": 2e-4, "scratch": 3e-3}
+
+
+class TransferError(KuzushiError):
+    """A base model that cannot be used for transfer (no feature split point, too few blocks...)."""
+
+
+@dataclass(frozen=True)
+class TransferPlan:
+    """What a transfer run will do, for the Train page and the model card."""
+
+    mode: str
+    classes: tuple[str, ...]
+    new_classes: tuple[str, ...]
+    kept_classes: tuple[str, ...]
+    unfrozen_blocks: tuple[str, ...]
+    trainable_params: int
+    total_params: int
+
+
+def output_classes(base_classes: Sequence[str], data_classes: Sequence[str], keep_old: bool = True) -> tuple[str, ...]:
+    """The new model's classes in output order: the base model's first (when kept), then new ones, sorted."""
+    if not keep_old:
+        return tuple(sorted(set(data_classes)))
+    base = list(base_classes)
+    return tuple(base + sorted(set(data_classes) - set(base)))
+
+
+def prepare(
+    base: keras.Model | None,
+    base_classes: Sequence[str],
+    classes: Sequence[str],
+    mode: str,
+    unfreeze: int = 1,
+    arch: str = "default",
+    size: int = 28,
+    seed: int = 0,
+) -> keras.Model:
+    """The model to train for ``classes`` (see the module docstring for the modes)."""
+    if mode not in MODES:
+        raise TransferError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    keras.utils.set_random_seed(seed)
+    if mode == "scratch" or base is None:
+        if mode != "scratch":
+            raise TransferError(f"{mode} needs a base model")
+        return build(arch, len(classes), size, seed=seed)
+    try:
+        feats = base.get_layer(FEATURES).output
+    except ValueError as exc:
+        raise TransferError(f"the base model has no layer named {FEATURES!r} (its feature extractor's end)") from exc
+    old_dense = _layer(base, "head_dense")
+    old_logits = _layer(base, "logits")
+    x = layers.Dropout(0.4, name="head_dropout")(feats)
+    dense = None
+    if old_dense is not None:
+        dense = layers.Dense(old_dense.units, activation="relu", name="head_dense")
+        x = layers.Dropout(0.4, name="head_dropout2")(dense(x))
+    logits = layers.Dense(len(classes), name="logits")
+    out = layers.Activation("softmax", name="probs")(logits(x))
+    model = keras.Model(base.inputs, out, name=f"{base.name}_{mode.replace('-', '_')}")
+    if dense is not None:
+        dense.set_weights(old_dense.get_weights())
+    if old_logits is not None and logits.kernel.shape[0] == old_logits.kernel.shape[0]:
+        k_old, b_old = old_logits.get_weights()
+        k_new, b_new = logits.get_weights()
+        k_new *= 0.1  # new classes start near zero: no confident guesses before they are trained
+        b_new[:] = float(np.median(b_old)) if len(b_old) else 0.0
+        where = {c: i for i, c in enumerate(base_classes)}
+        for j, c in enumerate(classes):
+            if c in where:
+                k_new[:, j] = k_old[:, where[c]]
+                b_new[j] = b_old[where[c]]
+        logits.set_weights([k_new, b_new])
+    freeze_base(model, mode, unfreeze)
+    return model
+
+
+def _layer(model: keras.Model, name: str):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        return None
+
+
+def freeze_base(model: keras.Model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
+    """Freeze every layer up to :data:`FEATURES`; for fine-tuning unfreeze the convolutions of the top blocks."""
+    blocks = conv_blocks(model)
+    top: tuple[str, ...] = ()
+    if mode == "fine-tune":
+        if unfreeze < 1:
+            raise TransferError("fine-tuning unfreezes at least one conv block")
+        if unfreeze > len(blocks):
+            raise TransferError(f"the base has {len(blocks)} conv blocks; cannot unfreeze {unfreeze}")
+        top = tuple(blocks[-unfreeze:])
+    seen_features = False
+    for layer in model.layers:
+        if seen_features:
+            layer.trainable = True
+            continue
+        block = layer.name.split("_")[0]
+        layer.trainable = (block in top and isinstance(layer, layers.Conv2D))
+        if layer.name == FEATURES:
+            seen_features = True
+    return top
+
+
+def plan(model: keras.Model, mode: str, base_classes: Sequence[str], classes: Sequence[str], unfreeze: int = 0
+         ) -> TransferPlan:
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    total = int(sum(np.prod(w.shape) for w in model.weights))
+    top = tuple(conv_blocks(model)[-unfreeze:]) if mode == "fine-tune" and unfreeze else ()
+    return TransferPlan(mode, tuple(classes), tuple(c for c in classes if c not in base_classes),
+                        tuple(c for c in classes if c in base_classes), top, trainable, total)
+
+
+def count_warnings(data: GlyphSet, minimum: int = MIN_PER_CLASS) -> list[str]:
+    """Classes with fewer training crops than ``minimum`` (the page shows these before a run)."""
+    return [f"{c}: {n} crops (fewer than {minimum}; expect it to be learned poorly)"
+            for c, n in data.counts().items() if n < minimum]
+
+
+def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
+                 rehearsal=None, per_class: int = 200, command: str | None = None) -> str:
+    """What ``python -m kuzushi_core train --base PATH --mode ...`` does: prepare, train, calibrate, save + card."""
+    from dataclasses import replace
+
+    from .datasets import load_source, merge, per_class_sample
+    from .predict import fit_ood, load_model
+    from .train import PrintProgress, save, train
+
+    base = load_model(base_path) if mode != "scratch" or base_path else None
+    base_classes = base.classes if base else ()
+    size = base.size if base else cfg.size
+    parts = [load_source(data_src, size, "train")]
+    if rehearsal is not None:
+        parts.append(per_class_sample(load_source(rehearsal, size, "train"), per_class, cfg.seed))
+    data = merge(parts, base_classes if keep_old else None)
+    classes = output_classes(base_classes, data.classes, keep_old)
+    data = merge([data], classes)
+    cfg = replace(cfg, size=size)
+    model = prepare(base.model if base else None, base_classes, classes, mode, unfreeze, cfg.arch, size, cfg.seed)
+    p = plan(model, mode, base_classes, classes, unfreeze)
+    result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)], model=model)
+    extra = {
+        "mode": mode,
+        "parent": None if base is None else {"path": str(base_path), "classes": list(base_classes)},
+        "new_classes": list(p.new_classes),
+        "unfrozen_blocks": list(p.unfrozen_blocks),
+        "data": {"source": data.source, "n_train_total": len(data), "counts": data.counts()},
+        "ood": fit_ood(result.model, data.images, data.labels, len(classes)),
+        "licence": "derived from the base model (see its card) and the given data",
+        "command": command or f"python -m kuzushi_core train --base {base_path} --mode {mode} --data {data_src} "
+                              f"--out {out}",
+    }
+    path, card = save(result, out, extra)
+    warn = count_warnings(data)
+    return "\n".join([f"{mode}: {len(classes)} classes ({len(p.new_classes)} new: {''.join(p.new_classes)}), "
+                      f"{p.trainable_params} of {p.total_params} parameters trained, {len(data)} glyphs, "
+                      f"{result.seconds:.0f} s",
+                      f"validation accuracy {result.val_metrics['accuracy']:.4f}",
+                      *[f"warning: {w}" for w in warn],
+                      f"saved {path} and {card}"])
