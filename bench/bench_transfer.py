@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--augment", default=None, help="an augmentation preset applied in the pipeline")
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--patience", type=int, default=5)
+    ap.add_argument("--balance", default="weights", choices=["weights", "oversample", "none"])
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     d = data_dir()
@@ -63,7 +64,7 @@ def main() -> None:
         w0 = time.perf_counter()
         model = prepare(base.model, base.classes, classes, args.mode, unfreeze=1, seed=0)
         cfg = TrainConfig(epochs=args.epochs, learning_rate=args.lr or DEFAULT_LEARNING_RATE[args.mode],
-                          val_split=0.15, patience=args.patience, seed=0,
+                          val_split=0.15, patience=args.patience, seed=0, balance=args.balance,
                           augment=to_dict(PRESETS[args.augment]) if args.augment else None)
         res = train(data, cfg, model=model)
         cpu = time.process_time() - t0
@@ -93,7 +94,7 @@ def main() -> None:
     lines = [
         f"{args.mode} from `models/default.keras` adding の and し (leave-one-page-out over the three shared "
         f"pages; {args.per_class} KMNIST training images per old class as rehearsal; {args.epochs} epochs max, "
-        "early stopping on val_loss, "
+        "early stopping on class-balanced val_loss, imbalance: {args.balance}, "
         f"pipeline augmentation: {aug_name}). Command: `python bench/bench_transfer.py {argv}`.",
         "",
         "| held-out page | train crops の/し | recall の | recall し | other chars called の/し | KMNIST test (old classes) "

@@ -17,6 +17,7 @@ reason: a flipped character is another character (or none).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, replace
 
@@ -186,6 +187,12 @@ def mixup(images: np.ndarray, onehot: np.ndarray, alpha: float, seed: int = 0) -
     return li * images + (1 - li) * images[perm], lam[:, None] * onehot + (1 - lam[:, None]) * onehot[perm]
 
 
+@functools.lru_cache(maxsize=64)
+def pipeline(cfg: AugmentConfig, seed: int = 0):
+    """:func:`build`, cached per (config, seed): a slider change that returns to a config seen before is free."""
+    return build(cfg, seed)
+
+
 def preview(glyphs: np.ndarray, cfg: AugmentConfig, n: int = 32, seed: int = 0) -> np.ndarray:
     """``n`` augmented samples of the given glyphs (uint8 N×S×S) → float32 n×S×S, through the training layers."""
     import keras
@@ -193,7 +200,7 @@ def preview(glyphs: np.ndarray, cfg: AugmentConfig, n: int = 32, seed: int = 0) 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     pick = glyphs[rng.integers(0, len(glyphs), n)].astype(np.float32)[..., None]
-    out = np.asarray(build(cfg, seed)(pick, training=True))[..., 0]
+    out = np.asarray(pipeline(cfg, seed)(pick, training=True))[..., 0]
     if cfg.mixup_alpha:
         out, _ = mixup(out, np.eye(1, dtype=np.float32)[np.zeros(n, int)], cfg.mixup_alpha, seed)
     return out
@@ -206,3 +213,20 @@ def to_dict(cfg: AugmentConfig) -> dict:
 def from_dict(d: dict) -> AugmentConfig:
     known = {k: v for k, v in d.items() if k in AugmentConfig.__dataclass_fields__}
     return replace(AugmentConfig(), **known)
+
+
+def montage(images: np.ndarray, cols: int = 8, scale: int = 2, rescale: float = 1.0) -> np.ndarray:
+    """A grid of glyphs as one uint8 image (one picture for the page instead of 32), 1 px grey gutters."""
+    imgs = np.asarray(images, np.float32)
+    if rescale and rescale != 1.0:
+        imgs = imgs / rescale  # back to 0–255 for display
+    imgs = np.clip(imgs, 0, 255).astype(np.uint8)
+    n, h, w = imgs.shape
+    rows = -(-n // cols)
+    out = np.full((rows * (h * scale + 1) + 1, cols * (w * scale + 1) + 1), 96, np.uint8)
+    for i, im in enumerate(imgs):
+        r, c = divmod(i, cols)
+        big = np.kron(im, np.ones((scale, scale), np.uint8))
+        out[1 + r * (h * scale + 1): 1 + r * (h * scale + 1) + h * scale,
+            1 + c * (w * scale + 1): 1 + c * (w * scale + 1) + w * scale] = big
+    return out

@@ -304,16 +304,16 @@ def save_seed_npz(path: str | os.PathLike[str], data: GlyphSet) -> None:
                         imgsize=np.array([size]), classes=np.array(data.classes))
 
 
-def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
-    """Every labelled box of a workspace (its current label) as a glyph."""
+def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, list[str], list[int], list[int]]:
+    """Every labelled, not excluded box of a workspace: glyphs, current labels, box ids, scan ids."""
     from .crops import crop_box, to_glyph
     from .imaging import read_image
-    from .store import Store
 
-    store = Store(root, create=False)
     labels = store.current_labels()
-    imgs, chars = [], []
+    imgs, chars, box_ids, scans = [], [], [], []
     for scan in store.list_scans():
+        if scan_ids is not None and scan.id not in scan_ids:
+            continue
         boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and "excluded" not in b.flags]
         if not boxes:
             continue
@@ -321,11 +321,22 @@ def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
         for b in boxes:
             imgs.append(to_glyph(crop_box(page, b.x, b.y, b.w, b.h), size))
             chars.append(labels[b.id].char)
-    if not imgs:
+            box_ids.append(b.id)
+            scans.append(scan.id)
+    glyphs = np.stack(imgs) if imgs else np.zeros((0, size, size), np.uint8)
+    return glyphs, chars, box_ids, scans
+
+
+def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
+    """Every labelled box of a workspace (its current label) as a glyph; boxes flagged ``excluded`` are left out."""
+    from .store import Store
+
+    imgs, chars, _, _ = workspace_items(Store(root, create=False), size)
+    if not len(imgs):
         raise DatasetError(f"the workspace {root} has no labelled characters yet")
     classes = tuple(sorted(set(chars)))
     index = {c: i for i, c in enumerate(classes)}
-    return GlyphSet(np.stack(imgs), np.array([index[c] for c in chars], np.int64), classes, f"workspace:{root}")
+    return GlyphSet(imgs, np.array([index[c] for c in chars], np.int64), classes, f"workspace:{root}")
 
 
 def load_source(src: str | os.PathLike[str], size: int = 28, split: str = "train") -> GlyphSet:

@@ -90,3 +90,55 @@ def thumbnail_path(store: Store, scan: Scan) -> Path:
     if not path.exists():
         store.write_file(_thumb_rel(scan.image_path), thumbnail_jpeg(read_image(store.scan_path(scan))))
     return path
+
+
+def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str = "annotations.csv") -> dict[str, int]:
+    """Labels from a CODH coordinate CSV (or Kaggle train.csv) for one scan, with source ``import``.
+
+    Each true box is matched to a stored box (IoU ≥ 0.5) and labels it; a true box
+    without a match is added as a ``user`` box with its label.  When the file holds
+    several images, the one named like the scan (without extension) is used, else
+    the only one.  A label a person gave is never overwritten.
+    """
+    import tempfile
+
+    import numpy as np
+
+    from .scoring import match_iou, read_codh_csv, read_kaggle_csv
+
+    with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        try:
+            head = data[:200].decode("utf-8-sig", errors="replace")
+            pages = read_kaggle_csv(tmp.name) if head.startswith("image_id") else read_codh_csv(tmp.name)
+        except (KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise KuzushiError(f"{source_name} is not a CODH coordinate CSV or Kaggle train.csv ({exc}).") from exc
+    if not pages:
+        raise KuzushiError(f"{source_name} holds no annotated characters.")
+    stem = Path(scan.source_name).stem
+    gt = pages.get(stem) or (next(iter(pages.values())) if len(pages) == 1 else None)
+    if gt is None:
+        raise KuzushiError(f"{source_name} has no page named {stem} (it has {', '.join(sorted(pages)[:5])}).")
+    boxes = store.list_boxes(scan.id)
+    existing = store.current_labels(scan.id)
+    pairs = match_iou(np.array([[g.x, g.y, g.w, g.h] for g in gt]),
+                      np.array([[b.x, b.y, b.w, b.h] for b in boxes]).reshape(-1, 4))
+    matched = {gi for gi, _ in pairs}
+    n_labelled = n_kept = 0
+    for gi, pi in pairs:
+        b = boxes[pi]
+        if b.id in existing and existing[b.id].source == "user":
+            n_kept += 1
+            continue
+        store.add_label(b.id, gt[gi].char, source="import")
+        n_labelled += 1
+    missing = [g for i, g in enumerate(gt) if i not in matched]
+    if missing:
+        before = {b.id for b in store.list_boxes(scan.id)}
+        added = store.edit_boxes(scan.id, add=[(g.x, g.y, g.w, g.h) for g in missing])
+        new = [b for b in added if b.id not in before]
+        for b in new:
+            g = min(missing, key=lambda m: abs(m.x - b.x) + abs(m.y - b.y))
+            store.add_label(b.id, g.char, source="import")
+    return {"labelled": n_labelled, "added_boxes": len(missing), "kept_user_labels": n_kept, "true_boxes": len(gt)}

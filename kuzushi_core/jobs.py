@@ -305,7 +305,7 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
     result.model.save(tmp)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
     os.replace(tmp, out)
-    metrics = {"val_accuracy": result.val_metrics["accuracy"], "val_macro_f1": result.val_metrics.get("macro_f1"),
+    metrics = {"val_accuracy": result.val_metrics["accuracy"], "val_macro_f1": result.val_metrics["macro"]["f1"],
                "seconds": round(result.seconds, 1), "best_epoch": result.best_epoch, "n_train": len(data)}
     if result.folds:
         metrics.update(cv_accuracy_mean=result.val_metrics["cv_accuracy_mean"],
@@ -316,6 +316,45 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
                                parent_id=base_rec.id if base_rec else None, activate=bool(cfg["activate"]))
     store.update_run(run_id, metrics={**metrics, "counts": data.counts(), "classes": list(classes), "plan": asdict(p)})
     return rec.id
+
+
+def eta_seconds(run: TrainingRun, at: float | None = None) -> float | None:
+    """Seconds left, from the time since the run started and the fraction done (None until there is progress)."""
+    from datetime import datetime
+
+    if run.status != "running" or not run.started_at or run.progress <= 0.01:
+        return None
+    started = datetime.fromisoformat(run.started_at).timestamp()
+    elapsed = (at if at is not None else time.time()) - started
+    return max(0.0, elapsed / run.progress * (1.0 - run.progress))
+
+
+def folder_counts(folder: str | os.PathLike[str]) -> dict[str, int]:
+    """Images per class folder, without decoding them (for the Train page's counts before a run)."""
+    from .datasets import IMAGE_SUFFIXES
+
+    root = Path(folder)
+    if not root.is_dir():
+        return {}
+    return {d.name: sum(1 for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+
+
+def planned_counts(store: Store, cfg: dict) -> dict[str, int]:
+    """Training crops per character that a configuration would use (before the validation split)."""
+    from .datasets import KMNIST_CLASSES
+
+    counts: dict[str, int] = {}
+    if cfg.get("workspace_labels"):
+        for c, n in store.label_counts().items():
+            counts[c] = counts.get(c, 0) + n
+    if cfg.get("kmnist_per_class"):
+        for c in KMNIST_CLASSES:
+            counts[c] = counts.get(c, 0) + int(cfg["kmnist_per_class"])
+    for folder in cfg.get("folders") or []:
+        for c, n in folder_counts(folder).items():
+            counts[c] = counts.get(c, 0) + n
+    return counts
 
 
 def estimate_seconds(n_images: int, epochs: int, mode: str, folds: int = 1) -> float:

@@ -551,6 +551,16 @@ class Store:
             for r in rows
         }
 
+    def label_counts(self) -> dict[str, int]:
+        """Current labels per character over the workspace (boxes flagged ``excluded`` left out)."""
+        with self.read() as con:
+            rows = con.execute(
+                "SELECT l.char AS c, COUNT(*) AS n FROM labels l JOIN boxes b ON b.id = l.box_id"
+                " WHERE l.id = (SELECT MAX(id) FROM labels WHERE box_id = l.box_id) AND b.flags NOT LIKE '%excluded%'"
+                " GROUP BY l.char ORDER BY n DESC, l.char"
+            ).fetchall()
+        return {r["c"]: r["n"] for r in rows}
+
     def label_history(self, box_id: int) -> list[Label]:
         with self.read() as con:
             rows = con.execute("SELECT * FROM labels WHERE box_id = ? ORDER BY id", (box_id,)).fetchall()

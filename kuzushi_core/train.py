@@ -45,6 +45,9 @@ class TrainConfig:
     # a saved augmentation config (augment.AugmentConfig as a dict), applied in the tf.data pipeline on top of the
     # model's own augmentation layers; its mixup trains on mixed one-hot targets. None = the model's own only.
     augment: dict | None = None
+    # imbalance: "weights" = balanced class weights; "oversample" = repeat the crops of small classes (each seen
+    # under new random augmentation) until every class is as large as the largest; "none"
+    balance: str = "weights"
 
 
 @dataclass
@@ -112,6 +115,20 @@ def balanced_class_weights(labels: np.ndarray, n_classes: int) -> dict[int, floa
     w = np.zeros(n_classes)
     w[present] = counts[present].sum() / (present.sum() * counts[present])
     return {i: float(w[i]) for i in range(n_classes)}
+
+
+def oversample(data: GlyphSet, seed: int = 0) -> GlyphSet:
+    """Every present class repeated (with replacement beyond whole copies) up to the largest class's count."""
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(data.labels, minlength=len(data.classes))
+    target = counts.max()
+    idx = []
+    for c in np.flatnonzero(counts):
+        own = np.flatnonzero(data.labels == c)
+        reps = np.tile(own, target // len(own))
+        extra = rng.choice(own, target - len(reps), replace=False) if target > len(reps) else np.zeros(0, int)
+        idx.append(np.concatenate([reps, extra]))
+    return data.subset(np.concatenate(idx))
 
 
 def logits_of(model: keras.Model, x: np.ndarray, batch: int = 512) -> np.ndarray:
@@ -213,6 +230,11 @@ def fit_once(
             *callbacks,
         ]
         cw = balanced_class_weights(train.labels, len(train.classes)) if cfg.class_weights else None
+        if cfg.balance == "oversample":
+            train = oversample(train, cfg.seed)
+            cw = None
+        elif cfg.balance == "none":
+            cw = None
         # validation targets in the training targets' form; with class weights the validation loss is class-balanced
         # too, so that the best checkpoint is not chosen by the big classes alone (a new class with 2 validation crops
         # would otherwise not count)

@@ -1,0 +1,233 @@
+"""Exports for analysis and for other tools, per document or page.
+
+* :func:`character_rows` — one row per character box: document, page, column,
+  order, x, y, w, h, character, confidence, model version, source (``user``
+  when a person gave or confirmed the label, ``auto`` when it is the model's
+  reading); CSV (:func:`to_csv`) and JSON (:func:`to_json`) are made from them.
+* :func:`to_text` — the transcription in reading order (columns right to left).
+* :func:`to_page_xml` — PAGE XML 2019-07-15 with character-level ``Glyph``
+  elements (Transkribus, eScriptorium); one text line per column.
+* :func:`to_seed_npz` and :func:`to_crops_zip` — the labelled crops as the
+  seed's npz layout or as a zip of class folders (folder name = character).
+
+Columns of the CSV are a contract: extend at the end, never rename.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+from .records import CharBox, ModelRecord, Scan
+from .store import Store
+
+CSV_COLUMNS = ("document", "page", "column", "order", "x", "y", "w", "h", "character", "confidence",
+               "model_version", "source", "scan_id", "box_id", "page_index", "label_source")
+UNREAD = "〓"  # geta mark: a box nobody (person or model) has read yet
+PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+
+
+@dataclass(frozen=True)
+class PageRows:
+    scan: Scan
+    document: str
+    boxes: tuple[CharBox, ...]
+    rows: tuple[dict, ...]
+
+
+def select_scans(store: Store, document_id: int | None = None, scan_ids: Iterable[int] | None = None) -> list[Scan]:
+    scans = store.list_scans(document_id)
+    if scan_ids is not None:
+        wanted = set(scan_ids)
+        scans = [s for s in scans if s.id in wanted]
+    return scans
+
+
+def page_rows(store: Store, scans: list[Scan], model: ModelRecord | None) -> list[PageRows]:
+    docs = {d.id: d.name for d in store.list_documents()}
+    out = []
+    for scan in scans:
+        labels = store.current_labels(scan.id)
+        preds = store.predictions(scan.id, model.id) if model else {}
+        boxes = tuple(b for b in store.list_boxes(scan.id) if "excluded" not in b.flags)
+        rows = []
+        for b in boxes:
+            lab, pred = labels.get(b.id), preds.get(b.id)
+            if lab is not None:
+                char, source, label_source = lab.char, "user", lab.source
+            elif pred is not None:
+                char, source, label_source = pred.label, "auto", ""
+            else:
+                char, source, label_source = UNREAD, "auto", ""
+            rows.append({
+                "document": docs.get(scan.document_id, ""), "page": scan.source_name, "column": b.column + 1,
+                "order": b.order + 1, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "character": char,
+                "confidence": round(pred.confidence, 4) if pred is not None else "",
+                "model_version": f"{model.name} (#{model.id})" if (model and pred is not None) else "",
+                "source": source, "scan_id": scan.id, "box_id": b.id, "page_index": scan.page_index,
+                "label_source": label_source,
+            })
+        out.append(PageRows(scan, docs.get(scan.document_id, ""), boxes, tuple(rows)))
+    return out
+
+
+def character_rows(store: Store, scans: list[Scan], model: ModelRecord | None) -> list[dict]:
+    return [r for p in page_rows(store, scans, model) for r in p.rows]
+
+
+def to_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _columns(rows: Iterable[dict]) -> list[str]:
+    lines: dict[int, list[str]] = {}
+    for r in rows:
+        lines.setdefault(r["column"], []).append(r["character"])
+    return ["".join(lines[c]) for c in sorted(lines)]
+
+
+def to_json(pages: list[PageRows], model: ModelRecord | None) -> str:
+    doc = {
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": None if model is None else {"id": model.id, "name": model.name, "classes": list(model.classes)},
+        "pages": [{"scan_id": p.scan.id, "document": p.document, "page": p.scan.source_name,
+                   "page_index": p.scan.page_index, "width": p.scan.width, "height": p.scan.height,
+                   "transcription": _columns(p.rows), "characters": list(p.rows)} for p in pages],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1)
+
+
+def to_text(pages: list[PageRows]) -> str:
+    """Per page a heading line, then one line per column (right to left), characters top to bottom."""
+    out = []
+    for p in pages:
+        out.append(f"# {p.document} / {p.scan.source_name}" + (f" p.{p.scan.page_index + 1}"
+                                                                if p.scan.page_index else ""))
+        out.extend(_columns(p.rows))
+        out.append("")
+    return "\n".join(out)
+
+
+def _points(x: int, y: int, w: int, h: int) -> str:
+    return f"{x},{y} {x + w},{y} {x + w},{y + h} {x},{y + h}"
+
+
+def to_page_xml(page: PageRows, creator: str = "Kuzushi Lab") -> str:
+    """One page as PAGE XML (2019-07-15): a text region, a text line per column, a Glyph per character."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    sc = page.scan
+    by_col: dict[int, list[tuple[CharBox, dict]]] = {}
+    for b, r in zip(page.boxes, page.rows):
+        by_col.setdefault(b.column, []).append((b, r))
+    x = [f'<?xml version="1.0" encoding="UTF-8"?>',
+         f'<PcGts xmlns="{PAGE_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+         f'xsi:schemaLocation="{PAGE_NS} {PAGE_NS}/pagecontent.xsd">',
+         f"<Metadata><Creator>{creator}</Creator><Created>{stamp}</Created><LastChange>{stamp}</LastChange>"
+         f"<Comments>{_esc(page.document)}</Comments></Metadata>",
+         f'<Page imageFilename={quoteattr(sc.source_name)} imageWidth="{sc.width}" imageHeight="{sc.height}">']
+    if page.boxes:
+        x0 = min(b.x for b in page.boxes)
+        y0 = min(b.y for b in page.boxes)
+        x1 = max(b.x + b.w for b in page.boxes)
+        y1 = max(b.y + b.h for b in page.boxes)
+        x.append('<ReadingOrder><OrderedGroup id="ro1"><RegionRefIndexed index="0" regionRef="r1"/>'
+                 '</OrderedGroup></ReadingOrder>')
+        x.append('<TextRegion id="r1" type="paragraph" readingDirection="top-to-bottom" '
+                 'textLineOrder="right-to-left">')
+        x.append(f'<Coords points="{_points(x0, y0, x1 - x0, y1 - y0)}"/>')
+        for c in sorted(by_col):
+            items = by_col[c]
+            cx0 = min(b.x for b, _ in items)
+            cy0 = min(b.y for b, _ in items)
+            cx1 = max(b.x + b.w for b, _ in items)
+            cy1 = max(b.y + b.h for b, _ in items)
+            text = "".join(r["character"] for _, r in items)
+            x.append(f'<TextLine id="l{c + 1}" readingDirection="top-to-bottom">'
+                     f'<Coords points="{_points(cx0, cy0, cx1 - cx0, cy1 - cy0)}"/>')
+            x.append(f'<Word id="w{c + 1}" readingDirection="top-to-bottom">'
+                     f'<Coords points="{_points(cx0, cy0, cx1 - cx0, cy1 - cy0)}"/>')
+            for b, r in items:
+                conf = f' conf="{float(r["confidence"]):.4f}"' if (r["source"] == "auto" and r["confidence"] != "") \
+                    else ""
+                x.append(f'<Glyph id="g{b.id}"><Coords points="{_points(b.x, b.y, b.w, b.h)}"/>'
+                         f'<TextEquiv{conf}><Unicode>{_esc(r["character"])}</Unicode></TextEquiv></Glyph>')
+            x.append(f"<TextEquiv><Unicode>{_esc(text)}</Unicode></TextEquiv></Word>")
+            x.append(f"<TextEquiv><Unicode>{_esc(text)}</Unicode></TextEquiv></TextLine>")
+        x.append("<TextEquiv><Unicode>" + _esc("\n".join(_columns(page.rows))) + "</Unicode></TextEquiv>")
+        x.append("</TextRegion>")
+    x.append("</Page></PcGts>")
+    return "\n".join(x) + "\n"
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def validate_page_xml(xml: str, xsd_path) -> list[str]:
+    """Schema errors of a PAGE XML document (empty when valid)."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(xsd_path))
+    return [str(e.reason or e) for e in schema.iter_errors(xml)]
+
+
+def safe_folder(char: str) -> str:
+    """A folder name for a character: itself when the file system allows it, else its code points."""
+    if char and all(ch.isprintable() and ch not in '/\\:*?"<>|.' for ch in char):
+        return char
+    return "_".join(f"U+{ord(ch):04X}" for ch in char) or "_"
+
+
+def labelled_crops(store: Store, scans: list[Scan]) -> list[tuple[str, np.ndarray, int]]:
+    """(character, grey crop as cut from the page, box id) for every labelled, not excluded box."""
+    from .crops import crop_box
+    from .imaging import read_image
+
+    out = []
+    for scan in scans:
+        labels = store.current_labels(scan.id)
+        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and "excluded" not in b.flags]
+        if not boxes:
+            continue
+        page = read_image(store.scan_path(scan), gray=True)
+        out.extend((labels[b.id].char, crop_box(page, b.x, b.y, b.w, b.h), b.id) for b in boxes)
+    return out
+
+
+def to_crops_zip(items: list[tuple[str, np.ndarray, int]]) -> bytes:
+    """A zip of class folders (``<character>/box<id>.png``), crops as cut from the page (dark ink on light)."""
+    from .imaging import encode_png
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for char, crop, box_id in items:
+            z.writestr(f"{safe_folder(char)}/box{box_id}.png", encode_png(crop))
+    return buf.getvalue()
+
+
+def to_seed_npz(items: list[tuple[str, np.ndarray, int]], size: int = 64) -> bytes:
+    """The seed's npz layout (``trainimg``, one-hot ``trainlabel``, ``imgsize``, plus ``classes``)."""
+    from .crops import to_glyph
+    from .datasets import DatasetError, GlyphSet, save_seed_npz
+
+    if not items:
+        raise DatasetError("there are no labelled characters to export")
+    classes = tuple(sorted({c for c, _, _ in items}))
+    idx = {c: i for i, c in enumerate(classes)}
+    data = GlyphSet(np.stack([to_glyph(crop, size) for _, crop, _ in items]),
+                    np.array([idx[c] for c, _, _ in items], np.int64), classes, "workspace")
+    buf = io.BytesIO()
+    save_seed_npz(buf, data)
+    return buf.getvalue()

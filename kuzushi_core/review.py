@@ -1,0 +1,135 @@
+"""Error review: a model against the workspace's labels (or any labelled glyph set), and the
+uncertainty queue ("label these next").
+
+An :class:`Evaluation` keeps every sample (glyph, truth, prediction, top-3,
+loss) so that the Evaluate page can show the cell of the confusion matrix a
+user clicked, the misclassified crops ordered by loss, and what changed between
+two model versions.  Characters outside the model's classes (common on real
+ledgers) are kept as their own rows: they are errors the model cannot avoid,
+and the page says so instead of hiding them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .evaluate import (classification_report, compare_versions, expected_calibration_error, most_confused_pairs,
+                       reliability_curve, sample_losses, top_losses)
+from .predict import LoadedModel
+from .records import CharBox, Prediction
+from .store import Store
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One evaluated sample: where it is (box and scan, when it comes from the workspace) and what the model said."""
+
+    index: int
+    truth: str
+    predicted: str
+    confidence: float
+    top3: tuple[tuple[str, float], ...]
+    loss: float
+    box_id: int | None = None
+    scan_id: int | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.truth == self.predicted
+
+
+@dataclass
+class Evaluation:
+    """A model on a labelled set: report (accuracy, per-class P/R/F1, confusion), items, calibration."""
+
+    model_classes: tuple[str, ...]
+    classes: tuple[str, ...]  # model classes, then the set's characters the model does not know
+    items: list[ReviewItem]
+    glyphs: np.ndarray
+    report: dict
+    pairs: list[tuple[str, str, int]]
+    reliability: list[dict]
+    ece: float
+    out_of_vocabulary: int
+    predicted_index: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+
+    def cell(self, truth: str, predicted: str) -> list[ReviewItem]:
+        return [it for it in self.items if it.truth == truth and it.predicted == predicted]
+
+    def misclassified(self) -> list[ReviewItem]:
+        return [self.items[i] for i in self._order]
+
+    _order: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+
+
+def evaluate_glyphs(lm: LoadedModel, glyphs: np.ndarray, truths: list[str], box_ids: list[int] | None = None,
+                    scan_ids: list[int] | None = None) -> Evaluation:
+    probs = lm.predict_glyphs(glyphs) if len(glyphs) else np.zeros((0, len(lm.classes)), np.float32)
+    return evaluation_from_probs(lm.classes, probs, glyphs, truths, box_ids, scan_ids)
+
+
+def evaluation_from_probs(model_classes: tuple[str, ...], probs: np.ndarray, glyphs: np.ndarray, truths: list[str],
+                          box_ids: list[int] | None = None, scan_ids: list[int] | None = None) -> Evaluation:
+    index = {c: i for i, c in enumerate(model_classes)}
+    extra = sorted(set(truths) - set(model_classes))
+    classes = tuple(model_classes) + tuple(extra)
+    all_index = {c: i for i, c in enumerate(classes)}
+    y_model = np.array([index.get(c, -1) for c in truths], np.int64)
+    y_all = np.array([all_index[c] for c in truths], np.int64)
+    pred = probs.argmax(1) if len(probs) else np.zeros(0, np.int64)
+    losses = sample_losses(probs, y_model) if len(probs) else np.zeros(0)
+    items = []
+    for i in range(len(truths)):
+        order = np.argsort(-probs[i])[:3]
+        items.append(ReviewItem(i, truths[i], model_classes[pred[i]], float(probs[i, pred[i]]),
+                                tuple((model_classes[j], float(probs[i, j])) for j in order), float(losses[i]),
+                                box_ids[i] if box_ids else None, scan_ids[i] if scan_ids else None))
+    report = classification_report(y_all, pred, classes)
+    known = y_model >= 0
+    ev = Evaluation(
+        model_classes=tuple(model_classes), classes=classes, items=items, glyphs=glyphs, report=report,
+        pairs=most_confused_pairs(np.array(report["confusion"]), classes),
+        reliability=reliability_curve(probs[known], y_model[known]) if known.any() else [],
+        ece=expected_calibration_error(probs[known], y_model[known]) if known.any() else 0.0,
+        out_of_vocabulary=int((~known).sum()), predicted_index=pred,
+    )
+    ev._order = top_losses(probs, y_model) if len(probs) else np.zeros(0, int)
+    report["accuracy_in_vocabulary"] = float((pred[known] == y_model[known]).mean()) if known.any() else 0.0
+    report["n_in_vocabulary"] = int(known.sum())
+    return ev
+
+
+def evaluate_workspace(store: Store, lm: LoadedModel, scan_ids: set[int] | None = None) -> Evaluation:
+    """The model on every labelled (not excluded) box of the workspace: the domain-shift measurement."""
+    from .datasets import workspace_items
+
+    glyphs, chars, box_ids, scans = workspace_items(store, lm.size, scan_ids)
+    return evaluate_glyphs(lm, glyphs, chars, box_ids, scans)
+
+
+def compare(ev_a: Evaluation, ev_b: Evaluation) -> dict[str, list[int]]:
+    """Item indices model B fixed / broke against model A on the same set (same order of samples)."""
+    if [it.truth for it in ev_a.items] != [it.truth for it in ev_b.items]:
+        raise ValueError("the two evaluations are not on the same samples")
+    truth = np.array([it.truth for it in ev_a.items], object)
+    pa = np.array([it.predicted for it in ev_a.items], object)
+    pb = np.array([it.predicted for it in ev_b.items], object)
+    return {k: v.tolist() for k, v in compare_versions(truth, pa, pb).items()}
+
+
+def uncertainty_queue(store: Store, model_id: int, limit: int = 100, scan_ids: set[int] | None = None
+                      ) -> list[tuple[CharBox, Prediction]]:
+    """Unlabelled, read boxes across the workspace, least confident first ("label these next")."""
+    preds = store.all_predictions(model_id)
+    labels = store.current_labels()
+    out = []
+    for scan in store.list_scans():
+        if scan_ids is not None and scan.id not in scan_ids:
+            continue
+        for b in store.list_boxes(scan.id):
+            if b.id in preds and b.id not in labels and "excluded" not in b.flags:
+                out.append((b, preds[b.id]))
+    out.sort(key=lambda bp: (bp[1].confidence, bp[0].id))
+    return out[:limit]
