@@ -17,6 +17,8 @@ from kuzushi_core.imaging import read_image
 s = store()
 st.title(tr("aug.title"))
 st.caption(tr("aug.intro"))
+if "aug_flash" in st.session_state:
+    st.success(st.session_state.pop("aug_flash"))
 
 RANDOM = ""
 
@@ -109,4 +111,5 @@ with right:
         name = st.text_input(tr("aug.name"), key="aug_name")
         if st.form_submit_button(tr("aug.save")) and name.strip():
             s.save_augment_config(name, aug.to_dict(cfg))
-            st.success(tr("aug.saved", name=name.strip()))
+            st.session_state["aug_flash"] = tr("aug.saved", name=name.strip())
+            st.rerun()  # the new config is offered as a preset at once

@@ -13,6 +13,7 @@ from PIL import Image
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
+from kuzushi_core.intake import import_annotations
 from kuzushi_core.crops import crop_box
 from kuzushi_core.reading import UNCERTAIN, read_scan, transcription
 
@@ -44,6 +45,19 @@ if "read_message" in st.session_state:
     st.success(st.session_state.pop("read_message"))
 if "read_saved" in st.session_state:
     st.success(st.session_state.pop("read_saved"))
+
+with st.expander(tr("read.annotations")):
+    st.caption(tr("read.annotations_help"))
+    up = st.file_uploader(tr("read.annotations"), type=["csv"], key=f"read_ann_{scan.id}",
+                          label_visibility="collapsed")
+    if up is not None and st.button(tr("read.save"), key="read_ann_go"):
+        try:
+            done = import_annotations(s, scan, up.getvalue(), up.name)
+        except KuzushiError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["read_message"] = tr("read.annotations_done", **done)
+            st.rerun()
 
 preds = s.predictions(scan.id, model.id)
 boxes = [b for b in s.list_boxes(scan.id) if b.id in preds]

@@ -291,6 +291,14 @@ def train(
         splits = kfold(data.labels, cfg.folds, cfg.seed)
     else:
         tr, va = stratified_split(data.labels, [1 - cfg.val_split, cfg.val_split], cfg.seed)
+        if len(va) == 0:  # tiny data: hold out one crop of every class that has two or more
+            va = np.array([np.flatnonzero(data.labels == c)[-1] for c in np.unique(data.labels)
+                           if (data.labels == c).sum() >= 2], np.int64)
+            tr = np.setdiff1d(np.arange(len(data)), va)
+            if len(va) == 0:
+                from .datasets import DatasetError
+
+                raise DatasetError("too few labelled crops to hold out a validation set (a class needs two or more)")
         splits = [(tr, va)]
     best: tuple[float, TrainResult] | None = None
     fold_rows = []

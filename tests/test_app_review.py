@@ -1,0 +1,132 @@
+"""AppTest: Evaluate, Label next, Augment, Train, Models and Export pages on a workspace made by the test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kuzushi_core import jobs
+from kuzushi_core.reading import read_scan
+
+from .test_app_read import ws  # noqa: F401 - a workspace with a read-able page and the bars model
+from .test_classifier import tiny_model  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page(page).run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def read_ws(ws):  # noqa: F811
+    scan = ws.list_scans()[0]
+    read_scan(ws, scan, ws.active_model())
+    boxes = ws.list_boxes(scan.id)
+    ws.add_label(boxes[0].id, "丨")  # the model reads 一 here: one error
+    ws.add_label(boxes[1].id, "丨")  # right
+    ws.add_label(boxes[2].id, "〇")  # a character the model does not know
+    return ws, scan, boxes
+
+
+def test_evaluate_page_metrics_gallery_relabel_and_remove(read_ws):
+    s, scan, boxes = read_ws
+    at = open_page("app_pages/evaluate.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Labelled"] == "3" and metrics["Unknown to the model"] == "1"
+    assert metrics["Accuracy"] == "0.333" and metrics["Accuracy (known chars)"] == "0.500"
+    assert any("Misclassified" in h.value and "(2)" in h.value for h in at.subheader)
+    # the model was right about box 0: relabel it with the prediction by one click
+    at.button(key=f"eval_take_{boxes[0].id}").click().run()
+    assert s.current_labels()[boxes[0].id].char == "一" and s.current_labels()[boxes[0].id].source == "user"
+    # leave the 〇 box out of training and evaluation
+    at.button(key=f"eval_remove_{boxes[2].id}").click().run()
+    assert "excluded" in s.get_box(boxes[2].id).flags
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Labelled"] == "2" and metrics["Accuracy"] == "1.000"
+    assert not at.exception
+
+
+def test_label_next_page_orders_by_uncertainty_and_labels_by_number(read_ws):
+    s, scan, boxes = read_ws
+    at = open_page("app_pages/queue.py")
+    assert any("3 characters waiting" in c.value for c in at.caption)
+    preds = s.predictions(scan.id, s.active_model().id)
+    unlabelled = sorted(boxes[3:], key=lambda b: (preds[b.id].confidence, b.id))
+    first = unlabelled[0]
+    at.text_input(key=f"queue_typed_{first.id}").input("2")
+    next(b for b in at.button if b.label == "Save label").click().run()
+    label = s.current_labels()[first.id]
+    assert label.char == preds[first.id].candidates[1][0] and label.source == "user"
+    assert any("2 characters waiting" in c.value for c in at.caption)
+
+
+def test_augment_page_warns_and_saves_a_config(read_ws):
+    s, _, _ = read_ws
+    at = open_page("app_pages/augment.py")
+    assert not at.error  # the safe preset has no warnings
+    imgs = at.get("image")
+    assert len(imgs) >= 2, [e.type for e in at.main.children.values()]  # the 4×8 grid and the originals
+    at.toggle(key="aug_horizontal_flip").set_value(True).run()
+    at.slider(key="aug_rotation_range").set_value(30.0).run()
+    errors = " ".join(e.value for e in at.error)
+    assert "horizontal flip" in errors and "rotation ±30°" in errors
+    at.text_input(key="aug_name").input("risky")
+    next(b for b in at.button if b.label == "Save config").click().run()
+    saved = s.augment_configs()["risky"]
+    assert saved["horizontal_flip"] is True and saved["rotation_range"] == 30.0
+    # a saved config is offered as a preset and on the Train page
+    at.selectbox(key="aug_preset").set_value("★ risky").run()
+    assert at.toggle(key="aug_horizontal_flip").value is True
+
+
+def test_train_page_queues_a_run_and_shows_its_curves(read_ws, monkeypatch):
+    s, _, _ = read_ws
+    monkeypatch.setattr(jobs, "ensure_worker", lambda store: None)  # the test runs the worker itself, below
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_kmnist").set_value(0).run()
+    at.number_input(key="train_epochs").set_value(2).run()
+    assert any("fewer than 10" in w.value.lower() or "Fewer than 10" in w.value for w in at.warning)
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    run = s.list_runs()[0]
+    assert run.status == "queued" and run.config["mode"] == "feature-extraction" and run.config["epochs"] == 2
+    assert jobs.work(s) == 1
+    assert s.get_run(run.id).status == "completed", s.get_run(run.id).error
+    at.run()
+    assert any("Done: model" in m.value for m in at.success)
+    assert len(at.get("plotly_chart")) >= 1
+    new = s.active_model()
+    assert new.parent_id is not None and "〇" in new.classes  # the new class from the workspace labels
+
+
+def test_models_page_activate_and_roll_back(read_ws):
+    s, _, _ = read_ws
+    base = s.active_model()
+    child = s.register_model("child", base.path, base.classes, parent_id=base.id, activate=True)
+    at = open_page("app_pages/models.py")
+    assert at.dataframe[0].value.shape[0] == 2
+    at.button(key="models_rollback").click().run()
+    assert s.active_model().id == base.id
+    at.selectbox(key="models_choose").set_value(child.id).run()
+    at.button(key="models_activate").click().run()
+    assert s.active_model().id == child.id
+    assert not at.exception
+
+
+def test_export_page_formats(read_ws):
+    s, scan, boxes = read_ws
+    at = open_page("app_pages/export.py")
+    code = at.code[0].value
+    assert code.splitlines()[0].startswith("document,page,column,order,x,y,w,h,character,confidence,model_version,source")
+    assert "〇" in code and ",user," in code and ",auto," in code
+    for fmt in ("json", "text", "pagexml", "npz", "crops"):
+        at.radio(key="export_format").set_value(fmt).run()
+        assert not at.exception, (fmt, at.exception)
+    assert any("3 labelled crops in 2 classes" in c.value for c in at.caption)
