@@ -43,6 +43,22 @@ def current_document_id() -> int | None:
     return st.session_state.get("document_id") or None
 
 
+def _language_changed() -> None:
+    """Re-assert every widget value after a language switch.
+
+    Widgets whose option labels are translated (``format_func``) get a new identity when the language
+    changes; the browser would then show them empty and send back nothing. Writing each value into the
+    session state again makes Streamlit send it to the browser with the re-labelled widget.
+    """
+    for key, value in list(st.session_state.items()):
+        if key == "lang":
+            continue
+        try:
+            st.session_state[key] = value
+        except Exception:  # noqa: BLE001 - buttons, uploaders and forms cannot be set; they hold no choice
+            pass
+
+
 def sidebar() -> None:
     """Language switch, workspace, document and active model."""
     s = store()
@@ -53,6 +69,7 @@ def sidebar() -> None:
             format_func=LANGUAGES.get,
             key="lang",
             horizontal=True,
+            on_change=_language_changed,
         )
         st.caption(f"{tr('sidebar.workspace')}: `{s.root}`")
         docs = s.list_documents()

@@ -89,7 +89,7 @@ with left:
                 zs.append(int(cm[i, j]))
                 custom.append([ev.classes[i], ev.classes[j]])
                 colors.append("#2ca02c" if i == j else "#d62728")
-    size = max(14, min(40, 520 // max(len(shown), 1)))
+    size = max(8, min(32, 360 // max(len(shown), 1)))
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=zs, customdata=custom, textfont=dict(color="white", size=11),
         marker=dict(symbol="square", size=size, color=colors,

@@ -48,21 +48,24 @@ with c2:
     folders = [f.strip() for f in folders_text.splitlines() if f.strip()]
 with c3:
     st.subheader(tr("train.protocol"))
-    val_kind = st.radio(tr("train.validation"), ["holdout", "kfold"], horizontal=True, key="train_val",
-                        format_func=lambda v, a=tr("train.holdout"), b=tr("train.kfold"): a if v == "holdout" else b)
-    val_pct = st.slider(tr("train.holdout_pct"), 5, 40, 15, key="train_val_pct") if val_kind == "holdout" else 15
-    folds = st.number_input(tr("train.folds"), 2, 10, 5, key="train_folds") if val_kind == "kfold" else 0
+    # a toggle, not a radio with translated option labels: those change the widget's identity when the language
+    # changes, and the browser then loses the choice
+    kfold = st.toggle(tr("train.kfold"), False, key="train_kfold", help=tr("train.kfold_help"))
+    val_pct = st.slider(tr("train.holdout_pct"), 5, 40, 15, key="train_val_pct") if not kfold else 15
+    folds = st.number_input(tr("train.folds"), 2, 10, 5, key="train_folds") if kfold else 0
     aug_names = [""] + list(s.augment_configs())
     augment = st.selectbox(tr("train.augment"), aug_names, key="train_augment",
                            format_func=lambda n, none=tr("train.augment_none"): n or none)
-    epochs = st.number_input(tr("train.epochs"), 1, 200, 10, key="train_epochs")
+    e1, e2 = st.columns(2)
+    epochs = e1.number_input(tr("train.epochs"), 1, 500, 10, key="train_epochs")
+    patience = e2.number_input(tr("train.patience"), 1, 500, 8, key="train_patience", help=tr("train.patience_help"))
     batch = st.select_slider(tr("train.batch"), [16, 32, 64, 128, 256], 64, key="train_batch")
     lr = st.number_input(tr("train.lr"), 1e-5, 1e-1, DEFAULT_LEARNING_RATE[mode], format="%.5f",
                          key=f"train_lr_{mode}")
 
 config = {"mode": mode, "base_model_id": base_id, "unfreeze": int(unfreeze), "keep_old": bool(keep_old),
           "workspace_labels": bool(use_ws), "kmnist_per_class": int(per_class), "folders": folders,
-          "val_split": val_pct / 100, "folds": int(folds), "augment": augment or None, "epochs": int(epochs),
+          "val_split": val_pct / 100, "folds": int(folds), "augment": augment or None, "epochs": int(epochs), "patience": int(patience),
           "batch_size": int(batch), "learning_rate": float(lr)}
 counts = jobs.planned_counts(s, config)
 with st.expander(tr("train.counts", n=sum(counts.values()), k=len(counts)), expanded=False):

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rehearsal", type=Path, default=None, metavar="SRC",
                    help="with --base: mix in images of the old classes from this source (e.g. a KMNIST folder)")
     p.add_argument("--per-class", type=int, default=200, metavar="N", help="rehearsal images per old class")
+    p.add_argument("--balance", default=None, choices=["weights", "oversample", "none"],
+                   help="small classes: class weights (default without --base) or oversampling (default with --base)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("worker", help="run the queued training jobs of a workspace (started by the app)")
@@ -168,16 +170,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
-                      stroke_jitter=args.stroke_jitter)
+                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights")
     command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     if args.base is not None or args.mode is not None:
-        from .transfer import DEFAULT_LEARNING_RATE, transfer_cli
+        from .transfer import DEFAULT_BALANCE, DEFAULT_LEARNING_RATE, transfer_cli
 
         mode = args.mode or "feature-extraction"
         if mode != "scratch" and args.base is None:
             raise KuzushiError(f"--mode {mode} needs --base PATH.keras")
         if "--learning-rate" not in sys.argv:
             cfg.learning_rate = DEFAULT_LEARNING_RATE[mode]
+        cfg.balance = args.balance or DEFAULT_BALANCE
         print(transfer_cli(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
                            rehearsal=args.rehearsal, per_class=args.per_class, command=command))
         return 0

@@ -50,7 +50,8 @@ DEFAULTS = {
     "batch_size": 64,
     "learning_rate": None,  # None = the mode's default
     "seed": 0,
-    "patience": 5,
+    "patience": 8,
+    "balance": "oversample",  # "oversample" | "weights" | "none": how small classes are handled
     "activate": True,
     "name": "",
 }
@@ -277,7 +278,8 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
     lr = cfg["learning_rate"] or DEFAULT_LEARNING_RATE[cfg["mode"]]
     tcfg = TrainConfig(arch=cfg["arch"], size=size, epochs=int(cfg["epochs"]), batch_size=int(cfg["batch_size"]),
                        learning_rate=float(lr), val_split=float(cfg["val_split"]), folds=int(cfg["folds"] or 0),
-                       seed=int(cfg["seed"]), patience=int(cfg["patience"]), augment=augment)
+                       seed=int(cfg["seed"]), patience=int(cfg["patience"]), augment=augment,
+                       balance=cfg["balance"])
     model = prepare(base.model if base else None, base_classes, classes, cfg["mode"], int(cfg["unfreeze"]),
                     cfg["arch"], size, cfg["seed"])
     p = plan(model, cfg["mode"], base_classes, classes, int(cfg["unfreeze"]))

@@ -24,18 +24,19 @@ from dataclasses import dataclass
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
 
-from .architectures import FEATURES, build, conv_blocks  # noqa: E402
 from .datasets import GlyphSet  # noqa: E402
 from .errors import KuzushiError  # noqa: E402
+
+# Keras is imported inside the functions: the Train page reads this module's constants without paying for
+# TensorFlow's start-up in the Streamlit process.
 
 MODES = ("feature-extraction", "fine-tune", "scratch")
 MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
 # learning rates that worked on the few-shot benchmark (bench/bench_transfer.py)
-DEFAULT_LEARNING_RATE = {"feature-extraction": 1e-3, "fine-tune": 2e-4, "scratch": 3e-3}
+DEFAULT_LEARNING_RATE = {"feature-extraction": 5e-4, "fine-tune": 5e-4, "scratch": 3e-3}
+DEFAULT_BALANCE = "oversample"  # few-shot classes: repeat their crops (each time newly augmented), see BENCHMARKS.md
 
 
 class TransferError(KuzushiError):
@@ -64,7 +65,7 @@ def output_classes(base_classes: Sequence[str], data_classes: Sequence[str], kee
 
 
 def prepare(
-    base: keras.Model | None,
+    base,
     base_classes: Sequence[str],
     classes: Sequence[str],
     mode: str,
@@ -72,8 +73,12 @@ def prepare(
     arch: str = "default",
     size: int = 28,
     seed: int = 0,
-) -> keras.Model:
+):
     """The model to train for ``classes`` (see the module docstring for the modes)."""
+    import keras
+    from keras import layers
+
+    from .architectures import FEATURES, build
     if mode not in MODES:
         raise TransferError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     keras.utils.set_random_seed(seed)
@@ -112,15 +117,18 @@ def prepare(
     return model
 
 
-def _layer(model: keras.Model, name: str):
+def _layer(model, name: str):
     try:
         return model.get_layer(name)
     except ValueError:
         return None
 
 
-def freeze_base(model: keras.Model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
-    """Freeze every layer up to :data:`FEATURES`; for fine-tuning unfreeze the convolutions of the top blocks."""
+def freeze_base(model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
+    """Freeze every layer up to ``features``; for fine-tuning unfreeze the convolutions of the top blocks."""
+    from keras import layers
+
+    from .architectures import FEATURES, conv_blocks
     blocks = conv_blocks(model)
     top: tuple[str, ...] = ()
     if mode == "fine-tune":
@@ -141,8 +149,10 @@ def freeze_base(model: keras.Model, mode: str, unfreeze: int = 0) -> tuple[str, 
     return top
 
 
-def plan(model: keras.Model, mode: str, base_classes: Sequence[str], classes: Sequence[str], unfreeze: int = 0
+def plan(model, mode: str, base_classes: Sequence[str], classes: Sequence[str], unfreeze: int = 0
          ) -> TransferPlan:
+    from .architectures import conv_blocks
+
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     total = int(sum(np.prod(w.shape) for w in model.weights))
     top = tuple(conv_blocks(model)[-unfreeze:]) if mode == "fine-tune" and unfreeze else ()
