@@ -48,9 +48,11 @@ if "read_saved" in st.session_state:
 
 with st.expander(tr("read.annotations")):
     st.caption(tr("read.annotations_help"))
-    up = st.file_uploader(tr("read.annotations"), type=["csv"], key=f"read_ann_{scan.id}",
-                          label_visibility="collapsed")
-    if up is not None and st.button(tr("read.save"), key="read_ann_go"):
+    with st.form(f"read_ann_form_{scan.id}", clear_on_submit=True, border=False):
+        up = st.file_uploader(tr("read.annotations"), type=["csv"], key=f"read_ann_{scan.id}",
+                              label_visibility="collapsed")
+        go_import = st.form_submit_button(tr("read.annotations_go"), key="read_ann_go")
+    if go_import and up is not None:
         try:
             done = import_annotations(s, scan, up.getvalue(), up.name)
         except KuzushiError as exc:

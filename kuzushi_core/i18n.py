@@ -355,6 +355,7 @@ STRINGS.update(
         "export.download": {"en": "Download {name}", "ja": "{name} をダウンロード"},
         # Read: annotations
         "read.annotations": {"en": "Import annotations (CODH coordinate CSV)", "ja": "注釈の取り込み（CODH 座標 CSV）"},
+        "read.annotations_go": {"en": "Import labels", "ja": "ラベルを取り込む"},
         "read.annotations_help": {"en": "Labels existing transcriptions onto this page's boxes (source “import”); a "
                                         "label a person gave is kept.",
                                   "ja": "既存の翻刻をこのページの枠にラベルとして付けます。人が付けたラベルは残します。"},
