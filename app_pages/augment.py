@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import asdict, fields
 
@@ -21,6 +22,12 @@ if "aug_flash" in st.session_state:
     st.success(st.session_state.pop("aug_flash"))
 
 RANDOM = ""
+
+
+def png_data_uri(img: np.ndarray) -> str:
+    from kuzushi_core.imaging import encode_png
+
+    return "data:image/png;base64," + base64.b64encode(encode_png(img)).decode()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -104,9 +111,17 @@ with right:
     t0 = time.perf_counter()
     out = aug.preview(glyphs, cfg, n=32, seed=int(seed))
     ms = (time.perf_counter() - t0) * 1000
-    st.image(aug.montage(out, 8, 2, cfg.rescale), caption=tr("aug.samples", ms=ms), width=460)
+    # inline data URIs in the page's own message: no second request for a media file (that round trip cost
+    # ~0.4 s per change here), so the grid follows a slider in about a quarter of a second
+    with st.container(key="aug_grid"):
+        st.markdown(f'<img alt="augmented samples" src="{png_data_uri(aug.montage(out, 8, 2, cfg.rescale))}" '
+                    f'width="460">', unsafe_allow_html=True)
+        st.caption(tr("aug.samples", ms=ms))
     rng = np.random.default_rng(int(seed))
-    st.image(aug.montage(glyphs[rng.integers(0, len(glyphs), 8)], 8, 1), caption=tr("aug.originals"), width=230)
+    with st.container(key="aug_originals"):
+        st.markdown(f'<img alt="originals" src="{png_data_uri(aug.montage(glyphs[rng.integers(0, len(glyphs), 8)], 8, 1))}" '
+                    f'width="230">', unsafe_allow_html=True)
+        st.caption(tr("aug.originals"))
     with st.form("aug_save", border=False):
         name = st.text_input(tr("aug.name"), key="aug_name")
         if st.form_submit_button(tr("aug.save")) and name.strip():

@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="small classes: class weights (default without --base) or oversampling (default with --base)")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("export", help="export a workspace's readings and labels (CSV, JSON, text, PAGE XML, npz, crops)")
+    _workspace_arg(p)
+    p.add_argument("--format", required=True, choices=["csv", "json", "text", "pagexml", "npz", "crops"])
+    p.add_argument("--out", required=True, type=Path, metavar="PATH",
+                   help="the file to write (for pagexml: a folder, one .xml per page)")
+    p.add_argument("--document", default=None, help="only this document (by name)")
+    p.add_argument("--scan", type=int, action="append", default=None, metavar="ID", help="only these scans")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("worker", help="run the queued training jobs of a workspace (started by the app)")
     _workspace_arg(p)
     p.set_defaults(func=cmd_worker)
@@ -186,6 +195,43 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     summary = train_cli(args.data, args.out, cfg, test=args.test, command=command)
     print(summary)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+
+    store = Store(args.workspace or default_workspace(), create=False)
+    doc_id = None
+    if args.document is not None:
+        docs = {d.name: d.id for d in store.list_documents()}
+        if args.document not in docs:
+            raise KuzushiError(f"there is no document named {args.document!r} (there are: {', '.join(docs)})")
+        doc_id = docs[args.document]
+    scans = export.select_scans(store, doc_id, args.scan)
+    if not scans:
+        raise KuzushiError("no scans to export")
+    model = store.active_model()
+    out: Path = args.out
+    if args.format in ("npz", "crops"):
+        items = export.labelled_crops(store, scans)
+        data = export.to_seed_npz(items) if args.format == "npz" else export.to_crops_zip(items)
+        out.write_bytes(data)
+        print(f"{len(items)} labelled crops → {out}")
+        return 0
+    pages = export.page_rows(store, scans, model)
+    if args.format == "pagexml":
+        out.mkdir(parents=True, exist_ok=True)
+        for pg in pages:
+            (out / f"{pg.scan.id}-{Path(pg.scan.source_name).stem}.xml").write_text(export.to_page_xml(pg),
+                                                                                  encoding="utf-8")
+        print(f"{len(pages)} PAGE XML files → {out}")
+        return 0
+    rows = [r for pg in pages for r in pg.rows]
+    text = {"csv": lambda: export.to_csv(rows), "json": lambda: export.to_json(pages, model),
+            "text": lambda: export.to_text(pages)}[args.format]()
+    out.write_text(text, encoding="utf-8")
+    print(f"{len(rows)} characters of {len(pages)} pages → {out}")
     return 0
 
 

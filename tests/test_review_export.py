@@ -238,3 +238,23 @@ def test_predictions_record_round_trip(store):
     m = store.register_model("m", "m.keras", ["a", "b"])
     store.save_predictions(m.id, [(b.id, Prediction("a", 0.7, (("a", 0.7), ("b", 0.3))))])
     assert store.all_predictions(m.id)[b.id].candidates == (("a", 0.7), ("b", 0.3))
+
+
+def test_export_cli(demo_ws, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    s, scan, _ = demo_ws
+    s.add_label(s.list_boxes(scan.id)[0].id, "〇")
+    root = Path(__file__).resolve().parent.parent
+    run = lambda *a: subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(s.root), *a],  # noqa: E731
+                                    cwd=root, capture_output=True, text=True, timeout=120)
+    r = run("--format", "csv", "--out", str(tmp_path / "x.csv"))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(tmp_path / "x.csv", encoding="utf-8")))
+    assert rows[0]["character"] == "〇" and rows[0]["source"] == "user" and len(rows) == len(s.list_boxes(scan.id))
+    r = run("--format", "pagexml", "--out", str(tmp_path / "xml"))
+    assert r.returncode == 0 and len(list((tmp_path / "xml").glob("*.xml"))) == 1
+    r = run("--format", "csv", "--out", str(tmp_path / "y.csv"), "--document", "nope")
+    assert r.returncode == 1 and "no document named" in r.stderr
