@@ -51,11 +51,13 @@ def _language_changed() -> None:
     session state again makes Streamlit send it to the browser with the re-labelled widget.
     """
     for key, value in list(st.session_state.items()):
-        if key == "lang":
+        # choices only (radio, selectbox, number, slider, text): buttons, uploaders, forms and chart selections
+        # must not be assigned (Streamlit refuses them when the widget is drawn again)
+        if key == "lang" or isinstance(value, bool) or not isinstance(value, (str, int, float)):
             continue
         try:
             st.session_state[key] = value
-        except Exception:  # noqa: BLE001 - buttons, uploaders and forms cannot be set; they hold no choice
+        except Exception:  # noqa: BLE001 - a key that cannot be set holds no choice to keep
             pass
 
 

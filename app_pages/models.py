@@ -74,7 +74,7 @@ if submitted:
     else:
         try:
             rec = import_model(s, keras_files[0].getvalue(), cards[0].getvalue() if cards else None,
-                               name or keras_files[0].name.rsplit(".", 1)[0])
+                               name or keras_files[0].name.rsplit(".", 1)[0], filename=keras_files[0].name)
         except KuzushiError as exc:
             st.error(tr("models.refused", error=str(exc)))
         else:

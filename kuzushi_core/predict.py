@@ -135,7 +135,10 @@ def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer
     sub = keras.Model(model.inputs, model.get_layer(layer).output)
     f = np.asarray(sub.predict(glyphs[..., None], batch_size=512, verbose=0))
     f = f / (np.linalg.norm(f, axis=1, keepdims=True) + 1e-8)
-    cents = np.stack([f[labels == c].mean(0) for c in range(n_classes)])
+    # a class without training crops here (e.g. an old class kept by transfer learning without rehearsal) gets a
+    # zero centroid: cosine similarity 0 to everything, so it is never the nearest and never a NaN
+    cents = np.stack([f[labels == c].mean(0) if (labels == c).any() else np.zeros(f.shape[1], f.dtype)
+                      for c in range(n_classes)])
     cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-8
     d = 1.0 - (f @ cents.T).max(1)
     return {"layer": layer, "centroids": np.round(cents, 5).tolist(), "threshold": float(np.quantile(d, quantile))}

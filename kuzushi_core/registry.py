@@ -24,8 +24,11 @@ MAX_MODEL_BYTES = 200 * 1024 * 1024
 
 
 def import_model(store: Store, keras_bytes: bytes, card_bytes: bytes | None, name: str,
-                 activate: bool = False) -> ModelRecord:
-    """Check and register a model file (``card_bytes``: its ``.json`` card with the class list)."""
+                 activate: bool = False, filename: str = "model.keras") -> ModelRecord:
+    """Check and register a model file (``card_bytes``: its ``.json`` card with the class list).
+
+    ``filename`` (the uploaded file's name) only names the file in messages.
+    """
     if not keras_bytes:
         raise ModelFileError("The model file is empty.")
     if len(keras_bytes) > MAX_MODEL_BYTES:
@@ -40,7 +43,8 @@ def import_model(store: Store, keras_bytes: bytes, card_bytes: bytes | None, nam
         raise ModelFileError("The model card must be a JSON object with a \"classes\" list.")
     digest = hashlib.sha256(keras_bytes).hexdigest()[:16]
     with tempfile.TemporaryDirectory() as tmp:
-        probe = Path(tmp) / "model.keras"
+        stem = "".join(ch for ch in Path(filename).stem if ch.isalnum() or ch in "-_ ") or "model"
+        probe = Path(tmp) / f"{stem}.keras"
         probe.write_bytes(keras_bytes)
         probe.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False))
         lm = load_model(probe)  # raises ModelFileError with the reason

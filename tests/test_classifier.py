@@ -294,3 +294,17 @@ def test_stroke_jitter_thickens_thins_or_keeps():
     ink = [(np.asarray(out)[i] > 0).sum() for i in range(64)]
     assert set(ink) == {7, 16, 27}  # eroded (7×1), unchanged (8×2), dilated (9×3)
     assert np.asarray(out).dtype == np.uint8
+
+
+def test_ood_centroids_of_classes_without_crops_are_finite(tiny_model):
+    from kuzushi_core.predict import fit_ood, load_model, ood_factor
+
+    path, data = tiny_model
+    lm = load_model(path)
+    only_two = data.subset(np.flatnonzero(data.labels < 2))
+    ood = fit_ood(lm.model, only_two.images, only_two.labels, 3)
+    cents = np.asarray(ood["centroids"])
+    assert np.isfinite(cents).all() and not cents[2].any()
+    lm.card = {**lm.card, "ood": ood}
+    f = ood_factor(lm, data.images[:10])
+    assert np.isfinite(f).all() and ((f >= 0) & (f <= 1)).all()
