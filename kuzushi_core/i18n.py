@@ -31,9 +31,15 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "home.steps": {
         "en": "1. **Scans**: upload ledger pages.  \n2. **Segment**: find the characters, fix boxes by clicking.  \n"
-              "3. **Read**: recognise them, correct the uncertain ones.",
+              "3. **Read**: recognise them, correct the uncertain ones.  \n"
+              "4. **Evaluate** and **Label next**: see where the model is wrong, relabel with a click.  \n"
+              "5. **Augment** and **Train**: teach the model your ledger's characters, in the background.  \n"
+              "6. **Models** and **Export**: keep versions; take transcriptions and tables to your analysis.",
         "ja": "1. **スキャン**：台帳の画像を取り込みます。  \n2. **文字の切り出し**：文字の枠を求め、クリックで直します。  \n"
-              "3. **文字の認識**：文字を認識し、不確かなものを直します。",
+              "3. **文字の認識**：文字を認識し、不確かなものを直します。  \n"
+              "4. **誤りの確認**・**次にラベル付け**：モデルの誤りを見て、クリックで直します。  \n"
+              "5. **データ拡張**・**再学習**：台帳の文字をモデルに教えます（裏で学習）。  \n"
+              "6. **モデル**・**書き出し**：版を管理し、翻刻と表を分析に使います。",
     },
     "scans.title": {"en": "Scans", "ja": "スキャン"},
     "scans.upload": {
