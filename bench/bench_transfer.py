@@ -93,12 +93,12 @@ def main() -> None:
     falses = sum(r[f"false_{c}"] for r in rows for c in NEW)
     worst_drop = max(base_acc - r["kmnist_old"] for r in rows)
     aug_name = args.augment or "none, the model's own layers only"
-    argv = " ".join(f'"{a}"' if " " in a else a for a in sys.argv[1:])
+    argv = "".join(f' "{a}"' if " " in a else f" {a}" for a in sys.argv[1:])
     lines = [
         f"{args.mode} from `models/default.keras` adding の and し (leave-one-page-out over the three shared "
         f"pages; {args.per_class} KMNIST training images per old class as rehearsal; {args.epochs} epochs max, "
-        "early stopping on class-balanced val_loss, imbalance: {args.balance}, "
-        f"pipeline augmentation: {aug_name}). Command: `python bench/bench_transfer.py {argv}`.",
+        f"early stopping on class-balanced val_loss, imbalance: {args.balance}, "
+        f"pipeline augmentation: {aug_name}). Command: `python bench/bench_transfer.py{argv}`.",
         "",
         "| held-out page | train crops の/し | recall の | recall し | missed | other chars called の/し "
         "| KMNIST test (old classes) | CPU s | wall s |",
