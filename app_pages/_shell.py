@@ -44,16 +44,17 @@ def current_document_id() -> int | None:
 
 
 def _language_changed() -> None:
-    """Re-assert every widget value after a language switch.
+    """Keep the new language, and re-assert every widget value after a language switch.
 
     Widgets whose option labels are translated (``format_func``) get a new identity when the language
     changes; the browser would then show them empty and send back nothing. Writing each value into the
     session state again makes Streamlit send it to the browser with the re-labelled widget.
     """
+    st.session_state["lang"] = st.session_state["lang_choice"]
     for key, value in list(st.session_state.items()):
         # choices only (radio, selectbox, number, slider, text): buttons, uploaders, forms and chart selections
         # must not be assigned (Streamlit refuses them when the widget is drawn again)
-        if key == "lang" or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if key in ("lang", "lang_choice") or isinstance(value, bool) or not isinstance(value, (str, int, float)):
             continue
         try:
             st.session_state[key] = value
@@ -64,12 +65,15 @@ def _language_changed() -> None:
 def sidebar() -> None:
     """Language switch, workspace, document and active model."""
     s = store()
+    # the language lives in a plain session key: a widget's own state is dropped by st.switch_page, and the UI
+    # would fall back to Japanese when a page sends the user to another one
+    st.session_state["lang_choice"] = lang()
     with st.sidebar:
         st.radio(
             t("sidebar.language", lang()),
             options=list(LANGUAGES),
             format_func=LANGUAGES.get,
-            key="lang",
+            key="lang_choice",
             horizontal=True,
             on_change=_language_changed,
         )

@@ -130,3 +130,13 @@ def test_export_page_formats(read_ws):
         at.radio(key="export_format").set_value(fmt).run()
         assert not at.exception, (fmt, at.exception)
     assert any("3 labelled crops in 2 classes" in c.value for c in at.caption)
+
+
+def test_evaluate_gallery_links_to_the_box_on_the_read_page(read_ws):
+    s, scan, boxes = read_ws
+    at = open_page("app_pages/evaluate.py")
+    at.button(key=f"eval_page_{boxes[0].id}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["read_box"] == boxes[0].id and at.session_state["read_scan"] == scan.id
+    assert at.title[0].value == "Read: recognise characters"  # the Read page, opened on that box
+    assert at.selectbox(key="read_box").value == boxes[0].id
