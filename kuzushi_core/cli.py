@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--stroke-jitter", action="store_true", help="augment stroke thickness (±1 px) during training")
+    p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="mixup in the training pipeline, pairs mixed with λ ~ Beta(α, α) (0 = off)")
     p.add_argument("--test", type=Path, default=None, metavar="SRC",
                    help="report accuracy on this held-out set (never trained on); for a KMNIST folder, its test split")
     p.add_argument("--base", type=Path, default=None, metavar="PATH.keras",
@@ -180,6 +182,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
                       stroke_jitter=args.stroke_jitter, balance=args.balance or "weights")
+    if args.mixup:
+        from dataclasses import replace
+
+        from .augment import PRESETS, to_dict
+
+        cfg.augment = to_dict(replace(PRESETS["none"], mixup_alpha=args.mixup))
     command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     if args.base is not None or args.mode is not None:
         from .transfer import DEFAULT_BALANCE, DEFAULT_LEARNING_RATE, transfer_cli
