@@ -44,6 +44,7 @@ class TrainConfig:
     stroke_jitter: bool = False
     # a saved augmentation config (augment.AugmentConfig as a dict), applied in the tf.data pipeline on top of the
     # model's own augmentation layers; its mixup trains on mixed one-hot targets. None = the model's own only.
+    # (Mixup α 0.2 on the KMNIST protocol: validation 0.986 but test 0.9413, against 0.9514 without.)
     augment: dict | None = None
     # imbalance: "weights" = balanced class weights; "oversample" = repeat the crops of small classes (each seen
     # under new random augmentation) until every class is as large as the largest; "none"

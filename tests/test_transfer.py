@@ -193,3 +193,18 @@ def test_worker_process_cancel_queue_and_sigkill(base_model, tmp_path):
     assert {k: v.char for k, v in store.current_labels().items()} == labels_before and len(labels_before) == 30
     assert store.integrity_ok()
     assert [m.name for m in store.list_models()] == ["bars"]  # neither run registered a model
+
+
+def test_pipeline_augmentation_and_mixup_train_on_one_hot_targets():
+    from kuzushi_core.augment import PRESETS, to_dict
+    from kuzushi_core.train import dataset
+
+    data = bars(30)
+    cfg_aug = {**to_dict(PRESETS["none"]), "mixup_alpha": 0.4}
+    xb, yb = next(iter(dataset(data.images, data.labels, 16, True, 0, augment=cfg_aug, n_classes=3)))
+    yb = yb.numpy()
+    assert yb.shape == (16, 3) and np.allclose(yb.sum(1), 1.0)
+    assert ((yb > 0.01) & (yb < 0.99)).any()  # some targets are mixed
+    res = train(data, TrainConfig(arch="baseline", epochs=3, batch_size=16, augment=cfg_aug, patience=3))
+    assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(res.history[-1])
+    assert res.val_metrics["accuracy"] >= 0.6
