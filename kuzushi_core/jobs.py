@@ -258,20 +258,14 @@ def execute(store: Store, run: TrainingRun) -> None:
 def _execute(store: Store, run_id: int, cfg: dict) -> int:
     import numpy as np
 
-    from .predict import fit_ood, load_model
+    from .predict import load_model
     from .train import TrainConfig, model_card, train
-    from .transfer import DEFAULT_LEARNING_RATE, output_classes, plan, prepare
+    from .transfer import DEFAULT_LEARNING_RATE, card_extra, setup
 
     base_rec = store.get_model(cfg["base_model_id"]) if cfg["base_model_id"] is not None else None
     base = load_model(base_rec.path) if base_rec else None
     size = base.size if base else 28
-    base_classes = base.classes if base else ()
-    data = build_data(store, cfg, base_classes if cfg["keep_old"] else (), size)
-    classes = output_classes(base_classes, data.classes, cfg["keep_old"])
-    if classes != data.classes:  # keep_old=False: the data's own order
-        from .datasets import merge
-
-        data = merge([data], classes)
+    raw = build_data(store, cfg, base.classes if (base and cfg["keep_old"]) else (), size)
     augment = store.augment_configs().get(cfg["augment"]) if cfg["augment"] else None
     if cfg["augment"] and augment is None:
         raise JobError(f"there is no saved augmentation config {cfg['augment']!r}")
@@ -280,9 +274,9 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
                        learning_rate=float(lr), val_split=float(cfg["val_split"]), folds=int(cfg["folds"] or 0),
                        seed=int(cfg["seed"]), patience=int(cfg["patience"]), augment=augment,
                        balance=cfg["balance"])
-    model = prepare(base.model if base else None, base_classes, classes, cfg["mode"], int(cfg["unfreeze"]),
-                    cfg["arch"], size, cfg["seed"])
-    p = plan(model, cfg["mode"], base_classes, classes, int(cfg["unfreeze"]))
+    model, p, data = setup(base, raw, cfg["mode"], int(cfg["unfreeze"]), bool(cfg["keep_old"]), cfg["arch"],
+                           int(cfg["seed"]))
+    classes = p.classes
     folds = tcfg.folds if tcfg.folds >= 2 else 1
     n_train = len(data) * (1 - tcfg.val_split) if folds == 1 else len(data) * (folds - 1) / folds
     steps = int(np.ceil(n_train / tcfg.batch_size))
@@ -293,16 +287,12 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
     out_rel = f"models/run-{run_id}.keras"
     out = store.files / out_rel
     out.parent.mkdir(parents=True, exist_ok=True)
-    card = model_card(
-        result,
-        mode=cfg["mode"],
+    card = model_card(result, **card_extra(
+        result, p, data,
         parent=None if base_rec is None else {"id": base_rec.id, "name": base_rec.name},
-        new_classes=list(p.new_classes),
-        data={"source": data.source, "n_train_total": len(data), "counts": data.counts()},
-        ood=fit_ood(result.model, data.images, data.labels, len(classes)),
         licence="derived from the parent model and the workspace's own labels",
         command=f"training run #{run_id} (Train page); config {json.dumps(cfg, ensure_ascii=False)}",
-    )
+    ))
     tmp = out.with_name(out.stem + ".tmp.keras")
     result.model.save(tmp)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))

@@ -166,42 +166,66 @@ def count_warnings(data: GlyphSet, minimum: int = MIN_PER_CLASS) -> list[str]:
             for c, n in data.counts().items() if n < minimum]
 
 
+def setup(base, data: GlyphSet, mode: str, unfreeze: int = 1, keep_old: bool = True, arch: str = "default",
+          seed: int = 0):
+    """The model to train, its :class:`TransferPlan`, and the data relabelled to the model's output order.
+
+    ``base`` is a loaded model (:class:`~kuzushi_core.predict.LoadedModel`) or None for scratch.  The CLI and the
+    background jobs both start here.
+    """
+    from .datasets import merge
+
+    base_classes = base.classes if base else ()
+    classes = output_classes(base_classes, data.classes, keep_old)
+    data = merge([data], classes)
+    size = base.size if base else int(data.images.shape[1])
+    model = prepare(base.model if base else None, base_classes, classes, mode, unfreeze, arch, size, seed)
+    return model, plan(model, mode, base_classes, classes, unfreeze), data
+
+
+def card_extra(result, p: TransferPlan, data: GlyphSet, parent: dict | None, licence: str, command: str) -> dict:
+    """What a transfer model's card holds beside :func:`kuzushi_core.train.model_card`'s fields."""
+    from .predict import fit_ood
+
+    return {
+        "mode": p.mode,
+        "parent": parent,
+        "new_classes": list(p.new_classes),
+        "unfrozen_blocks": list(p.unfrozen_blocks),
+        "data": {"source": data.source, "n_train_total": len(data), "counts": data.counts()},
+        "ood": fit_ood(result.model, data.images, data.labels, len(p.classes)),
+        "licence": licence,
+        "command": command,
+    }
+
+
 def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
                  rehearsal=None, per_class: int = 200, command: str | None = None) -> str:
     """What ``python -m kuzushi_core train --base PATH --mode ...`` does: prepare, train, calibrate, save + card."""
     from dataclasses import replace
 
     from .datasets import load_source, merge, per_class_sample
-    from .predict import fit_ood, load_model
+    from .predict import load_model
     from .train import PrintProgress, save, train
 
-    base = load_model(base_path) if mode != "scratch" or base_path else None
-    base_classes = base.classes if base else ()
+    base = load_model(base_path) if base_path else None
     size = base.size if base else cfg.size
     parts = [load_source(data_src, size, "train")]
     if rehearsal is not None:
         parts.append(per_class_sample(load_source(rehearsal, size, "train"), per_class, cfg.seed))
-    data = merge(parts, base_classes if keep_old else None)
-    classes = output_classes(base_classes, data.classes, keep_old)
-    data = merge([data], classes)
+    model, p, data = setup(base, merge(parts), mode, unfreeze, keep_old, cfg.arch, cfg.seed)
     cfg = replace(cfg, size=size)
-    model = prepare(base.model if base else None, base_classes, classes, mode, unfreeze, cfg.arch, size, cfg.seed)
-    p = plan(model, mode, base_classes, classes, unfreeze)
     result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)], model=model)
-    extra = {
-        "mode": mode,
-        "parent": None if base is None else {"path": str(base_path), "classes": list(base_classes)},
-        "new_classes": list(p.new_classes),
-        "unfrozen_blocks": list(p.unfrozen_blocks),
-        "data": {"source": data.source, "n_train_total": len(data), "counts": data.counts()},
-        "ood": fit_ood(result.model, data.images, data.labels, len(classes)),
-        "licence": "derived from the base model (see its card) and the given data",
-        "command": command or f"python -m kuzushi_core train --base {base_path} --mode {mode} --data {data_src} "
-                              f"--out {out}",
-    }
+    extra = card_extra(
+        result, p, data,
+        parent=None if base is None else {"path": str(base_path), "classes": list(base.classes)},
+        licence="derived from the base model (see its card) and the given data",
+        command=command or f"python -m kuzushi_core train --base {base_path} --mode {mode} --data {data_src} "
+                           f"--out {out}",
+    )
     path, card = save(result, out, extra)
     warn = count_warnings(data)
-    return "\n".join([f"{mode}: {len(classes)} classes ({len(p.new_classes)} new: {''.join(p.new_classes)}), "
+    return "\n".join([f"{mode}: {len(p.classes)} classes ({len(p.new_classes)} new: {''.join(p.new_classes)}), "
                       f"{p.trainable_params} of {p.total_params} parameters trained, {len(data)} glyphs, "
                       f"{result.seconds:.0f} s",
                       f"validation accuracy {result.val_metrics['accuracy']:.4f}",
