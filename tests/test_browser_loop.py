@@ -57,7 +57,7 @@ def test_whole_loop_in_the_browser(tmp_path, artifacts):
         # 4. Evaluate: click an off-diagonal cell of the confusion matrix
         page.goto(url + "/evaluate")
         wait_idle(page)
-        page.locator(".st-key-eval_cm .js-plotly-plot").wait_for(timeout=120_000)
+        page.locator(".st-key-eval_cm .js-plotly-plot >> visible=true").first.wait_for(timeout=120_000)
         time.sleep(1)
         points = page.locator(".st-key-eval_cm path.point")
         red = [i for i in range(points.count()) if RED in (points.nth(i).get_attribute("style") or "")]

@@ -65,7 +65,8 @@ def test_train_page_cancel_one_run_and_complete_another(tmp_path, artifacts):
         page.get_by_text("Run #1 queued").wait_for()
         # the worker picks it up: progress and the learning curves appear and grow
         wait_for(lambda: len(store.run_epochs(1)) >= 2)
-        page.locator(".st-key-train_curves .js-plotly-plot").wait_for(timeout=30_000)
+        # the fragment redraws every second: an old (hidden) chart may stand beside the new one for a moment
+        page.locator(".st-key-train_curves .js-plotly-plot >> visible=true").first.wait_for(timeout=30_000)
         bar = page.locator("[data-testid=stProgress]").first
         first_text = bar.inner_text()
         wait_for(lambda: bar.inner_text() != first_text, 30)
