@@ -119,10 +119,22 @@ def curves_figure(runs_rows: dict[int, list[dict]]) -> go.Figure:
     return fig
 
 
-@st.fragment(run_every=1.0)
+def _active(runs) -> bool:
+    return any(r.status in ("queued", "running") for r in runs)
+
+
+jobs.reap(s)  # a worker killed outright is marked failed here, within a poll
+polling = _active(s.list_runs())
+
+
+# Poll the store once a second only while a run is queued or running: an idle page does no work in the script
+# thread. When the last active run ends, one full rerun draws its final state and stops the polling.
+@st.fragment(run_every=1.0 if polling else None)
 def live() -> None:
-    jobs.reap(s)  # a worker killed outright is marked failed here, within a poll
+    jobs.reap(s)
     runs = s.list_runs()
+    if polling and not _active(runs):
+        st.rerun()
     if any(r.status == "queued" for r in runs):
         jobs.ensure_worker(s)
     if not runs:
