@@ -198,7 +198,8 @@ def _progress_callback(store: Store, run_id: int, epochs: int, steps: int, folds
             if t - self.last < 0.5:
                 return
             self.last = t
-            done = (self.fold * epochs + self.epoch + (batch + 1) / max(steps, 1)) / (epochs * folds)
+            per_epoch = (self.params or {}).get("steps") or steps  # fit knows the exact count (oversampling)
+            done = (self.fold * epochs + self.epoch + min((batch + 1) / max(per_epoch, 1), 1.0)) / (epochs * folds)
             store.update_run(run_id, progress=min(done, 0.99))
             if store.cancel_requested(run_id):
                 raise Cancelled()

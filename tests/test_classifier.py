@@ -308,3 +308,22 @@ def test_ood_centroids_of_classes_without_crops_are_finite(tiny_model):
     lm.card = {**lm.card, "ood": ood}
     f = ood_factor(lm, data.images[:10])
     assert np.isfinite(f).all() and ((f >= 0) & (f <= 1)).all()
+
+
+def test_repeated_training_pipeline_is_whole_reshuffled_passes():
+    """fit() runs on one endless iterator (steps_per_epoch = one pass): each pass holds every glyph exactly once,
+    batches never straddle two passes, and the order changes from pass to pass."""
+    from kuzushi_core.train import dataset
+
+    n, batch = 50, 16
+    x = np.zeros((n, 28, 28), np.uint8)
+    y = np.arange(n) % 5
+    x[:, 0, 0] = np.arange(n)  # each glyph carries its index
+    it = iter(dataset(x, y, batch, shuffle=True, seed=3, repeat=True))
+    steps = int(np.ceil(n / batch))
+    passes = []
+    for _ in range(3):
+        ids = np.concatenate([np.asarray(next(it)[0])[:, 0, 0, 0] for _ in range(steps)])
+        assert sorted(ids.tolist()) == list(range(n))
+        passes.append(ids.tolist())
+    assert passes[0] != passes[1] or passes[1] != passes[2]
