@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=28, choices=[28, 64])
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--patience", type=int, default=15, metavar="N",
+                   help="early stopping after N epochs without a lower val_loss (>= --epochs: the whole schedule runs; "
+                        "the best epoch on val_loss is kept either way)")
     p.add_argument("--stroke-jitter", action="store_true", help="augment stroke thickness (±1 px) during training")
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup in the training pipeline, pairs mixed with λ ~ Beta(α, α) (0 = off)")
@@ -181,7 +184,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
-                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights")
+                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights", patience=args.patience)
     if args.mixup:
         from dataclasses import replace
 
