@@ -175,7 +175,7 @@ def work(store: Store) -> int:
 
 
 # -- one job ---------------------------------------------------------------------
-def _progress_callback(store: Store, run_id: int, epochs: int, steps: int, folds: int):
+def _progress_callback(store: Store, run_id: int, epochs: int, folds: int):
     import keras
 
     class StoreProgress(keras.callbacks.Callback):
@@ -198,8 +198,8 @@ def _progress_callback(store: Store, run_id: int, epochs: int, steps: int, folds
             if t - self.last < 0.5:
                 return
             self.last = t
-            per_epoch = (self.params or {}).get("steps") or steps  # fit knows the exact count (oversampling)
-            done = (self.fold * epochs + self.epoch + min((batch + 1) / max(per_epoch, 1), 1.0)) / (epochs * folds)
+            per_epoch = (self.params or {}).get("steps") or 1  # fit's steps_per_epoch (after oversampling)
+            done = (self.fold * epochs + self.epoch + min((batch + 1) / per_epoch, 1.0)) / (epochs * folds)
             store.update_run(run_id, progress=min(done, 0.99))
             if store.cancel_requested(run_id):
                 raise Cancelled()
@@ -279,11 +279,9 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
                            int(cfg["seed"]))
     classes = p.classes
     folds = tcfg.folds if tcfg.folds >= 2 else 1
-    n_train = len(data) * (1 - tcfg.val_split) if folds == 1 else len(data) * (folds - 1) / folds
-    steps = int(np.ceil(n_train / tcfg.batch_size))
     store.update_run(run_id, metrics={"n_train": len(data), "counts": data.counts(), "classes": list(classes),
                                       "plan": asdict(p)})
-    cb = _progress_callback(store, run_id, tcfg.epochs, steps, folds)
+    cb = _progress_callback(store, run_id, tcfg.epochs, folds)
     result = train(data, tcfg, callbacks=[cb], model=model)
     out_rel = f"models/run-{run_id}.keras"
     out = store.files / out_rel
