@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
+bash scripts/install_fonts.sh  # brush fonts for synthetic glyphs and candidate renders; the app runs without
 "$PY" -m pip install -q -r requirements.txt
 exec "$PY" -m streamlit run app.py "$@"

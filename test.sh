@@ -13,5 +13,6 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "No
     echo "note: chromium not found and no apt-get: the real-browser tests will be skipped" >&2
   fi
 fi
+bash scripts/install_fonts.sh
 "$PY" -m pip install -q -r requirements-dev.txt
 exec "$PY" -m pytest "$@"

@@ -54,6 +54,27 @@ def crops_for(root: str, char: str, stamp: tuple) -> np.ndarray:
     return np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)
 
 
+with st.expander(tr("aug.synth"), expanded=False):
+    from kuzushi_core.synth import fonts as synth_fonts
+    from kuzushi_core.synth.render import SynthConfig, samples_for
+
+    st.caption(tr("aug.synth_help"))
+    faces = synth_fonts.available()
+    if not faces:
+        st.warning(tr("read.no_fonts", packages=", ".join(synth_fonts.missing_packages())))
+    else:
+        cs1, cs2 = st.columns([3, 1])
+        synth_char = cs1.text_input(tr("aug.synth_char"), value="地", max_chars=1, key="aug_synth_char").strip()
+        synth_seed = int(cs2.number_input(tr("aug.seed"), 0, 10_000, 0, key="aug_synth_seed"))
+        covering = synth_fonts.faces_for(synth_char, faces) if synth_char else ()
+        if synth_char and not covering:
+            st.warning(tr("aug.synth_none", char=synth_char))
+        elif synth_char:
+            grid = samples_for(synth_char, covering, 32, synth_seed, SynthConfig(), others=tuple("のしにて一人大日"))
+            st.markdown(f'<img alt="synthetic {synth_char}" src="{png_data_uri(aug.montage(grid, 8, 3))}">',
+                        unsafe_allow_html=True)
+            st.caption(tr("aug.synth_faces", faces=", ".join(f.name for f in covering)))
+
 counts = s.label_counts()
 stamp = (len(s.list_scans()), sum(counts.values()), s.count_labels())
 c_src, c_preset, c_seed = st.columns([2, 2, 1])

@@ -15,7 +15,10 @@ from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.intake import import_annotations
 from kuzushi_core.crops import crop_box
-from kuzushi_core.reading import UNCERTAIN, read_scan, transcription
+from kuzushi_core.predict import classify_crops
+from kuzushi_core.reading import UNCERTAIN, loaded, read_scan, transcription
+from kuzushi_core.synth import fonts as synth_fonts
+from kuzushi_core.synth.render import specimen
 
 s = store()
 st.title(tr("read.title"))
@@ -84,6 +87,11 @@ def background(path: str, max_side: int = 1400) -> tuple[str, float]:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode(), scale
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def candidate_sheet(ch: str):
+    return specimen(ch, size=48)
+
+
 uncertain = [b for b in boxes if preds[b.id].confidence < UNCERTAIN and b.id not in labels]
 st.caption(tr("read.uncertain", n=len(uncertain), total=len(boxes), thr=UNCERTAIN))
 
@@ -145,12 +153,28 @@ with right:
     if box.id in labels:
         c2.write(tr("read.current", char=labels[box.id].char, source=labels[box.id].source))
     c2.caption(tr("read.candidates"))
-    cols = c2.columns(len(p.candidates))
-    for k, (col, (ch, prob)) in enumerate(zip(cols, p.candidates)):
-        if col.button(f"{ch} {prob:.2f}", key=f"cand_{box.id}_{k}"):
+    crop = crop_box(page_image(str(s.scan_path(scan))), box.x, box.y, box.w, box.h)
+    more = st.toggle(tr("read.more"), key=f"read_more_{box.id}")
+    candidates = list(p.candidates)
+    if more:  # the longer list is computed on demand for this one crop
+        try:
+            candidates = list(classify_crops(loaded(model), [crop], k=20)[0].candidates)
+        except KuzushiError as exc:
+            st.error(str(exc))
+    have_fonts = bool(synth_fonts.available())
+    if not have_fonts:
+        st.caption(tr("read.no_fonts", packages=", ".join(synth_fonts.missing_packages())))
+    for k, (ch, prob) in enumerate(candidates):
+        row = st.container(key=f"cand_row_{box.id}_{k}", horizontal=True, vertical_alignment="center")
+        if row.button(f"{ch} {prob:.2f}", key=f"cand_{box.id}_{k}"):
             s.add_label(box.id, ch, "user")
             st.session_state["read_saved"] = tr("read.saved", id=box.id, char=ch)
             st.rerun()
+        if have_fonts:
+            sheet = candidate_sheet(ch)
+            if sheet is not None:
+                row.image(sheet, width=min(60 * sheet.shape[1] // sheet.shape[0], 300),
+                          caption=None, output_format="PNG")
     with st.form(f"type_{box.id}", clear_on_submit=True, border=False):
         typed = st.text_input(tr("read.type"), max_chars=4, key=f"typed_{box.id}")
         if st.form_submit_button(tr("read.save")) and typed.strip():

@@ -46,6 +46,11 @@ with c2:
                                 disabled=not has_kmnist, help=tr("train.kmnist_help"))
     folders_text = st.text_area(tr("train.folders"), "", key="train_folders", help=tr("train.folders_help"), height=68)
     folders = [f.strip() for f in folders_text.splitlines() if f.strip()]
+    synth_chars = st.text_input(tr("train.synth"), "", key="train_synth", help=tr("train.synth_help")).strip()
+    base_rec = next((m for m in models if m.id == base_id), None)
+    many = base_rec is not None and len(base_rec.classes) > 500
+    synth_rehearsal = st.number_input(tr("train.synth_rehearsal"), 0, 50, 3 if many else 0, key="train_synth_reh",
+                                      help=tr("train.synth_rehearsal_help")) if mode != "scratch" else 0
 with c3:
     st.subheader(tr("train.protocol"))
     # a toggle, not a radio with translated option labels: those change the widget's identity when the language
@@ -65,6 +70,7 @@ with c3:
 
 config = {"mode": mode, "base_model_id": base_id, "unfreeze": int(unfreeze), "keep_old": bool(keep_old),
           "workspace_labels": bool(use_ws), "kmnist_per_class": int(per_class), "folders": folders,
+          "synth_chars": synth_chars, "synth_rehearsal": int(synth_rehearsal),
           "val_split": val_pct / 100, "folds": int(folds), "augment": augment or None, "epochs": int(epochs), "patience": int(patience),
           "batch_size": int(batch), "learning_rate": float(lr)}
 counts = jobs.planned_counts(s, config)

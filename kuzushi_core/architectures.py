@@ -15,7 +15,7 @@ import keras
 from keras import layers
 
 FEATURES = "features"
-ARCHITECTURES = ("baseline", "default")
+ARCHITECTURES = ("baseline", "default", "reader")
 
 
 def augmentation_block(rotation: float = 10.0, shift: float = 0.08, zoom: float = 0.10, seed: int = 0):
@@ -85,11 +85,53 @@ def default_cnn(n_classes: int, size: int = 28, augment: bool = True, width: int
     return keras.Model(inp, out, name="default_cnn")
 
 
+def reader_cnn(n_classes: int, size: int = 28, width: int = 32, dense: int = 512, seed: int = 0) -> keras.Model:
+    """The reader for thousands of classes (~13 M multiply-adds a glyph at 28 px).
+
+    The default CNN's three blocks (same names and shapes, so a KMNIST model's weights can start it), lighter
+    dropout (the data are hundreds of thousands of glyphs, not 7,000), a fourth 3×3 block of ``width * 8``
+    filters at 3×3, and a wider head: ``features`` → 512 → one logit per class.
+    """
+    inp = keras.Input((size, size, 1), name="glyph")
+    x = layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    x = augmentation_block(rotation=6.0, shift=0.06, zoom=0.08, seed=seed)(x)
+    if size > 32:
+        x = layers.AveragePooling2D(size // 28, name="stem_pool")(x)
+    for b, (filters, k) in enumerate([(width, 5), (width * 2, 3), (width * 4, 3), (width * 8, 3)], start=1):
+        x = layers.Conv2D(filters, k, padding="same", use_bias=False, name=f"block{b}_conv")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn")(x)
+        x = layers.Activation("relu", name=f"block{b}_relu")(x)
+        if b < 4:
+            x = layers.MaxPooling2D(name=f"block{b}_pool")(x)
+        x = layers.Dropout(0.05 * b, name=f"block{b}_dropout")(x)
+    x = layers.Flatten(name=FEATURES)(x)
+    out = _head(x, n_classes, dense=dense, dropout=0.3)
+    return keras.Model(inp, out, name="reader_cnn")
+
+
+def warm_start(model: keras.Model, donor: keras.Model) -> list[str]:
+    """Copy the weights of every layer of ``donor`` whose name and weight shapes ``model`` shares (its conv base)."""
+    copied = []
+    for layer in donor.layers:
+        if not layer.weights or not layer.name.startswith("block"):
+            continue
+        try:
+            mine = model.get_layer(layer.name)
+        except ValueError:
+            continue
+        if [w.shape for w in mine.weights] == [w.shape for w in layer.weights]:
+            mine.set_weights(layer.get_weights())
+            copied.append(layer.name)
+    return copied
+
+
 def build(arch: str, n_classes: int, size: int = 28, seed: int = 0) -> keras.Model:
     if arch == "baseline":
         return baseline_cnn(n_classes, size)
     if arch == "default":
         return default_cnn(n_classes, size, seed=seed)
+    if arch == "reader":
+        return reader_cnn(n_classes, size, seed=seed)
     raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
 
 

@@ -59,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score_boxes)
 
     p = sub.add_parser("train", help="train a character classifier")
-    p.add_argument("--data", required=True, type=Path, metavar="SRC",
-                   help="a KMNIST folder, a folder of class folders, a seed-layout npz, or a workspace")
+    p.add_argument("--data", type=Path, metavar="SRC", default=None,
+                   help="a KMNIST folder, a folder of class folders, a seed-layout npz, or a workspace "
+                        "(may be left out with --base and --synth)")
     p.add_argument("--out", required=True, type=Path, metavar="PATH.keras")
     p.add_argument("--arch", default="default", choices=["default", "baseline"])
     p.add_argument("--epochs", type=int, default=50)
@@ -91,7 +92,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=int, default=200, metavar="N", help="rehearsal images per old class")
     p.add_argument("--balance", default=None, choices=["weights", "oversample", "none"],
                    help="small classes: class weights (default without --base) or oversampling (default with --base)")
+    p.add_argument("--synth", default="", metavar="CHARS",
+                   help="with --base: also learn these characters from brush-font renders (no real crop needed)")
+    p.add_argument("--synth-per-char", type=int, default=300, metavar="N", help="renders per --synth character")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("train-reader", help="train the base reader (thousands of characters) from fonts, KMNIST "
+                                            "and the annotated pages")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="the data folder (kmnist/, pages/, ledger/; default $KUZUSHI_DATA or ../shared/data)")
+    p.add_argument("--out", required=True, type=Path, metavar="PATH.keras")
+    p.add_argument("--base-out", type=Path, default=Path("build/reader-base.keras"), metavar="PATH.keras",
+                   help="where stage 1 (fonts + KMNIST) is written; reused when it exists")
+    p.add_argument("--warm", type=Path, default=None, metavar="PATH.keras",
+                   help="start the first conv blocks from this model (default: models/kmnist10.keras)")
+    p.add_argument("--pages", default="all", metavar="NAMES",
+                   help="annotated pages to learn from in stage 2: all, none, or comma-separated page names")
+    p.add_argument("--epochs", type=int, default=None, help="stage 1 epochs")
+    p.add_argument("--page-epochs", type=int, default=None, help="stage 2 epochs")
+    p.add_argument("--synth-per-class", type=int, default=None, metavar="N", help="stage 1 renders per character")
+    p.add_argument("--no-variants", dest="variants", action="store_false", help="no variant kana forms in stage 2")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("export", help="export a workspace's readings and labels (CSV, JSON, text, PAGE XML, npz, crops)")
     _workspace_arg(p)
@@ -201,11 +223,46 @@ def cmd_train(args: argparse.Namespace) -> int:
         if "--learning-rate" not in sys.argv:
             cfg.learning_rate = DEFAULT_LEARNING_RATE[mode]
         cfg.balance = args.balance or DEFAULT_BALANCE
+        if args.data is None and not args.synth:
+            raise KuzushiError("give --data SRC, or --synth CHARS to learn characters from font renders")
         print(transfer_cli(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
-                           rehearsal=args.rehearsal, per_class=args.per_class, command=command))
+                           rehearsal=args.rehearsal, per_class=args.per_class, command=command,
+                           synth=args.synth, synth_per_char=args.synth_per_char))
         return 0
+    if args.data is None:
+        raise KuzushiError("train needs --data SRC")
+    if args.synth:
+        raise KuzushiError("--synth adds characters to a model: use it with --base PATH.keras")
     summary = train_cli(args.data, args.out, cfg, test=args.test, command=command)
     print(summary)
+    return 0
+
+
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .paths import MODELS_DIR, data_dir
+    from .reader import ReaderConfig, page_names, train_base, train_pages
+
+    data = args.data or data_dir()
+    cfg = ReaderConfig(seed=args.seed, variants=args.variants)
+    for name in ("epochs", "page_epochs", "synth_per_class"):
+        if getattr(args, name) is not None:
+            cfg = replace(cfg, **{name: getattr(args, name)})
+    if args.pages == "all":
+        pages = None
+    elif args.pages == "none":
+        pages = set()
+    else:
+        pages = {p.strip() for p in args.pages.split(",") if p.strip()}
+        unknown = pages - set(page_names(data))
+        if unknown:
+            raise KuzushiError(f"no annotated page named {', '.join(sorted(unknown))} in {data / 'pages'}")
+    if not args.base_out.exists():
+        print(train_base(data, args.base_out, cfg, warm=args.warm or MODELS_DIR / "kmnist10.keras"), file=sys.stderr)
+    command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-reader"] else ""
+    res = train_pages(args.base_out, data, args.out, pages, cfg, command=command)
+    print(f"saved {args.out} ({res['n_train']} glyphs in stage 2, {res['seconds']:.0f} s)")
     return 0
 
 

@@ -133,6 +133,32 @@ STRINGS.update(
                        "ja": "文字の一覧（見出しで並べ替え。不確かなものを強調）"},
         "read.box": {"en": "Character to check (least confident first)", "ja": "確認する文字（確信度の低い順）"},
         "read.candidates": {"en": "Top candidates — click the right one", "ja": "候補（正しいものをクリック）"},
+        "aug.synth": {"en": "Synthetic glyphs: a character in the brush fonts, made to look like a crop of a scan",
+                      "ja": "合成字形：毛筆フォントの文字を、スキャンから切り出した字のように加工"},
+        "aug.synth_help": {"en": "The reader's training renders: each font that writes the character, then brush-and-"
+                                 "paper augmentation (elastic distortion, stroke width, ink density and bleed, blur, "
+                                 "rotation and shear, paper tint and noise, jittered box margins, neighbours' strokes "
+                                 "at the edge).",
+                           "ja": "認識モデルの学習用の合成字形です。その文字を書けるフォントごとに描き、筆と紙の加工"
+                                 "（弾性変形・線の太さ・墨の濃さとにじみ・ぼかし・回転と傾き・紙の色とノイズ・枠の余白の"
+                                 "揺れ・上下の字の筆画）を加えます。"},
+        "aug.synth_char": {"en": "Character", "ja": "文字"},
+        "aug.synth_none": {"en": "No installed font writes “{char}”.", "ja": "「{char}」を書けるフォントがありません。"},
+        "aug.synth_faces": {"en": "Fonts: {faces}", "ja": "フォント：{faces}"},
+        "train.synth": {"en": "New characters from brush fonts (no crops needed)", "ja": "毛筆フォントから学ぶ新しい文字（切り出し不要）"},
+        "train.synth_help": {"en": "Type characters the model lacks: each is learned from 300 renders in the fonts that "
+                                   "write it, and refined later with real crops as they are labelled.",
+                             "ja": "モデルにない文字を入力します。書けるフォントの合成字形300枚から学び、後でラベル付けした"
+                                   "実際の切り出しで磨きます。"},
+        "train.synth_rehearsal": {"en": "Font renders per base class (rehearsal)", "ja": "元のクラスごとの合成字形（復習）"},
+        "train.synth_rehearsal_help": {"en": "Keeps a model of thousands of characters from forgetting the ones this "
+                                             "run has no crops of.",
+                                       "ja": "数千字のモデルが、今回切り出しのない文字を忘れないようにします。"},
+        "read.more": {"en": "Longer candidate list (20)", "ja": "候補をもっと表示（20）"},
+        "read.no_fonts": {"en": "Brush fonts are not installed, so candidates are shown as text only (missing: "
+                                "{packages}; scripts/install_fonts.sh installs them).",
+                          "ja": "毛筆フォントが入っていないため、候補は文字だけで表示します（不足：{packages}。"
+                                "scripts/install_fonts.sh で入ります）。"},
         "read.type": {"en": "…or type the right character", "ja": "…または正しい文字を入力"},
         "read.save": {"en": "Save label", "ja": "ラベルを保存"},
         "read.saved": {"en": "Box #{id} labelled “{char}”.", "ja": "枠 #{id} に「{char}」を付けました。"},

@@ -43,6 +43,9 @@ DEFAULTS = {
     "workspace_labels": True,
     "kmnist_per_class": 0,  # rehearsal: KMNIST training images per class (0 = none)
     "folders": [],
+    "synth_chars": "",      # characters to learn from brush-font renders (a new class with zero real crops)
+    "synth_per_char": 300,  # renders per such character
+    "synth_rehearsal": 0,   # renders per class of the base model, so that its other classes are not forgotten
     "val_split": 0.15,
     "folds": 0,
     "augment": None,  # name of a saved augmentation config
@@ -76,7 +79,7 @@ def normalise(config: dict) -> dict:
         raise JobError(f"mode must be one of {', '.join(MODES)}")
     if cfg["mode"] != "scratch" and cfg["base_model_id"] is None:
         raise JobError(f"{cfg['mode']} needs a base model")
-    if not (cfg["workspace_labels"] or cfg["kmnist_per_class"] or cfg["folders"]):
+    if not (cfg["workspace_labels"] or cfg["kmnist_per_class"] or cfg["folders"] or cfg["synth_chars"]):
         raise JobError("choose at least one source of training data")
     if int(cfg["epochs"]) < 1:
         raise JobError("at least one epoch")
@@ -238,6 +241,16 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
         parts.append(per_class_sample(km, int(cfg["kmnist_per_class"]), cfg["seed"]))
     for folder in cfg["folders"]:
         parts.append(load_class_folders(folder, size))
+    if cfg.get("synth_chars"):
+        from .transfer import synth_glyphs
+
+        parts.append(synth_glyphs(cfg["synth_chars"], int(cfg["synth_per_char"]), int(cfg["seed"]), size))
+    if cfg.get("synth_rehearsal") and base_classes:
+        from .synth import dataset as sd
+        from .synth.render import SynthConfig
+
+        parts.append(sd.make(sd.plain_jobs(base_classes, int(cfg["synth_rehearsal"]), int(cfg["seed"]) + 31),
+                             SynthConfig(size=size), processes=1))
     return merge(parts, base_classes if cfg["keep_old"] else None)
 
 
@@ -345,6 +358,8 @@ def planned_counts(store: Store, cfg: dict) -> dict[str, int]:
     for folder in cfg.get("folders") or []:
         for c, n in folder_counts(folder).items():
             counts[c] = counts.get(c, 0) + n
+    for c in dict.fromkeys(ch for ch in cfg.get("synth_chars") or "" if not ch.isspace()):
+        counts[c] = counts.get(c, 0) + int(cfg.get("synth_per_char") or 0)
     return counts
 
 

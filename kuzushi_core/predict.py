@@ -110,6 +110,10 @@ def classify_crops(lm: LoadedModel, crops: list[np.ndarray], k: int = 5) -> list
 
 def ood_factor(lm: LoadedModel, glyphs: np.ndarray) -> np.ndarray | None:
     """1 for crops near a class centroid in feature space, falling towards 0 far from all of them."""
+    if lm.card.get("open_set") and not lm.card.get("ood"):
+        from .openset import confidence_factor
+
+        return confidence_factor(lm, glyphs)
     ood = lm.card.get("ood")
     if not ood or len(glyphs) == 0:
         return None
@@ -127,10 +131,20 @@ def ood_factor(lm: LoadedModel, glyphs: np.ndarray) -> np.ndarray | None:
     return np.clip(np.exp(-np.maximum(d - scale, 0.0) / max(scale, 1e-6) * 3.0), 0.0, 1.0)
 
 
+MAX_CENTROID_CLASSES = 500
+
+
 def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer: str = "head_dense",
             quantile: float = 0.95) -> dict:
-    """Class centroids (unit-normalised features) and the distance most training crops stay within."""
+    """Class centroids (unit-normalised features) and the distance most training crops stay within.
+
+    None for a model of more than :data:`MAX_CENTROID_CLASSES` classes: the centroids would make the card tens of
+    megabytes, and for the reader the open-set score is chosen by measurement instead (``card["open_set"]``).
+    """
     import keras
+
+    if n_classes > MAX_CENTROID_CLASSES:
+        return None
 
     sub = keras.Model(model.inputs, model.get_layer(layer).output)
     f = np.asarray(sub.predict(glyphs[..., None], batch_size=512, verbose=0))

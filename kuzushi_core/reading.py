@@ -17,18 +17,31 @@ UNCERTAIN = 0.6  # predictions below this confidence are flagged for review
 _cache: dict[str, LoadedModel] = {}
 
 
+#: the shipped models, registered in this order; the last one becomes active in a new workspace
+SHIPPED = (("kmnist10", "kmnist10.keras"), ("reader", "default.keras"))
+
+
 def ensure_default_model(store: Store) -> ModelRecord | None:
-    """Register the shipped ``models/default.keras`` when the registry is empty (and it exists)."""
-    if store.list_models():
-        return store.active_model()
-    path = MODELS_DIR / "default.keras"
-    if not path.exists():
-        return None
-    full = load_card(path)  # the card only: the model itself is loaded (safely) when first used
-    test = full.get("test", {})
-    metrics = {"kmnist_test_accuracy": test["accuracy"]} if "accuracy" in test else {}
-    card = {k: v for k, v in full.items() if k in ("architecture", "data", "protocol", "licence", "command")}
-    return store.register_model("default", str(path), full["classes"], metrics=metrics, card=card, activate=True)
+    """Register the shipped models that the registry lacks (by path and class count): the 10-kana KMNIST model as
+    the named version ``kmnist10`` and the reader (``models/default.keras``), which is made active when the registry
+    was empty.  A workspace from before the reader keeps its active model; the reader is added beside it."""
+    existing = store.list_models()
+    known = {(m.path, len(m.classes)) for m in existing}
+    added = None
+    for name, file_name in SHIPPED:
+        path = MODELS_DIR / file_name
+        if not path.exists():
+            continue
+        full = load_card(path)  # the card only: the model itself is loaded (safely) when first used
+        if (str(path), len(full["classes"])) in known:
+            continue
+        test = full.get("test", {})
+        metrics = {"kmnist_test_accuracy": test["accuracy"]} if "accuracy" in test else {}
+        metrics.update(full.get("metrics") or {})
+        card = {k: v for k, v in full.items() if k in ("architecture", "data", "protocol", "licence", "command")}
+        added = store.register_model(name, str(path), full["classes"], metrics=metrics, card=card,
+                                     activate=not existing and file_name == "default.keras")
+    return store.active_model() or added
 
 
 def loaded(record: ModelRecord) -> LoadedModel:

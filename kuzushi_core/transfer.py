@@ -199,8 +199,24 @@ def card_extra(result, p: TransferPlan, data: GlyphSet, parent: dict | None, lic
     }
 
 
+def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28, progress=None) -> GlyphSet:
+    """Brush-font renders of ``chars`` (a class the model lacks, learned with zero real crops)."""
+    from .synth import dataset as sd
+    from .synth import fonts
+    from .synth.render import SynthConfig
+
+    chars = "".join(dict.fromkeys(c for c in chars if not c.isspace()))
+    jobs = sd.plain_jobs(chars, per_char, seed)
+    missing = sorted(set(chars) - {j.label for j in jobs})
+    if missing:
+        hint = "; missing font packages: " + ", ".join(fonts.missing_packages()) if fonts.missing_packages() else ""
+        raise TransferError(f"no installed font writes {''.join(missing)}{hint}")
+    return sd.make(jobs, SynthConfig(size=size), processes=1, progress=progress)
+
+
 def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
-                 rehearsal=None, per_class: int = 200, command: str | None = None) -> str:
+                 rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
+                 synth_per_char: int = 300) -> str:
     """What ``python -m kuzushi_core train --base PATH --mode ...`` does: prepare, train, calibrate, save + card."""
     from dataclasses import replace
 
@@ -210,7 +226,9 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
 
     base = load_model(base_path) if base_path else None
     size = base.size if base else cfg.size
-    parts = [load_source(data_src, size, "train")]
+    parts = [load_source(data_src, size, "train")] if data_src is not None else []
+    if synth:
+        parts.append(synth_glyphs(synth, synth_per_char, cfg.seed, size))
     if rehearsal is not None:
         parts.append(per_class_sample(load_source(rehearsal, size, "train"), per_class, cfg.seed))
     model, p, data = setup(base, merge(parts), mode, unfreeze, keep_old, cfg.arch, cfg.seed)

@@ -1,0 +1,261 @@
+"""The reader: a base model for thousands of characters, trained in two stages.
+
+1. **Base** (:func:`train_base`): brush-and-paper renders of every vocabulary character in
+   every installed font that writes it (:mod:`kuzushi_core.synth`) + KMNIST's training
+   images, on the ``reader`` CNN whose first three blocks start from the 10-class KMNIST
+   model.  No real page crop is used here, so the leave-one-page-out benchmark can measure the
+   second stage on pages it never saw.
+2. **Pages** (:func:`train_pages`): fine-tuning of the top conv blocks and the head on the
+   real crops of the annotated pages (each crop cut again many times with a segmenter's box
+   jitter), with rehearsal of renders and KMNIST so that nothing else is forgotten, and the
+   variant kana forms (変体仮名) drawn by the fonts (see :mod:`kuzushi_core.synth.variants`).
+
+``python -m kuzushi_core train-reader`` runs both; ``bench/bench_reader.py`` measures them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from .datasets import GlyphSet, load_kmnist, merge, stratified_split  # noqa: E402
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    synth_per_class: int = 120
+    kmnist_repeats: int = 5
+    epochs: int = 3
+    batch_size: int = 256
+    learning_rate: float = 2e-3
+    seed: int = 0
+    min_fonts: int = 3
+    # stage 2
+    page_jitter: int = 60          # re-cuts of every real crop
+    page_epochs: int = 3
+    page_lr: float = 5e-4
+    page_unfreeze: int = 2
+    rehearsal_per_class: int = 6   # fresh renders of every class during stage 2
+    kmnist_rehearsal: int = 3000
+    variants: bool = True          # variant kana forms in stage 2
+    variant_per_form: int = 12
+    processes: int = 2
+
+
+def vocabulary(data: Path, cfg: ReaderConfig = ReaderConfig()) -> tuple[str, ...]:
+    from .synth.vocabulary import build
+
+    return build(data, cfg.min_fonts)
+
+
+def shuffled(g: GlyphSet, seed: int) -> GlyphSet:
+    """The same glyphs in a random order (the tf.data shuffle buffer is far smaller than a class-ordered set)."""
+    return g.subset(np.random.default_rng(seed).permutation(len(g)))
+
+
+def repeat(g: GlyphSet, k: int) -> GlyphSet:
+    return g.subset(np.tile(np.arange(len(g)), k))
+
+
+def kmnist_split(data: Path, seed: int) -> tuple[GlyphSet, GlyphSet]:
+    km = load_kmnist(Path(data) / "kmnist", "train")
+    tr, va = stratified_split(km.labels, [0.9, 0.1], seed)
+    return km.subset(tr), km.subset(va)
+
+
+def base_data(data: Path, classes: tuple[str, ...], cfg: ReaderConfig, progress=None) -> tuple[GlyphSet, GlyphSet]:
+    from .synth import dataset as sd
+
+    synth = sd.make(sd.plain_jobs(classes, cfg.synth_per_class, cfg.seed), processes=cfg.processes,
+                    progress=progress, classes=classes)
+    synth_val = sd.make(sd.plain_jobs(classes, 2, cfg.seed + 7919), processes=cfg.processes, progress=progress,
+                        classes=classes)
+    km_tr, km_va = kmnist_split(data, cfg.seed)
+    train = merge([synth, repeat(km_tr, cfg.kmnist_repeats)], classes)
+    val = merge([synth_val, km_va], classes)
+    return shuffled(train, cfg.seed), val
+
+
+class EpochETA:
+    """Keras callback: progress lines with an ETA on stderr (batches within an epoch, and epochs)."""
+
+    def __new__(cls, epochs: int, steps: int, every: int = 200):
+        import keras
+
+        class _CB(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.t0 = time.time()
+                self.done = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.done += 1
+                if self.done % every == 0:
+                    total = epochs * steps
+                    el = time.time() - self.t0
+                    print(f"  step {self.done}/{total}  loss {(logs or {}).get('loss', 0):.3f}  {el:.0f} s  "
+                          f"ETA {el / self.done * (total - self.done):.0f} s", file=sys.stderr, flush=True)
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                print(f"epoch {epoch + 1}/{epochs}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
+                      f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
+                      f"{time.time() - self.t0:.0f} s", file=sys.stderr, flush=True)
+
+        return _CB()
+
+
+def _fit(model, train: GlyphSet, val: GlyphSet, epochs: int, batch: int, lr: float, seed: int, patience: int = 99):
+    from .train import TrainConfig, fit_once
+
+    tcfg = TrainConfig(arch="reader", epochs=epochs, batch_size=batch, learning_rate=lr, seed=seed,
+                       patience=patience, class_weights=False, balance="none")
+    steps = int(np.ceil(len(train) / batch))
+    return fit_once(model, train, val, tcfg, callbacks=[EpochETA(epochs, steps)])
+
+
+def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: Path | None = None) -> dict:
+    """Stage 1 → ``out`` (.keras + card)."""
+    import keras
+
+    from .architectures import build, warm_start
+    from .synth.dataset import print_progress
+    from .train import TrainResult, calibrate_and_report, save
+
+    t0 = time.time()
+    keras.utils.set_random_seed(cfg.seed)
+    classes = vocabulary(data, cfg)
+    print(f"vocabulary: {len(classes)} classes", file=sys.stderr, flush=True)
+    train, val = base_data(data, classes, cfg, progress=print_progress)
+    print(f"training glyphs {len(train)}, validation {len(val)}  ({time.time() - t0:.0f} s)", file=sys.stderr)
+    model = build("reader", len(classes), 28, seed=cfg.seed)
+    copied = []
+    if warm is not None and Path(warm).exists():
+        copied = warm_start(model, keras.saving.load_model(warm, compile=False, safe_mode=True))
+    t1 = time.time()
+    hist, best = _fit(model, train, val, cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed)
+    fit_s = time.time() - t1
+    t, report = calibrate_and_report(model, val)
+    from .train import TrainConfig
+
+    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best,
+                      TrainConfig(arch="reader", epochs=cfg.epochs, batch_size=cfg.batch_size,
+                                  learning_rate=cfg.learning_rate, seed=cfg.seed, class_weights=False, balance="none"))
+    extra = {"stage": "base", "reader": cfg.__dict__, "warm_start": {"from": str(warm), "layers": copied},
+             "data": {"synthetic": len(train) - cfg.kmnist_repeats * int(0.9 * 7011), "n_train_total": len(train)},
+             "fit_seconds": round(fit_s, 1)}
+    save(res, out, extra)
+    return {"classes": len(classes), "seconds": time.time() - t0, "fit_seconds": fit_s,
+            "val_accuracy": report["accuracy"]}
+
+
+def page_crops(data: Path, pages: set[str] | None, jitter: int, seed: int, size: int = 28,
+               plain: bool = True) -> GlyphSet:
+    """The annotated pages' characters: each box cut as is (``plain``) and ``jitter`` times with a segmenter's
+    box jitter.  ``pages`` limits them to some pages (None: all)."""
+    from .datasets import DatasetError
+    from .imaging import read_image
+    from .scoring import read_codh_csv
+    from .synth.render import jitter_crop
+    from .crops import crop_box, to_glyph
+
+    folder = Path(data) / "pages"
+    csvs = sorted(folder.glob("*/*_coordinate.csv"))
+    if not csvs:
+        raise DatasetError(f"no annotated pages (*_coordinate.csv) under {folder}")
+    rng = np.random.default_rng(seed)
+    imgs, chars = [], []
+    for csv_path in csvs:
+        for name, boxes in read_codh_csv(csv_path).items():
+            if pages is not None and name not in pages:
+                continue
+            page = read_image(csv_path.parent / "images" / f"{name}.jpg", gray=True)
+            for b in boxes:
+                if plain:
+                    imgs.append(to_glyph(crop_box(page, b.x, b.y, b.w, b.h), size))
+                    chars.append(b.char)
+                for _ in range(jitter):
+                    imgs.append(jitter_crop(page, b.x, b.y, b.w, b.h, rng, size))
+                    chars.append(b.char)
+    classes = tuple(sorted(set(chars)))
+    index = {c: i for i, c in enumerate(classes)}
+    return GlyphSet(np.stack(imgs) if imgs else np.zeros((0, size, size), np.uint8),
+                    np.array([index[c] for c in chars], np.int64), classes, f"pages:{','.join(sorted(pages or ['all']))}")
+
+
+def page_names(data: Path) -> list[str]:
+    from .scoring import read_codh_csv
+
+    names = []
+    for csv_path in sorted((Path(data) / "pages").glob("*/*_coordinate.csv")):
+        names.extend(read_codh_csv(csv_path))
+    return sorted(names)
+
+
+def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig,
+               progress=None) -> tuple[GlyphSet, GlyphSet]:
+    """Stage 2's training and validation sets (the pages' crops, renders and KMNIST for rehearsal, variants)."""
+    from .datasets import per_class_sample
+    from .synth import dataset as sd
+
+    parts = []
+    if pages is None or pages:
+        parts.append(page_crops(data, pages, cfg.page_jitter, cfg.seed + 1))
+    parts.append(sd.make(sd.plain_jobs(classes, cfg.rehearsal_per_class, cfg.seed + 31), processes=cfg.processes,
+                         progress=progress, classes=classes))
+    km_tr, km_va = kmnist_split(data, cfg.seed)
+    parts.append(per_class_sample(km_tr, cfg.kmnist_rehearsal // len(km_tr.classes), cfg.seed))
+    if cfg.variants:
+        parts.append(sd.make(sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57), processes=cfg.processes,
+                             progress=progress))
+    train = merge(parts, classes)
+    vparts = [sd.make(sd.plain_jobs(classes, 1, cfg.seed + 7919), processes=cfg.processes, classes=classes), km_va]
+    if pages is None or pages:
+        vparts.append(page_crops(data, pages, 2, cfg.seed + 2, plain=False))
+    return shuffled(train, cfg.seed), merge(vparts, classes)
+
+
+def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: ReaderConfig = ReaderConfig(),
+                command: str = "") -> dict:
+    """Stage 2 from a stage-1 model → ``out``.  ``pages``: the annotated pages to learn from (None: all)."""
+    import keras
+
+    from .predict import load_model
+    from .synth.dataset import print_progress
+    from .train import TrainConfig, TrainResult, calibrate_and_report, save
+    from .transfer import prepare
+
+    t0 = time.time()
+    keras.utils.set_random_seed(cfg.seed)
+    lm = load_model(base)
+    classes = lm.classes
+    train, val = pages_data(data, classes, pages, cfg, progress=print_progress)
+    model = prepare(lm.model, classes, classes, "fine-tune", cfg.page_unfreeze, arch="reader", seed=cfg.seed)
+    t1 = time.time()
+    hist, best = _fit(model, train, val, cfg.page_epochs, cfg.batch_size, cfg.page_lr, cfg.seed)
+    fit_s = time.time() - t1
+    t, report = calibrate_and_report(model, val)
+    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best,
+                      TrainConfig(arch="reader", epochs=cfg.page_epochs, batch_size=cfg.batch_size,
+                                  learning_rate=cfg.page_lr, seed=cfg.seed, class_weights=False, balance="none"))
+    base_card = lm.card
+    extra = {
+        "stage": "pages", "reader": cfg.__dict__, "mode": "fine-tune",
+        "parent": {"path": str(base), "stage": "base", "fit_seconds": base_card.get("fit_seconds"),
+                   "training_seconds": base_card.get("training", {}).get("seconds")},
+        "pages": sorted(pages) if pages is not None else "all",
+        "data": {"n_train_total": len(train), "source": train.source},
+        "fit_seconds": round(fit_s, 1),
+        "licence": "CC BY-SA 4.0 (KMNIST and the Kuzushiji page crops, CODH/NIJL); font renders from Debian's "
+                   "fonts (their own free licences; see README)",
+        "command": command,
+    }
+    save(res, out, extra)
+    return {"seconds": time.time() - t0, "fit_seconds": fit_s, "n_train": len(train), "val_accuracy": report["accuracy"]}
