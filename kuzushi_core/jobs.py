@@ -306,7 +306,9 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
         command=f"training run #{run_id} (Train page); config {json.dumps(cfg, ensure_ascii=False)}",
     ))
     tmp = out.with_name(out.stem + ".tmp.keras")
-    result.model.save(tmp)
+    from .train import save_weights_only_model
+
+    save_weights_only_model(result.model, tmp)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
     os.replace(tmp, out)
     metrics = {"val_accuracy": result.val_metrics["accuracy"], "val_macro_f1": result.val_metrics["macro"]["f1"],

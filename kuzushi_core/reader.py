@@ -246,7 +246,9 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
                       TrainConfig(arch="reader", epochs=cfg.page_epochs, batch_size=cfg.batch_size,
                                   learning_rate=cfg.page_lr, seed=cfg.seed, class_weights=False, balance="none"))
     base_card = lm.card
+    test = kmnist_test(model, classes, data, train)
     extra = {
+        "test": test,
         "stage": "pages", "reader": cfg.__dict__, "mode": "fine-tune",
         "parent": {"path": str(base), "stage": "base", "fit_seconds": base_card.get("fit_seconds"),
                    "training_seconds": base_card.get("training", {}).get("seconds")},
@@ -258,4 +260,19 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
         "command": command,
     }
     save(res, out, extra)
-    return {"seconds": time.time() - t0, "fit_seconds": fit_s, "n_train": len(train), "val_accuracy": report["accuracy"]}
+    return {"seconds": time.time() - t0, "fit_seconds": fit_s, "n_train": len(train), "val_accuracy": report["accuracy"],
+            "kmnist_test_accuracy": test["accuracy"]}
+
+
+def kmnist_test(model, classes: tuple[str, ...], data: Path, train: GlyphSet | None = None) -> dict:
+    """Accuracy on the official KMNIST test set, the argmax taken over all the model's classes (checked by content
+    hash never to be in ``train``)."""
+    from .datasets import assert_disjoint
+
+    km = load_kmnist(Path(data) / "kmnist", "test")
+    if train is not None:
+        assert_disjoint(train, km)
+    idx = np.array([classes.index(c) for c in km.classes])
+    probs = model.predict(km.images[..., None], batch_size=512, verbose=0)
+    acc = float((probs.argmax(1) == idx[km.labels]).mean())
+    return {"source": "kmnist test (10,000 official images)", "accuracy": acc, "argmax_over": len(classes)}

@@ -74,11 +74,16 @@ def evaluation_from_probs(model_classes: tuple[str, ...], probs: np.ndarray, gly
                           box_ids: list[int] | None = None, scan_ids: list[int] | None = None) -> Evaluation:
     index = {c: i for i, c in enumerate(model_classes)}
     extra = sorted(set(truths) - set(model_classes))
-    classes = tuple(model_classes) + tuple(extra)
+    pred = probs.argmax(1) if len(probs) else np.zeros(0, np.int64)
+    # the report's classes: the model's classes that occur (as truth or prediction) in their output order — a model
+    # of thousands of classes would otherwise make a confusion matrix of millions of empty cells — then the
+    # characters the model does not know
+    used = set(truths) | {model_classes[j] for j in pred}
+    classes = tuple(c for c in model_classes if c in used) + tuple(extra)
     all_index = {c: i for i, c in enumerate(classes)}
     y_model = np.array([index.get(c, -1) for c in truths], np.int64)
     y_all = np.array([all_index[c] for c in truths], np.int64)
-    pred = probs.argmax(1) if len(probs) else np.zeros(0, np.int64)
+    pred_all = np.array([all_index[model_classes[j]] for j in pred], np.int64)
     losses = sample_losses(probs, y_model) if len(probs) else np.zeros(0)
     items = []
     for i in range(len(truths)):
@@ -86,14 +91,14 @@ def evaluation_from_probs(model_classes: tuple[str, ...], probs: np.ndarray, gly
         items.append(ReviewItem(i, truths[i], model_classes[pred[i]], float(probs[i, pred[i]]),
                                 tuple((model_classes[j], float(probs[i, j])) for j in order), float(losses[i]),
                                 box_ids[i] if box_ids else None, scan_ids[i] if scan_ids else None))
-    report = classification_report(y_all, pred, classes)
+    report = classification_report(y_all, pred_all, classes)
     known = y_model >= 0
     ev = Evaluation(
         model_classes=tuple(model_classes), classes=classes, items=items, glyphs=glyphs, report=report,
         pairs=most_confused_pairs(np.array(report["confusion"]), classes),
         reliability=reliability_curve(probs[known], y_model[known]) if known.any() else [],
         ece=expected_calibration_error(probs[known], y_model[known]) if known.any() else 0.0,
-        out_of_vocabulary=int((~known).sum()), predicted_index=pred,
+        out_of_vocabulary=int((~known).sum()), predicted_index=pred_all,
     )
     ev._order = top_losses(probs, y_model) if len(probs) else np.zeros(0, int)
     report["accuracy_in_vocabulary"] = float((pred[known] == y_model[known]).mean()) if known.any() else 0.0

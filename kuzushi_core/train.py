@@ -353,11 +353,18 @@ def model_card(result: TrainResult, **extra) -> dict:
     return card
 
 
+def save_weights_only_model(model: keras.Model, out: Path) -> None:
+    """Save the model without its optimizer state (Adam's two moments would triple the file): an uncompiled copy."""
+    bare = keras.models.clone_model(model)
+    bare.set_weights(model.get_weights())
+    bare.save(out)
+
+
 def save(result: TrainResult, out: str | os.PathLike[str], card_extra: dict | None = None) -> tuple[Path, Path]:
     """Write ``NAME.keras`` and its model card ``NAME.json`` beside it."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    result.model.save(out)
+    save_weights_only_model(result.model, out)
     card_path = out.with_suffix(".json")
     card_path.write_text(json.dumps(model_card(result, **(card_extra or {})), ensure_ascii=False, indent=1))
     return out, card_path

@@ -52,6 +52,9 @@ def test_read_page_reads_and_corrects(ws):
 
     # correct the box under review by clicking a candidate, then by typing
     box_id = at.selectbox(key="read_box").value
+    at.toggle(key=f"read_more_{box_id}").set_value(True).run()  # the longer list, computed for this crop
+    assert not at.exception, at.exception
+    assert len([b for b in at.button if b.key and b.key.startswith(f"cand_{box_id}_")]) == len(model.classes)
     at.button(key=f"cand_{box_id}_1").click().run()
     assert ws.current_labels(scan.id)[box_id].source == "user"
     at.selectbox(key="read_box").set_value(boxes[0].id).run()

@@ -71,8 +71,17 @@ def test_augment_page_warns_and_saves_a_config(read_ws):
     s, _, _ = read_ws
     at = open_page("app_pages/augment.py")
     assert not at.error  # the safe preset has no warnings
-    grids = [m.value for m in at.markdown if 'src="data:image/png;base64,' in m.value]
+    grids = [m.value for m in at.markdown if 'src="data:image/png;base64,' in m.value and "synthetic" not in m.value]
     assert len(grids) == 2  # the 4×8 grid and the originals, inline
+    from kuzushi_core.synth import fonts
+
+    if fonts.available():  # the synthetic source: a character in the brush fonts, as a crop of a scan would be
+        synth = [m.value for m in at.markdown if 'alt="synthetic 地"' in m.value]
+        assert len(synth) == 1
+        at.text_input(key="aug_synth_char").input("畑").run()
+        assert [m.value for m in at.markdown if 'alt="synthetic 畑"' in m.value]
+        at.text_input(key="aug_synth_char").input("😀").run()
+        assert any("No installed font" in w.value for w in at.warning)
     at.toggle(key="aug_horizontal_flip").set_value(True).run()
     at.slider(key="aug_rotation_range").set_value(30.0).run()
     errors = " ".join(e.value for e in at.error)
@@ -111,7 +120,9 @@ def test_models_page_activate_and_roll_back(read_ws):
     base = s.active_model()
     child = s.register_model("child", base.path, base.classes, parent_id=base.id, activate=True)
     at = open_page("app_pages/models.py")
-    assert at.dataframe[0].value.shape[0] == 2
+    # bars, its child, and the shipped models the app registers beside them (kmnist10, the reader)
+    assert at.dataframe[0].value.shape[0] == len(s.list_models()) >= 3
+    assert {"bars", "child", "kmnist10"} <= {m.name for m in s.list_models()}
     at.button(key="models_rollback").click().run()
     assert s.active_model().id == base.id
     at.selectbox(key="models_choose").set_value(child.id).run()

@@ -56,5 +56,5 @@ def test_models_page_import_refusals_and_success(tmp_path, artifacts):
         page.get_by_role("button", name="取り込む").click()
         page.get_by_text("「copy of default」を取り込みました").wait_for()
     models = store.list_models()
-    assert [m.name for m in models] == ["default", "copy of default"] and models[0].active
+    assert [m.name for m in models] == ["kmnist10", "reader", "copy of default"] and models[1].active
     assert json.loads(card.read_text())["classes"] == list(models[1].classes)

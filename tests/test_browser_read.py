@@ -1,4 +1,5 @@
-"""Real browser: read a real page with the shipped model and correct one character by clicking."""
+"""Real browser: read a real page with the shipped reader and correct one character by clicking a candidate
+shown as brush-font glyphs."""
 
 from __future__ import annotations
 
@@ -29,15 +30,24 @@ def test_read_and_correct_in_the_browser(tmp_path, page_images, artifacts):
         page.get_by_text("文字を認識しました").wait_for(timeout=120_000)
         wait_idle(page)
         model = store.active_model()
-        assert model is not None and model.name == "default"
+        assert model is not None and model.name == "reader" and len(model.classes) > 3000
         preds = store.predictions(scan.id, model.id)
         assert len(preds) > 40
         page.screenshot(path=str(artifacts / "read_page_ja.png"))
+        # the UI's Japanese is set in Noto Sans CJK JP, not in whichever brush face the machine has
+        family = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+        assert "Noto Sans CJK JP" in family, family
 
-        # the box under review is the least confident one; click its second candidate
+        # the box under review is the least confident one; each candidate comes with its brush-font renders
         review = min(preds, key=lambda i: preds[i].confidence)
         second = preds[review].candidates[1][0]
-        page.get_by_role("button", name=f"{second} {preds[review].candidates[1][1]:.2f}").first.click()
+        row = page.locator(f".st-key-cand_row_{review}_1")
+        row.wait_for()
+        img = row.locator("img").first
+        img.wait_for()
+        assert page.evaluate("(el) => el.naturalWidth > 0 && el.naturalHeight > 0", img.element_handle())
+        row.screenshot(path=str(artifacts / "read_candidate_brush.png"))
+        row.get_by_role("button", name=f"{second} {preds[review].candidates[1][1]:.2f}").click()
         page.get_by_text(f"枠 #{review} に「{second}」を付けました").wait_for()
         wait_idle(page)
         time.sleep(1)

@@ -95,4 +95,4 @@ def test_train_page_cancel_one_run_and_complete_another(tmp_path, artifacts):
     assert runs[2].status == "completed"
     new = store.active_model()
     assert new.id == runs[2].model_id and new.name == "demo FE" and new.parent_id == base.id
-    assert len(store.run_epochs(2)) == 2 and [m.name for m in store.list_models()] == ["default", "demo FE"]
+    assert len(store.run_epochs(2)) == 2 and [m.name for m in store.list_models()] == ["kmnist10", "reader", "demo FE"]

@@ -1,0 +1,142 @@
+"""The reader: its architecture, the warm start from the KMNIST model, a class learned from fonts alone,
+and the shipped model of thousands of characters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kuzushi_core.paths import MODELS_DIR
+
+from .test_synth import faces  # noqa: F401 - the fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_reader_architecture_saves_without_optimizer_and_reloads_safely(tmp_path):
+    import keras
+
+    from kuzushi_core.architectures import build
+    from kuzushi_core.train import save_weights_only_model
+
+    m = build("reader", 50)
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).integers(0, 255, (8, 28, 28, 1)).astype("float32")
+    m.fit(x, np.arange(8), epochs=1, verbose=0)
+    path = tmp_path / "r.keras"
+    save_weights_only_model(m, path)
+    back = keras.saving.load_model(path, safe_mode=True, compile=False)
+    assert np.allclose(back(x, training=False), m(x, training=False), atol=1e-5)
+    n = m.count_params()
+    assert path.stat().st_size < n * 4 * 1.5, "the optimizer state was saved too"
+
+
+def test_warm_start_copies_the_kmnist_model_blocks():
+    import keras
+
+    from kuzushi_core.architectures import build, warm_start
+
+    donor = keras.saving.load_model(MODELS_DIR / "kmnist10.keras", safe_mode=True, compile=False)
+    m = build("reader", 20)
+    copied = warm_start(m, donor)
+    assert {"block1_conv", "block2_conv", "block3_conv", "block3_bn"} <= set(copied)
+    assert "block4_conv" not in copied
+    for name in copied:
+        for a, b in zip(m.get_layer(name).get_weights(), donor.get_layer(name).get_weights()):
+            assert np.array_equal(a, b)
+
+
+def test_a_new_class_from_font_renders_alone(tmp_path, faces, data_dir):  # noqa: F811
+    """train --base … --synth CHARS: a character the model lacks is learned from zero real crops."""
+    from kuzushi_core.predict import classify_crops, load_model
+    from kuzushi_core.synth.fonts import faces_for
+    from kuzushi_core.synth.render import samples_for
+
+    out = tmp_path / "plus.keras"
+    r = subprocess.run([sys.executable, "-m", "kuzushi_core", "train", "--base", str(MODELS_DIR / "kmnist10.keras"),
+                        "--mode", "feature-extraction", "--synth", "畑", "--synth-per-char", "120", "--epochs", "3",
+                        "--rehearsal", str(data_dir / "kmnist"), "--per-class", "60",
+                        "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["classes"][:10] == list("おきすつなはまやれを") and card["classes"][10:] == ["畑"]
+    assert card["new_classes"] == ["畑"]
+    lm = load_model(out)
+    fresh = samples_for("畑", faces_for("畑", faces), 30, seed=991, others=tuple("のし"))  # renders never trained on
+    preds = classify_crops(lm, list(255 - fresh))  # as dark-ink crops, the way a page gives them
+    assert sum(p.label == "畑" for p in preds) >= 24
+
+
+def test_synth_needs_a_base_and_a_font(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "kuzushi_core", "train", "--synth", "畑", "--out", str(tmp_path / "x.keras")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.startswith("error:") and "--base" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from kuzushi_core.predict import load_model
+
+    return load_model(MODELS_DIR / "default.keras")
+
+
+def test_shipped_reader_knows_thousands_of_characters(shipped):
+    classes = shipped.classes
+    assert len(classes) >= 3000 and len(set(classes)) == len(classes)
+    for ch in "おきすつなはまやれを〇々ゝ〆圓錢壹貳參萬地番田畑宅反畝歩円銭厘":
+        assert ch in classes, ch
+    assert shipped.card["open_set"]["method"] in ("msp", "maxlogit", "energy", "margin")
+    assert (MODELS_DIR / "default.keras").stat().st_size < 25e6
+
+
+def test_shipped_reader_on_the_kmnist_test_set(shipped, data_dir):
+    """Argmax over all the reader's classes, on the 10,000 official test images (never trained on)."""
+    from kuzushi_core.datasets import load_kmnist
+
+    km = load_kmnist(data_dir / "kmnist", "test")
+    idx = np.array([shipped.classes.index(c) for c in km.classes])
+    acc = float((shipped.predict_glyphs(km.images).argmax(1) == idx[km.labels]).mean())
+    assert acc >= KMNIST_BAR, acc
+
+
+KMNIST_BAR = 0.95
+
+
+def test_classify_gives_five_candidates_from_the_vocabulary(tmp_path, page_images, shipped):
+    from kuzushi_core.imaging import read_image
+
+    page = read_image(page_images[0], gray=True)
+    crops = []
+    for i, (x, y) in enumerate([(1852, 1736), (1816, 2096)]):
+        p = tmp_path / f"c{i}.png"
+        import cv2
+
+        cv2.imwrite(str(p), page[y : y + 200, x : x + 120])
+        crops.append(p)
+    out = tmp_path / "c.json"
+    r = subprocess.run([sys.executable, "-m", "kuzushi_core", "classify", *map(str, crops), "--json", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(out.read_text())
+    assert len(rows) == 2
+    for row in rows:
+        assert len(row["candidates"]) == 5 and all(c in shipped.classes for c, _ in row["candidates"])
+        assert row["label"] == row["candidates"][0][0] and 0 <= row["confidence"] <= 1
+
+
+def test_a_training_job_can_take_a_class_from_fonts(store, faces):  # noqa: F811
+    """The Train page's "new characters from brush fonts": the job's data holds renders of them, no crop needed."""
+    from kuzushi_core import jobs
+
+    cfg = jobs.normalise({"mode": "feature-extraction", "base_model_id": 1, "workspace_labels": False,
+                          "synth_chars": "畑 田", "synth_per_char": 20})
+    data = jobs.build_data(store, cfg, ("お", "き"), 28)
+    assert data.classes == ("お", "き", "田", "畑") and data.counts() == {"お": 0, "き": 0, "田": 20, "畑": 20}
+    assert jobs.planned_counts(store, cfg) == {"畑": 20, "田": 20}
+    with pytest.raises(jobs.JobError):
+        jobs.normalise({"mode": "feature-extraction", "base_model_id": 1, "workspace_labels": False})
