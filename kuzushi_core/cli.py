@@ -229,10 +229,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                            rehearsal=args.rehearsal, per_class=args.per_class, command=command,
                            synth=args.synth, synth_per_char=args.synth_per_char))
         return 0
-    if args.data is None:
-        raise KuzushiError("train needs --data SRC")
     if args.synth:
         raise KuzushiError("--synth adds characters to a model: use it with --base PATH.keras")
+    if args.data is None:
+        raise KuzushiError("train needs --data SRC")
     summary = train_cli(args.data, args.out, cfg, test=args.test, command=command)
     print(summary)
     return 0

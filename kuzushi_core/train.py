@@ -355,7 +355,7 @@ def model_card(result: TrainResult, **extra) -> dict:
 
 def save_weights_only_model(model: keras.Model, out: Path) -> None:
     """Save the model without its optimizer state (Adam's two moments would triple the file): an uncompiled copy."""
-    bare = keras.models.clone_model(model)
+    bare = keras.Model.from_config(model.get_config())  # clone_model would copy the compiled optimizer along
     bare.set_weights(model.get_weights())
     bare.save(out)
 

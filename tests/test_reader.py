@@ -59,7 +59,7 @@ def test_a_new_class_from_font_renders_alone(tmp_path, faces, data_dir):  # noqa
 
     out = tmp_path / "plus.keras"
     r = subprocess.run([sys.executable, "-m", "kuzushi_core", "train", "--base", str(MODELS_DIR / "kmnist10.keras"),
-                        "--mode", "feature-extraction", "--synth", "畑", "--synth-per-char", "120", "--epochs", "3",
+                        "--mode", "feature-extraction", "--synth", "畑", "--synth-per-char", "120", "--epochs", "10",
                         "--rehearsal", str(data_dir / "kmnist"), "--per-class", "60",
                         "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
