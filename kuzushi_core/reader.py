@@ -112,13 +112,20 @@ class EpochETA:
         return _CB()
 
 
-def _fit(model, train: GlyphSet, val: GlyphSet, epochs: int, batch: int, lr: float, seed: int, patience: int = 99):
-    from .train import TrainConfig, fit_once
+def _train_config(cfg: ReaderConfig, epochs: int, lr: float):
+    """One stage's schedule as a :class:`~kuzushi_core.train.TrainConfig`: no class weights (KMNIST's classes are the
+    big ones on purpose), no early stopping (the cosine schedule runs to its end; the best epoch on val_loss is kept)."""
+    from .train import TrainConfig
 
-    tcfg = TrainConfig(arch="reader", epochs=epochs, batch_size=batch, learning_rate=lr, seed=seed,
-                       patience=patience, class_weights=False, balance="none")
-    steps = int(np.ceil(len(train) / batch))
-    return fit_once(model, train, val, tcfg, callbacks=[EpochETA(epochs, steps)])
+    return TrainConfig(arch="reader", epochs=epochs, batch_size=cfg.batch_size, learning_rate=lr, seed=cfg.seed,
+                       patience=max(99, epochs), class_weights=False, balance="none")
+
+
+def _fit(model, train: GlyphSet, val: GlyphSet, tcfg):
+    from .train import fit_once
+
+    steps = int(np.ceil(len(train) / tcfg.batch_size))
+    return fit_once(model, train, val, tcfg, callbacks=[EpochETA(tcfg.epochs, steps)])
 
 
 def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: Path | None = None) -> dict:
@@ -140,14 +147,11 @@ def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: 
     if warm is not None and Path(warm).exists():
         copied = warm_start(model, keras.saving.load_model(warm, compile=False, safe_mode=True))
     t1 = time.time()
-    hist, best = _fit(model, train, val, cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed)
+    tcfg = _train_config(cfg, cfg.epochs, cfg.learning_rate)
+    hist, best = _fit(model, train, val, tcfg)
     fit_s = time.time() - t1
     t, report = calibrate_and_report(model, val)
-    from .train import TrainConfig
-
-    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best,
-                      TrainConfig(arch="reader", epochs=cfg.epochs, batch_size=cfg.batch_size,
-                                  learning_rate=cfg.learning_rate, seed=cfg.seed, class_weights=False, balance="none"))
+    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best, tcfg)
     extra = {"stage": "base", "reader": cfg.__dict__, "warm_start": {"from": str(warm), "layers": copied},
              "data": {"synthetic": len(train) - cfg.kmnist_repeats * int(0.9 * 7011), "n_train_total": len(train)},
              "fit_seconds": round(fit_s, 1)}
@@ -229,7 +233,7 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
 
     from .predict import load_model
     from .synth.dataset import print_progress
-    from .train import TrainConfig, TrainResult, calibrate_and_report, save
+    from .train import TrainResult, calibrate_and_report, save
     from .transfer import prepare
 
     t0 = time.time()
@@ -239,12 +243,11 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
     train, val = pages_data(data, classes, pages, cfg, progress=print_progress)
     model = prepare(lm.model, classes, classes, "fine-tune", cfg.page_unfreeze, arch="reader", seed=cfg.seed)
     t1 = time.time()
-    hist, best = _fit(model, train, val, cfg.page_epochs, cfg.batch_size, cfg.page_lr, cfg.seed)
+    tcfg = _train_config(cfg, cfg.page_epochs, cfg.page_lr)
+    hist, best = _fit(model, train, val, tcfg)
     fit_s = time.time() - t1
     t, report = calibrate_and_report(model, val)
-    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best,
-                      TrainConfig(arch="reader", epochs=cfg.page_epochs, batch_size=cfg.batch_size,
-                                  learning_rate=cfg.page_lr, seed=cfg.seed, class_weights=False, balance="none"))
+    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best, tcfg)
     base_card = lm.card
     test = kmnist_test(model, classes, data, train)
     extra = {

@@ -19,29 +19,26 @@ MARKS = "ゝゞヽヾ々〻〆〇"
 KMNIST = "おきすつなはまやれを"
 
 
-def jis_level1_kanji() -> str:
-    """The 2,965 kanji of JIS X 0208 level 1 (rows 16–47), in JIS order."""
+def _jis_rows(first: int, last: int) -> str:
+    """The characters of JIS X 0208 rows ``first``–``last`` in JIS order (through the ``euc_jp`` codec)."""
     out = []
-    for row in range(16, 48):
-        for cell in range(1, 95):
-            try:
-                ch = bytes([0xA0 + row, 0xA0 + cell]).decode("euc_jp")
-            except UnicodeDecodeError:
-                continue
-            out.append(ch)
-    return "".join(out)
-
-
-def jis_level2_kanji() -> str:
-    """JIS X 0208 level-2 kanji (rows 48–84): characters outside the vocabulary, for open-set tests."""
-    out = []
-    for row in range(48, 85):
+    for row in range(first, last + 1):
         for cell in range(1, 95):
             try:
                 out.append(bytes([0xA0 + row, 0xA0 + cell]).decode("euc_jp"))
             except UnicodeDecodeError:
                 continue
     return "".join(out)
+
+
+def jis_level1_kanji() -> str:
+    """The 2,965 kanji of JIS X 0208 level 1 (rows 16–47), in JIS order."""
+    return _jis_rows(16, 47)
+
+
+def jis_level2_kanji() -> str:
+    """JIS X 0208 level-2 kanji (rows 48–84): characters outside the vocabulary, for open-set tests."""
+    return _jis_rows(48, 84)
 
 
 def ledger_characters(data: Path) -> dict[str, str]:
