@@ -233,6 +233,8 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
 
     from .predict import load_model
     from .synth.dataset import print_progress
+    from .synth.fonts import LICENCES as FONT_LICENCES
+    from .synth.fonts import available as available_faces
     from .train import TrainResult, calibrate_and_report, save
     from .transfer import prepare
 
@@ -258,6 +260,8 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
         "pages": sorted(pages) if pages is not None else "all",
         "data": {"n_train_total": len(train), "source": train.source},
         "fit_seconds": round(fit_s, 1),
+        "fonts": [{"face": f.name, "package": f.package, "licence": FONT_LICENCES.get(f.package, "")}
+                  for f in available_faces()],
         "licence": "CC BY-SA 4.0 (KMNIST and the Kuzushiji page crops, CODH/NIJL); font renders from Debian's "
                    "fonts (their own free licences; see README)",
         "command": command,

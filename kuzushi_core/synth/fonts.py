@@ -47,6 +47,13 @@ KNOWN_FACES = (
     ("noto-sans", "NotoSansCJK-Regular.ttc", "Noto Sans CJK JP", "gothic", "fonts-noto-cjk"),
 )
 PACKAGES = tuple(dict.fromkeys(f[4] for f in KNOWN_FACES))
+#: the font files' licences, from each package's /usr/share/doc/PACKAGE/copyright (renders are made from them)
+LICENCES = {
+    "fonts-kouzan-mouhitsu": "public domain", "fonts-aoyagi-kouzan-t": "public domain",
+    "fonts-aoyagi-soseki": "public domain", "fonts-kiloji": "BSD-3-Clause", "fonts-seto": "OFL-1.1",
+    "fonts-oradano-mincho-gsrr": "free licence of its authors (see the package's copyright file)",
+    "fonts-ipamj-mincho": "IPA Font License 1.0", "fonts-noto-cjk": "SIL OFL 1.1",
+}
 #: the faces the Read page draws candidates in (most like a brush hand first)
 DISPLAY_FACES = ("kouzan-gyosho", "kouzan-sosho", "aoyagi-soseki", "kouzan-kaisho", "noto-serif")
 
