@@ -13,7 +13,7 @@ from kuzushi_core import jobs
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluate import mean_curves, overfitting_onset
 from kuzushi_core.paths import data_dir
-from kuzushi_core.transfer import DEFAULT_LEARNING_RATE, MIN_PER_CLASS, MODES
+from kuzushi_core.transfer import BIG_BASE, BIG_BASE_REHEARSAL, DEFAULT_LEARNING_RATE, MIN_PER_CLASS, MODES
 
 s = store()
 st.title(tr("train.title"))
@@ -48,8 +48,9 @@ with c2:
     folders = [f.strip() for f in folders_text.splitlines() if f.strip()]
     synth_chars = st.text_input(tr("train.synth"), "", key="train_synth", help=tr("train.synth_help")).strip()
     base_rec = next((m for m in models if m.id == base_id), None)
-    many = base_rec is not None and len(base_rec.classes) > 500
-    synth_rehearsal = st.number_input(tr("train.synth_rehearsal"), 0, 50, 3 if many else 0, key="train_synth_reh",
+    many = base_rec is not None and len(base_rec.classes) > BIG_BASE
+    synth_rehearsal = st.number_input(tr("train.synth_rehearsal"), 0, 50, BIG_BASE_REHEARSAL if many else 0,
+                                      key="train_synth_reh",
                                       help=tr("train.synth_rehearsal_help")) if mode != "scratch" else 0
 with c3:
     st.subheader(tr("train.protocol"))

@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synth", default="", metavar="CHARS",
                    help="with --base: also learn these characters from brush-font renders (no real crop needed)")
     p.add_argument("--synth-per-char", type=int, default=300, metavar="N", help="renders per --synth character")
+    p.add_argument("--synth-rehearsal", type=int, default=None, metavar="N",
+                   help="with --base: N font renders of every base class as rehearsal (default 3 for a base of more "
+                        "than 500 classes, else 0)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("train-reader", help="train the base reader (thousands of characters) from fonts, KMNIST "
@@ -227,7 +230,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise KuzushiError("give --data SRC, or --synth CHARS to learn characters from font renders")
         print(transfer_cli(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
                            rehearsal=args.rehearsal, per_class=args.per_class, command=command,
-                           synth=args.synth, synth_per_char=args.synth_per_char))
+                           synth=args.synth, synth_per_char=args.synth_per_char,
+                           synth_rehearsal=args.synth_rehearsal))
         return 0
     if args.synth:
         raise KuzushiError("--synth adds characters to a model: use it with --base PATH.keras")

@@ -245,7 +245,7 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
         from .transfer import synth_glyphs
 
         parts.append(synth_glyphs(cfg["synth_chars"], int(cfg["synth_per_char"]), int(cfg["seed"]), size))
-    if cfg.get("synth_rehearsal") and base_classes:
+    if cfg.get("synth_rehearsal") and base_classes:  # base_classes is empty unless old classes are kept
         from .synth import dataset as sd
         from .synth.render import SynthConfig
 

@@ -41,9 +41,9 @@ class ReaderConfig:
     page_jitter: int = 60          # re-cuts of every real crop
     page_epochs: int = 3
     page_lr: float = 5e-4
-    page_unfreeze: int = 2
+    page_unfreeze: int = 4
     rehearsal_per_class: int = 6   # fresh renders of every class during stage 2
-    kmnist_rehearsal: int = 3000
+    kmnist_rehearsal: int = 31550  # KMNIST images in stage 2 (the 6,310 training-split images five times)
     variants: bool = True          # variant kana forms in stage 2
     variant_per_form: int = 12
     processes: int = 2
@@ -215,7 +215,10 @@ def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg
     parts.append(sd.make(sd.plain_jobs(classes, cfg.rehearsal_per_class, cfg.seed + 31), processes=cfg.processes,
                          progress=progress, classes=classes))
     km_tr, km_va = kmnist_split(data, cfg.seed)
-    parts.append(per_class_sample(km_tr, cfg.kmnist_rehearsal // len(km_tr.classes), cfg.seed))
+    if cfg.kmnist_rehearsal >= len(km_tr):  # the whole split, repeated (in-model augmentation varies each copy)
+        parts.append(repeat(km_tr, -(-cfg.kmnist_rehearsal // len(km_tr))))
+    else:
+        parts.append(per_class_sample(km_tr, cfg.kmnist_rehearsal // len(km_tr.classes), cfg.seed))
     if cfg.variants:
         parts.append(sd.make(sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57), processes=cfg.processes,
                              progress=progress))

@@ -36,6 +36,7 @@ MODES = ("feature-extraction", "fine-tune", "scratch")
 MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
 # learning rates that worked on the few-shot benchmark (bench/bench_transfer.py)
 DEFAULT_LEARNING_RATE = {"feature-extraction": 5e-4, "fine-tune": 5e-4, "scratch": 3e-3}
+BIG_BASE, BIG_BASE_REHEARSAL = 500, 3  # a base of more classes gets this many font renders per class as rehearsal
 DEFAULT_BALANCE = "oversample"  # few-shot classes: repeat their crops (each time newly augmented), see BENCHMARKS.md
 
 
@@ -216,7 +217,7 @@ def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28,
 
 def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
                  rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
-                 synth_per_char: int = 300) -> str:
+                 synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
     """What ``python -m kuzushi_core train --base PATH --mode ...`` does: prepare, train, calibrate, save + card."""
     from dataclasses import replace
 
@@ -231,6 +232,14 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
         parts.append(synth_glyphs(synth, synth_per_char, cfg.seed, size))
     if rehearsal is not None:
         parts.append(per_class_sample(load_source(rehearsal, size, "train"), per_class, cfg.seed))
+    if synth_rehearsal is None:  # a base of thousands of classes forgets those the data lacks without renders of them
+        synth_rehearsal = BIG_BASE_REHEARSAL if base is not None and len(base.classes) > BIG_BASE else 0
+    if synth_rehearsal and base is not None and keep_old:
+        from .synth import dataset as sd
+        from .synth.render import SynthConfig
+
+        parts.append(sd.make(sd.plain_jobs(base.classes, synth_rehearsal, cfg.seed + 31), SynthConfig(size=size),
+                             processes=1))
     model, p, data = setup(base, merge(parts), mode, unfreeze, keep_old, cfg.arch, cfg.seed)
     cfg = replace(cfg, size=size)
     result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)], model=model)
