@@ -121,11 +121,18 @@ def _train_config(cfg: ReaderConfig, epochs: int, lr: float):
                        patience=max(99, epochs), class_weights=False, balance="none")
 
 
-def _fit(model, train: GlyphSet, val: GlyphSet, tcfg):
-    from .train import fit_once
+def _run_stage(model, classes: tuple[str, ...], train: GlyphSet, val: GlyphSet, cfg: ReaderConfig, epochs: int,
+               lr: float, t0: float):
+    """Fit one stage (progress with ETA on stderr), calibrate on ``val`` → (TrainResult, fit seconds)."""
+    from .train import TrainResult, calibrate_and_report, fit_once
 
+    tcfg = _train_config(cfg, epochs, lr)
+    t1 = time.time()
     steps = int(np.ceil(len(train) / tcfg.batch_size))
-    return fit_once(model, train, val, tcfg, callbacks=[EpochETA(tcfg.epochs, steps)])
+    hist, best = fit_once(model, train, val, tcfg, callbacks=[EpochETA(tcfg.epochs, steps)])
+    fit_s = time.time() - t1
+    t, report = calibrate_and_report(model, val)
+    return TrainResult(model, classes, hist, t, report, time.time() - t0, best, tcfg), fit_s
 
 
 def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: Path | None = None) -> dict:
@@ -134,7 +141,7 @@ def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: 
 
     from .architectures import build, warm_start
     from .synth.dataset import print_progress
-    from .train import TrainResult, calibrate_and_report, save
+    from .train import save
 
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
@@ -146,18 +153,12 @@ def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: 
     copied = []
     if warm is not None and Path(warm).exists():
         copied = warm_start(model, keras.saving.load_model(warm, compile=False, safe_mode=True))
-    t1 = time.time()
-    tcfg = _train_config(cfg, cfg.epochs, cfg.learning_rate)
-    hist, best = _fit(model, train, val, tcfg)
-    fit_s = time.time() - t1
-    t, report = calibrate_and_report(model, val)
-    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best, tcfg)
+    res, fit_s = _run_stage(model, classes, train, val, cfg, cfg.epochs, cfg.learning_rate, t0)
     extra = {"stage": "base", "reader": cfg.__dict__, "warm_start": {"from": str(warm), "layers": copied},
-             "data": {"synthetic": len(train) - cfg.kmnist_repeats * int(0.9 * 7011), "n_train_total": len(train)},
-             "fit_seconds": round(fit_s, 1)}
+             "data": {"n_train_total": len(train), "source": train.source}, "fit_seconds": round(fit_s, 1)}
     save(res, out, extra)
     return {"classes": len(classes), "seconds": time.time() - t0, "fit_seconds": fit_s,
-            "val_accuracy": report["accuracy"]}
+            "val_accuracy": res.val_metrics["accuracy"]}
 
 
 def page_crops(data: Path, pages: set[str] | None, jitter: int, seed: int, size: int = 28,
@@ -238,7 +239,7 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
     from .synth.dataset import print_progress
     from .synth.fonts import LICENCES as FONT_LICENCES
     from .synth.fonts import available as available_faces
-    from .train import TrainResult, calibrate_and_report, save
+    from .train import save
     from .transfer import prepare
 
     t0 = time.time()
@@ -247,12 +248,7 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
     classes = lm.classes
     train, val = pages_data(data, classes, pages, cfg, progress=print_progress)
     model = prepare(lm.model, classes, classes, "fine-tune", cfg.page_unfreeze, arch="reader", seed=cfg.seed)
-    t1 = time.time()
-    tcfg = _train_config(cfg, cfg.page_epochs, cfg.page_lr)
-    hist, best = _fit(model, train, val, tcfg)
-    fit_s = time.time() - t1
-    t, report = calibrate_and_report(model, val)
-    res = TrainResult(model, classes, hist, t, report, time.time() - t0, best, tcfg)
+    res, fit_s = _run_stage(model, classes, train, val, cfg, cfg.page_epochs, cfg.page_lr, t0)
     base_card = lm.card
     test = kmnist_test(model, classes, data, train)
     extra = {
@@ -270,8 +266,8 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
         "command": command,
     }
     save(res, out, extra)
-    return {"seconds": time.time() - t0, "fit_seconds": fit_s, "n_train": len(train), "val_accuracy": report["accuracy"],
-            "kmnist_test_accuracy": test["accuracy"]}
+    return {"seconds": time.time() - t0, "fit_seconds": fit_s, "n_train": len(train),
+            "val_accuracy": res.val_metrics["accuracy"], "kmnist_test_accuracy": test["accuracy"]}
 
 
 def kmnist_test(model, classes: tuple[str, ...], data: Path, train: GlyphSet | None = None) -> dict:

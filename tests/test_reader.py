@@ -142,3 +142,29 @@ def test_a_training_job_can_take_a_class_from_fonts(store, faces):  # noqa: F811
     assert jobs.planned_counts(store, cfg) == {"畑": 20, "田": 20}
     with pytest.raises(jobs.JobError):
         jobs.normalise({"mode": "feature-extraction", "base_model_id": 1, "workspace_labels": False})
+
+
+def test_stage_two_recipe_on_a_small_base(tmp_path, faces, data_dir):  # noqa: F811
+    """train_pages end to end on a small base (the pages' characters, KMNIST's, hiragana): model, card, KMNIST test."""
+    from kuzushi_core.architectures import build
+    from kuzushi_core.predict import load_model
+    from kuzushi_core.reader import ReaderConfig, page_names, train_pages
+    from kuzushi_core.synth.vocabulary import HIRAGANA, KMNIST, page_characters
+    from kuzushi_core.train import save_weights_only_model
+
+    classes = tuple(dict.fromkeys(KMNIST + HIRAGANA + page_characters(data_dir)))
+    base = tmp_path / "base.keras"
+    save_weights_only_model(build("reader", len(classes)), base)
+    base.with_suffix(".json").write_text(json.dumps({"classes": list(classes)}, ensure_ascii=False))
+    held = page_names(data_dir)[0]
+    cfg = ReaderConfig(page_jitter=2, rehearsal_per_class=1, kmnist_rehearsal=200, variant_per_form=1, page_epochs=1,
+                       processes=1)
+    out = tmp_path / "reader.keras"
+    res = train_pages(base, data_dir, out, set(page_names(data_dir)) - {held}, cfg)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["classes"] == list(classes) and card["pages"] == sorted(set(page_names(data_dir)) - {held})
+    assert card["test"]["argmax_over"] == len(classes) and 0 <= card["test"]["accuracy"] <= 1
+    assert {f["package"] for f in card["fonts"]} <= {"fonts-kouzan-mouhitsu", "fonts-aoyagi-kouzan-t",
+                                                    "fonts-aoyagi-soseki", "fonts-kiloji", "fonts-seto",
+                                                    "fonts-oradano-mincho-gsrr", "fonts-ipamj-mincho", "fonts-noto-cjk"}
+    assert res["n_train"] > 0 and load_model(out).classes == classes
