@@ -246,11 +246,9 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
 
         parts.append(synth_glyphs(cfg["synth_chars"], int(cfg["synth_per_char"]), int(cfg["seed"]), size))
     if cfg.get("synth_rehearsal") and base_classes:  # base_classes is empty unless old classes are kept
-        from .synth import dataset as sd
-        from .synth.render import SynthConfig
+        from .transfer import rehearsal_glyphs
 
-        parts.append(sd.make(sd.plain_jobs(base_classes, int(cfg["synth_rehearsal"]), int(cfg["seed"]) + 31),
-                             SynthConfig(size=size), processes=1))
+        parts.append(rehearsal_glyphs(base_classes, int(cfg["synth_rehearsal"]), int(cfg["seed"]), size))
     return merge(parts, base_classes if cfg["keep_old"] else None)
 
 

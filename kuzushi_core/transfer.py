@@ -215,6 +215,15 @@ def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28,
     return sd.make(jobs, SynthConfig(size=size), processes=1, progress=progress)
 
 
+def rehearsal_glyphs(classes, per_class: int, seed: int = 0, size: int = 28) -> GlyphSet:
+    """``per_class`` font renders of every class of a base model, so that a run on a few classes' crops does not make
+    it forget the others (the CLI's and the Train page's rehearsal for a base of thousands of classes)."""
+    from .synth import dataset as sd
+    from .synth.render import SynthConfig
+
+    return sd.make(sd.plain_jobs(classes, per_class, seed + 31), SynthConfig(size=size), processes=1)
+
+
 def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
                  rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
                  synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
@@ -235,11 +244,7 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
     if synth_rehearsal is None:  # a base of thousands of classes forgets those the data lacks without renders of them
         synth_rehearsal = BIG_BASE_REHEARSAL if base is not None and len(base.classes) > BIG_BASE else 0
     if synth_rehearsal and base is not None and keep_old:
-        from .synth import dataset as sd
-        from .synth.render import SynthConfig
-
-        parts.append(sd.make(sd.plain_jobs(base.classes, synth_rehearsal, cfg.seed + 31), SynthConfig(size=size),
-                             processes=1))
+        parts.append(rehearsal_glyphs(base.classes, synth_rehearsal, cfg.seed, size))
     model, p, data = setup(base, merge(parts), mode, unfreeze, keep_old, cfg.arch, cfg.seed)
     cfg = replace(cfg, size=size)
     result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)], model=model)
