@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Set up and run every test of Kuzushi Lab. Needs Python 3.11 with pip; installs
+# Set up and run every test of Kuzushi Lab. Needs Python 3.11 (PYTHON=..., default python3):
+# the packages go into the project's virtual environment (.venv, shared with run.sh); installs
 # Debian's chromium and Noto CJK fonts (for the real-browser tests) when missing.
 set -euo pipefail
 cd "$(dirname "$0")"
-PY=${PYTHON:-python3}
+VPY=$(bash scripts/setup_env.sh requirements-dev.txt)
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -14,5 +15,4 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "No
   fi
 fi
 bash scripts/install_fonts.sh
-"$PY" -m pip install -q -r requirements-dev.txt
-exec "$PY" -m pytest "$@"
+exec "$VPY" -m pytest "$@"
