@@ -80,7 +80,7 @@ if open_id in scans_by_id:
                 w=sc.width,
                 h=sc.height,
                 fmt=sc.format,
-                page=sc.page_index + 1,
+                page=sc.page_no,
                 size=f"{sc.byte_size / 1e6:.1f} MB",
                 when=sc.created_at[:16].replace("T", " "),
             )
@@ -101,7 +101,7 @@ for doc in shown_docs:
         cols = st.columns(COLS)
         for col, sc in zip(cols, scans[start : start + COLS]):
             with col.container(border=True):
-                st.image(str(thumbnail_path(s, sc)), caption=f"#{sc.id} {sc.source_name} p.{sc.page_index + 1}")
+                st.image(str(thumbnail_path(s, sc)), caption=f"p.{sc.page_no} · #{sc.id} {sc.source_name}")
                 b1, b2 = st.columns(2)
                 if b1.button(tr("scans.open"), key=f"open_{sc.id}"):
                     st.session_state["open_scan"] = sc.id

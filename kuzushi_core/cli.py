@@ -370,6 +370,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     {
                         "file": r.source_name,
                         "scans": [s.id for s in r.scans],
+                        "pages": [s.page_no for s in r.scans],
                         "duplicates": [s.id for s in r.duplicates],
                         "error": r.error,
                     }
@@ -383,7 +384,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         for r in results:
             if r.ok and r.scans:
                 ids = ", ".join(f"#{s.id}" for s in r.scans)
-                print(f"imported {r.source_name}: scan {ids} ({r.scans[0].width}×{r.scans[0].height})")
+                pages = ", ".join(str(s.page_no) for s in r.scans)
+                print(f"imported {r.source_name}: scan {ids}, page {pages} of {doc.name} "
+                      f"({r.scans[0].width}×{r.scans[0].height})")
             elif r.ok:
                 ids = ", ".join(f"#{s.id}" for s in r.duplicates)
                 print(f"already in the workspace: {r.source_name} (scan {ids})")
@@ -402,7 +405,8 @@ def cmd_scans(args: argparse.Namespace) -> int:
                 "id": s.id,
                 "document": docs.get(s.document_id, ""),
                 "source_name": s.source_name,
-                "page": s.page_index + 1,
+                "page": s.page_no,
+                "page_in_file": s.page_index + 1,
                 "width": s.width,
                 "height": s.height,
                 "format": s.format,
@@ -420,7 +424,7 @@ def cmd_scans(args: argparse.Namespace) -> int:
     print(f"{'id':>5}  {'document':<20} {'page':>4}  {'size':>11}  {'format':<6} source")
     for s in scans:
         print(
-            f"{s.id:>5}  {docs.get(s.document_id, '')[:20]:<20} {s.page_index + 1:>4}  "
+            f"{s.id:>5}  {docs.get(s.document_id, '')[:20]:<20} {s.page_no:>4}  "
             f"{f'{s.width}×{s.height}':>11}  {s.format:<6} {s.source_name}"
         )
     return 0

@@ -30,7 +30,8 @@ from .records import CharBox, ModelRecord, Scan
 from .store import Store
 
 CSV_COLUMNS = ("document", "page", "column", "order", "x", "y", "w", "h", "character", "confidence",
-               "model_version", "source", "scan_id", "box_id", "page_index", "label_source")
+               "model_version", "source", "scan_id", "box_id", "page_index", "label_source",
+               "page_no")
 UNREAD = "〓"  # geta mark: a box nobody (person or model) has read yet
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
@@ -73,7 +74,7 @@ def page_rows(store: Store, scans: list[Scan], model: ModelRecord | None) -> lis
                 "confidence": round(pred.confidence, 4) if pred is not None else "",
                 "model_version": f"{model.name} (#{model.id})" if (model and pred is not None) else "",
                 "source": source, "scan_id": scan.id, "box_id": b.id, "page_index": scan.page_index,
-                "label_source": label_source,
+                "label_source": label_source, "page_no": scan.page_no,
             })
         out.append(PageRows(scan, docs.get(scan.document_id, ""), boxes, tuple(rows)))
     return out
@@ -103,7 +104,7 @@ def to_json(pages: list[PageRows], model: ModelRecord | None) -> str:
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model": None if model is None else {"id": model.id, "name": model.name, "classes": list(model.classes)},
         "pages": [{"scan_id": p.scan.id, "document": p.document, "page": p.scan.source_name,
-                   "page_index": p.scan.page_index, "width": p.scan.width, "height": p.scan.height,
+                   "page_index": p.scan.page_index, "page_no": p.scan.page_no, "width": p.scan.width, "height": p.scan.height,
                    "transcription": _columns(p.rows), "characters": list(p.rows)} for p in pages],
     }
     return json.dumps(doc, ensure_ascii=False, indent=1)
@@ -113,8 +114,8 @@ def to_text(pages: list[PageRows]) -> str:
     """Per page a heading line, then one line per column (right to left), characters top to bottom."""
     out = []
     for p in pages:
-        out.append(f"# {p.document} / {p.scan.source_name}" + (f" p.{p.scan.page_index + 1}"
-                                                                if p.scan.page_index else ""))
+        out.append(f"# {p.document} / p.{p.scan.page_no} {p.scan.source_name}"
+                   + (f" ({p.scan.page_index + 1})" if p.scan.page_index else ""))
         out.extend(_columns(p.rows))
         out.append("")
     return "\n".join(out)

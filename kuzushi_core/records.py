@@ -37,7 +37,9 @@ class Scan:
     ``content_hash`` is the SHA-256 of the uploaded file's bytes; together with
     ``page_index`` (for multi-page TIFF/PDF) it identifies a page, so that a
     re-upload of the same file is recognised.  ``image_path`` is relative to the
-    workspace's files folder and always decodes to 8-bit grey or RGB.
+    workspace's files folder and always decodes to 8-bit grey or RGB.  ``page_no``
+    is the page's number in its document (1, 2, … in the order of import, across
+    files and calls); ``page_index`` is the page's place inside its own file.
     """
 
     id: int
@@ -50,6 +52,7 @@ class Scan:
     height: int
     format: str
     image_path: str
+    page_no: int = 0
     created_at: str = ""
 
 

@@ -157,6 +157,18 @@ MIGRATIONS: list[str] = [
         created_at  TEXT NOT NULL
     );
     """,
+    # 3 -> 4: a scan's page number in its document (several files imported into one document in one call
+    # were all "page 1"); the workspace's own settings (the UI language a user chose last).
+    """
+    ALTER TABLE scans ADD COLUMN page_no INTEGER NOT NULL DEFAULT 0;
+    UPDATE scans SET page_no = (SELECT COUNT(*) FROM scans AS s2
+                                WHERE s2.document_id = scans.document_id AND s2.id <= scans.id);
+    CREATE TABLE settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -295,6 +307,21 @@ class Store:
     def path_of(self, rel: str) -> Path:
         return self.files / rel
 
+    # -- settings --------------------------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A workspace setting (e.g. ``ui.language``), or ``default`` when it was never set."""
+        with self.read() as con:
+            row = con.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row is not None else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.write() as con:
+            con.execute(
+                "INSERT INTO settings(key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (key, str(value), now()),
+            )
+
     # -- documents -------------------------------------------------------
     def ensure_document(self, name: str = DEFAULT_DOCUMENT, note: str = "") -> Document:
         name = name.strip() or DEFAULT_DOCUMENT
@@ -348,10 +375,14 @@ class Store:
                 if row is not None:
                     dups.append(_scan(row))
                     continue
+                # the next page of the document: after its last page, whichever call imported that one
+                page_no = con.execute(
+                    "SELECT COALESCE(MAX(page_no), 0) + 1 FROM scans WHERE document_id = ?", (document_id,)
+                ).fetchone()[0]
                 cur = con.execute(
                     "INSERT INTO scans(document_id, content_hash, page_index, source_name, byte_size,"
-                    " width, height, format, image_path, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " width, height, format, image_path, created_at, page_no)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         document_id,
                         page["content_hash"],
@@ -363,6 +394,7 @@ class Store:
                         page["format"],
                         page["image_path"],
                         now(),
+                        page_no,
                     ),
                 )
                 row = con.execute("SELECT * FROM scans WHERE id = ?", (cur.lastrowid,)).fetchone()
@@ -372,10 +404,10 @@ class Store:
     def list_scans(self, document_id: int | None = None) -> list[Scan]:
         with self.read() as con:
             if document_id is None:
-                rows = con.execute("SELECT * FROM scans ORDER BY document_id, id").fetchall()
+                rows = con.execute("SELECT * FROM scans ORDER BY document_id, page_no, id").fetchall()
             else:
                 rows = con.execute(
-                    "SELECT * FROM scans WHERE document_id = ? ORDER BY id", (document_id,)
+                    "SELECT * FROM scans WHERE document_id = ? ORDER BY page_no, id", (document_id,)
                 ).fetchall()
         return [_scan(r) for r in rows]
 
@@ -781,6 +813,7 @@ def _scan(r: sqlite3.Row) -> Scan:
         height=r["height"],
         format=r["format"],
         image_path=r["image_path"],
+        page_no=r["page_no"],
         created_at=r["created_at"],
     )
 

@@ -86,6 +86,17 @@ def test_scans_page_grid_open_and_delete(ws):
     assert any(f"Scan #{victim.id} deleted" in s.value for s in at.success)
 
 
+def test_scans_page_numbers_pages_within_the_document(ws):
+    doc = ws.ensure_document("Vol A")
+    import_bytes(ws, g.rgb("PNG"), "a1.png", doc.id)
+    import_bytes(ws, g.rgb("PNG", 90, 60), "a2.png", doc.id)
+    at = app("app_pages/scans.py")
+    at.sidebar.radio[0].set_value("en").run()
+    second = ws.list_scans()[1]
+    at.button(key=f"open_{second.id}").click().run()
+    assert any("· page 2 ·" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
 def test_new_document_from_sidebar(ws):
     at = app()
     at.sidebar.text_input(key="new_document_name").input("Meiji 15 land ledger")

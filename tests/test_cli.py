@@ -33,13 +33,19 @@ def test_import_and_list(tmp_path):
     assert "imported a.png" in r.stdout and "imported vol.tif" in r.stdout
     r = cli("scans", "--workspace", ws, "--json")
     rows = json.loads(r.stdout)
-    assert [(x["source_name"], x["page"]) for x in rows] == [("a.png", 1), ("vol.tif", 1), ("vol.tif", 2)]
+    # pages are numbered in the document, across the files of one call; page_in_file is the TIFF's own
+    assert [(x["source_name"], x["page"], x["page_in_file"]) for x in rows] == [
+        ("a.png", 1, 1), ("vol.tif", 2, 1), ("vol.tif", 3, 2)]
     assert {x["document"] for x in rows} == {"Ledger 1"}
     r = cli("scans", "--workspace", ws)
     assert "vol.tif" in r.stdout and "80×120" in r.stdout
     # importing again: recognised, exit 0
     r = cli("import", "--workspace", ws, a)
     assert r.returncode == 0 and "already in the workspace" in r.stdout
+    c = tmp_path / "c.png"
+    c.write_bytes(g.rgb("PNG", 90, 60))
+    r = cli("import", "--workspace", ws, "--document", "Ledger 1", "--json", c)
+    assert json.loads(r.stdout)[0]["pages"] == [4]  # a later call goes on after the last page
 
 
 def test_bad_input_is_one_line_and_non_zero(tmp_path):

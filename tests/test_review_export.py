@@ -114,7 +114,7 @@ def test_exports_csv_json_text_and_page_xml_validates(demo_ws):
     doc = json.loads(export.to_json(pages, model))
     assert doc["pages"][0]["transcription"] == export._columns(rows) and doc["model"]["classes"] == list(model.classes)
     text = export.to_text(pages)
-    assert text.splitlines()[0] == "# 台帳 & 帳簿 / ledger_demo.jpg" and "〇" in text.splitlines()[1]
+    assert text.splitlines()[0] == "# 台帳 & 帳簿 / p.1 ledger_demo.jpg" and "〇" in text.splitlines()[1]
     xml = export.to_page_xml(pages[0])
     xsd = need(schemas_dir() / "pagecontent-2019-07-15.xsd", "the PAGE XML schema")
     assert export.validate_page_xml(xml, xsd) == []

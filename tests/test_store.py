@@ -282,3 +282,47 @@ def test_rerun_keeps_user_and_labelled_boxes(store):
     assert [b.order for b in new] == [0, 1, 2] and new[0].x == 80  # right to left
     again = store.replace_auto_boxes(box.scan_id, [], replace_user=True)
     assert [b.id for b in again] == [box.id]  # only the labelled box survives
+
+
+def test_pages_are_numbered_within_their_document_across_files_and_calls(store):
+    a, b = store.ensure_document("Register A"), store.ensure_document("Register B")
+    rows = _scan_rows(5)
+    first, _ = store.add_scans(a.id, rows[:2])  # two images in one call
+    other, _ = store.add_scans(b.id, rows[2:3])
+    later, _ = store.add_scans(a.id, rows[3:5])
+    assert [s.page_no for s in first + later] == [1, 2, 3, 4]
+    assert other[0].page_no == 1
+    store.delete_scan(first[1].id)  # a page taken out leaves the others' numbers alone
+    assert [s.page_no for s in store.list_scans(a.id)] == [1, 3, 4]
+    assert [s.page_no for s in store.add_scans(a.id, _scan_rows(6)[5:])[0]] == [5]
+
+
+def test_version_3_workspace_gets_page_numbers_in_import_order(tmp_path):
+    from kuzushi_core.store import _split_sql
+
+    root = tmp_path / "v3"
+    root.mkdir()
+    con = sqlite3.connect(root / "kuzushi.sqlite")
+    for script in MIGRATIONS[:3]:
+        for stmt in _split_sql(script):
+            con.execute(stmt)
+    con.execute("PRAGMA user_version = 3")
+    con.execute("INSERT INTO documents(name, created_at) VALUES ('A', 't'), ('B', 't')")
+    for doc, name in ((1, "a1"), (2, "b1"), (1, "a2"), (1, "a3")):
+        con.execute("INSERT INTO scans(document_id, content_hash, source_name, byte_size, width, height, format,"
+                    " image_path, created_at) VALUES (?, ?, ?, 1, 10, 10, 'JPEG', 'x', 't')", (doc, name, name))
+    con.commit()
+    con.close()
+    s = Store(root)
+    assert [(x.source_name, x.page_no) for x in s.list_scans(1)] == [("a1", 1), ("a2", 2), ("a3", 3)]
+    assert [(x.source_name, x.page_no) for x in s.list_scans(2)] == [("b1", 1)]
+    assert s.add_scans(1, _scan_rows(1))[0][0].page_no == 4
+
+
+def test_settings_persist_and_update(tmp_path):
+    s = Store(tmp_path / "ws")
+    assert s.get_setting("ui.language") is None and s.get_setting("ui.language", "ja") == "ja"
+    s.set_setting("ui.language", "en")
+    s.set_setting("ui.language", "ja")
+    s.set_setting("ui.language", "en")
+    assert Store(tmp_path / "ws").get_setting("ui.language") == "en"
