@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shell import lang, sidebar, tr
+from app_pages._shell import init_language, sidebar, tr
 
 st.set_page_config(page_title="Kuzushi Lab", page_icon=":material/history_edu:", layout="wide")
 
-if "lang" not in st.session_state:
-    st.session_state["lang"] = "ja"
+init_language()
 # A document created in the sidebar is selected on the next run, before the widget exists.
 if "pending_document_id" in st.session_state:
     st.session_state["document_id"] = st.session_state.pop("pending_document_id")
 
 pages = [
-    st.Page("app_pages/home.py", title=tr("nav.home"), icon=":material/home:", url_path="home", default=True),
+    # The default page is served at "/" only; the same page at "/home" (hidden from the menu) keeps that
+    # address, which users type and bookmark, from answering "Page not found".
+    st.Page("app_pages/home.py", title=tr("nav.home"), icon=":material/home:", url_path="start", default=True),
+    st.Page("app_pages/home.py", title=tr("nav.home"), icon=":material/home:", url_path="home", visibility="hidden"),
     st.Page("app_pages/scans.py", title=tr("nav.scans"), icon=":material/photo_library:", url_path="scans"),
     st.Page("app_pages/segment.py", title=tr("nav.segment"), icon=":material/grid_on:", url_path="segment"),
     st.Page("app_pages/read.py", title=tr("nav.read"), icon=":material/translate:", url_path="read"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kuzushi_core.errors import KuzushiError
-from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, QUERY_KEY, SETTING_KEY, choose_language, t
 from kuzushi_core.reading import ensure_default_model
 from kuzushi_core.store import Store, default_workspace
 
@@ -31,6 +31,16 @@ def lang() -> str:
     return st.session_state.get("lang", DEFAULT_LANGUAGE)
 
 
+def init_language() -> None:
+    """Once per browser session: the language from the URL, else the workspace's last choice; then
+    keep it in the URL on every run (page switches drop the query)."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = choose_language(st.query_params.get_all(QUERY_KEY),
+                                                   store().get_setting(SETTING_KEY))
+    if st.query_params.get(QUERY_KEY) != lang():
+        st.query_params[QUERY_KEY] = lang()
+
+
 def tr(key: str, **kwargs: object) -> str:
     return t(key, lang(), **kwargs)
 
@@ -51,6 +61,8 @@ def _language_changed() -> None:
     session state again makes Streamlit send it to the browser with the re-labelled widget.
     """
     st.session_state["lang"] = st.session_state["lang_choice"]
+    st.query_params[QUERY_KEY] = st.session_state["lang"]
+    store().set_setting(SETTING_KEY, st.session_state["lang"])
     for key, value in list(st.session_state.items()):
         # choices only (radio, selectbox, number, slider, text): buttons, uploaders, forms and chart selections
         # must not be assigned (Streamlit refuses them when the widget is drawn again)

@@ -14,6 +14,7 @@ from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.intake import import_annotations
+from kuzushi_core.overlay import plot_height
 from kuzushi_core.crops import crop_box
 from kuzushi_core.predict import classify_crops
 from kuzushi_core.reading import UNCERTAIN, loaded, read_scan, transcription
@@ -118,7 +119,7 @@ with left:
         showlegend=False, name="chars"))
     fig.update_xaxes(range=[0, scan.width], visible=False)
     fig.update_yaxes(range=[scan.height, 0], visible=False, scaleanchor="x")
-    fig.update_layout(height=900, margin=dict(l=0, r=0, t=0, b=0), dragmode="pan", clickmode="event+select")
+    fig.update_layout(height=plot_height((scan.height, scan.width)), margin=dict(l=0, r=0, t=0, b=0), dragmode="pan", clickmode="event+select")
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="read_plot", width="stretch")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if points and "customdata" in points[0]:

@@ -9,7 +9,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.imaging import read_image
-from kuzushi_core.overlay import box_at, display_scale, draw_boxes, split_box, union
+from kuzushi_core.overlay import box_at, display_scale, draw_boxes, page_point, split_box, union
 from kuzushi_core.segmentation import SegmentParams, segment
 
 s = store()
@@ -107,15 +107,18 @@ with right:
                 st.rerun()
 
 with left:
-    scale = display_scale(page.shape, 1100)
+    scale = display_scale(page.shape, 1100, 1400)
     overlay = draw_boxes(page, boxes, scale=scale, selected=selected, show_order=show_order)
-    event = streamlit_image_coordinates(overlay, key=f"seg_canvas_{scan.id}", click_and_drag=True,
+    # the column's width (the component's "content" sizing does not stop at the column: a landscape scan overflowed)
+    event = streamlit_image_coordinates(overlay, key=f"seg_canvas_{scan.id}", click_and_drag=True, width="stretch",
                                         image_format="JPEG", jpeg_quality=85, cursor="crosshair")
     if event and event != st.session_state.get("seg_last_event"):
         st.session_state["seg_last_event"] = event
-        k = 1.0 / scale
-        x1, y1 = event.get("x1", event.get("x", 0)) * k, event.get("y1", event.get("y", 0)) * k
-        x2, y2 = event.get("x2", event.get("x", 0)) * k, event.get("y2", event.get("y", 0)) * k
+        shown = event.get("width")
+        x1, y1 = page_point(event.get("x1", event.get("x", 0)), event.get("y1", event.get("y", 0)),
+                            shown, scan.width, scale)
+        x2, y2 = page_point(event.get("x2", event.get("x", 0)), event.get("y2", event.get("y", 0)),
+                            shown, scan.width, scale)
         if mode == "add" and abs(x2 - x1) > 3 and abs(y2 - y1) > 3:
             x0, y0 = max(0, min(x1, x2)), max(0, min(y1, y2))
             s.edit_boxes(scan.id, add=[(int(x0), int(y0), int(abs(x2 - x1)), int(abs(y2 - y1)))])

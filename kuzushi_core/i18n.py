@@ -77,6 +77,26 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+#: where the UI language is kept between browser sessions: the URL (``?lang=en``, so a bookmark or a shared link
+#: keeps it) and the workspace's settings (the language last chosen, for a new tab or a bare address)
+QUERY_KEY = "lang"
+SETTING_KEY = "ui.language"
+
+
+def choose_language(*candidates: object) -> str:
+    """The first of ``candidates`` that is a known language code, else :data:`DEFAULT_LANGUAGE`.
+
+    Called with the URL's ``lang`` first and the workspace's saved choice second; anything else
+    (a typo in a link, ``None``) is passed over.
+    """
+    for c in candidates:
+        if isinstance(c, (list, tuple)):  # a query parameter given twice
+            c = c[-1] if c else None
+        if isinstance(c, str) and c.strip().lower() in LANGUAGES:
+            return c.strip().lower()
+    return DEFAULT_LANGUAGE
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **kwargs: object) -> str:
     entry = STRINGS.get(key)
     if entry is None:

@@ -16,8 +16,27 @@ PALETTE = [(0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 15
 SELECTED = (220, 20, 60)
 
 
-def display_scale(shape: Sequence[int], max_height: int = 1100) -> float:
-    return min(1.0, max_height / shape[0])
+def display_scale(shape: Sequence[int], max_height: int = 1100, max_width: int = 1400) -> float:
+    """The factor (≤ 1) that fits a page of ``shape`` into ``max_height`` × ``max_width`` pixels.
+
+    Bounding both sides keeps a wide (landscape) scan from being sent at full height and then
+    overflowing its column; the browser shrinks the image further to the column's width.
+    """
+    return min(1.0, max_height / shape[0], max_width / shape[1])
+
+
+def page_point(x: float, y: float, shown_width: float | None, page_width: int, scale: float) -> tuple[float, float]:
+    """A point clicked on a page image shown ``shown_width`` pixels wide → page pixels.
+
+    ``scale`` is the factor the image was drawn at, used when the browser did not say how wide it showed it.
+    """
+    k = page_width / shown_width if shown_width else 1.0 / scale
+    return x * k, y * k
+
+
+def plot_height(shape: Sequence[int], column_width: int = 620, low: int = 380, high: int = 900) -> int:
+    """A plot height that holds a page of ``shape`` shown ``column_width`` wide, without bands above and below."""
+    return int(max(low, min(high, round(column_width * shape[0] / shape[1]))))
 
 
 def draw_boxes(

@@ -46,6 +46,41 @@ def test_home_shows_counts_and_sidebar(ws):
     assert any("1 scans" in m.value for m in at.markdown)
 
 
+def test_language_is_kept_in_the_url_and_the_workspace(ws):
+    # a link with ?lang=en opens in English, and the URL keeps the language on every page
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Kuzushi Lab" and at.sidebar.radio[0].value == "en"
+    at.switch_page("app_pages/scans.py").run()
+    assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
+
+    # a new browser session without a query: the default, until a user picks a language ...
+    at = app()
+    assert at.title[0].value == "くずし字ラボ" and ws.get_setting("ui.language") is None
+    at.sidebar.radio[0].set_value("en").run()
+    assert ws.get_setting("ui.language") == "en"
+    assert at.query_params["lang"] in ("en", ["en"])
+    # ... which the next session (a reload, a bookmark without the query) starts with
+    at = app()
+    assert at.title[0].value == "Kuzushi Lab"
+    # the URL wins over the saved choice; a code nobody knows is passed over
+    for query, title in (("ja", "くずし字ラボ"), ("fr", "Kuzushi Lab")):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["lang"] = query
+        at.run()
+        assert at.title[0].value == title, query
+
+
+def test_choose_language():
+    from kuzushi_core.i18n import choose_language
+
+    assert choose_language(None, None) == "ja"
+    assert choose_language(["fr"], "en") == "en"
+    assert choose_language(["ja", "EN "], "ja") == "en"
+    assert choose_language([], None) == "ja"
+
+
 def test_scans_page_empty(ws):
     at = app("app_pages/scans.py")
     assert any("スキャンはまだありません" in i.value for i in at.info)
