@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from app_pages._shell import store, tr
 from kuzushi_core import jobs
+from kuzushi_core.classzip import unpack as unpack_class_zip
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluate import mean_curves, overfitting_onset
 from kuzushi_core.paths import data_dir
@@ -44,8 +45,22 @@ with c2:
     has_kmnist = (data_dir() / "kmnist").exists()
     per_class = st.number_input(tr("train.kmnist"), 0, 700, 200 if has_kmnist else 0, 50, key="train_kmnist",
                                 disabled=not has_kmnist, help=tr("train.kmnist_help"))
+    zips = st.file_uploader(tr("train.zip"), type=["zip"], accept_multiple_files=True, key="train_zip",
+                            help=tr("train.zip_help"))
+    folders = []
+    for up in zips or []:
+        try:
+            got = unpack_class_zip(s, up.getvalue(), up.name)
+        except KuzushiError as exc:
+            st.error(str(exc))
+            continue
+        folders.append(str(got.folder))
+        st.caption(tr("train.zip_got", name=up.name, k=len(got.counts), n=got.n_images,
+                      chars="".join(list(got.counts)[:30]) + ("…" if len(got.counts) > 30 else "")))
+        if got.note:
+            st.caption(got.note)
     folders_text = st.text_area(tr("train.folders"), "", key="train_folders", help=tr("train.folders_help"), height=68)
-    folders = [f.strip() for f in folders_text.splitlines() if f.strip()]
+    folders += [f.strip() for f in folders_text.splitlines() if f.strip()]
     synth_chars = st.text_input(tr("train.synth"), "", key="train_synth", help=tr("train.synth_help")).strip()
     base_rec = next((m for m in models if m.id == base_id), None)
     many = base_rec is not None and len(base_rec.classes) > BIG_BASE

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a character classifier")
     p.add_argument("--data", type=Path, metavar="SRC", default=None,
-                   help="a KMNIST folder, a folder of class folders, a seed-layout npz, or a workspace "
+                   help="a KMNIST folder, a folder (or a zip) of class folders, a seed-layout npz, or a workspace "
                         "(may be left out with --base and --synth)")
     p.add_argument("--out", required=True, type=Path, metavar="PATH.keras")
     p.add_argument("--arch", default="default", choices=["default", "baseline"])

@@ -344,6 +344,15 @@ def load_source(src: str | os.PathLike[str], size: int = 28, split: str = "train
     src = Path(src)
     if src.is_file() and src.suffix == ".npz":
         return load_seed_npz(src, size)
+    if src.is_file() and src.suffix.lower() == ".zip":  # a zip of class folders, unpacked for this call
+        import tempfile
+
+        from .classzip import unpack_into
+
+        with tempfile.TemporaryDirectory(prefix="kuzushi-zip-") as tmp:
+            got = unpack_into(Path(tmp), src.read_bytes(), src.name)
+            data = load_class_folders(got.folder, size)
+        return GlyphSet(data.images, data.labels, data.classes, f"zip:{src}")
     if not src.is_dir():
         raise DatasetError(f"{src} is neither a folder nor an npz file")
     if (src / "kuzushi.sqlite").exists():

@@ -227,7 +227,16 @@ STRINGS.update(
         "train.kmnist": {"en": "KMNIST images per old class (rehearsal)", "ja": "KMNIST の画像（旧クラスごと）"},
         "train.kmnist_help": {"en": "Keeps the old classes from being forgotten. 0 = none.",
                               "ja": "旧クラスを忘れないように混ぜます。0 なら使いません。"},
-        "train.folders": {"en": "Folders of class folders (one path per line)", "ja": "クラス別フォルダ（1 行に 1 つ）"},
+        "train.zip": {"en": "Crops as a zip of class folders", "ja": "クラス別フォルダの zip"},
+        "train.zip_help": {"en": "One folder per character, named after it (あ/001.png, 畑/002.png, …), zipped on your "
+                                 "computer. A train/ folder beside test/ is used alone: test crops never go into "
+                                 "training.",
+                           "ja": "文字ごとに 1 フォルダ（フォルダ名が文字：あ/001.png、畑/002.png …）を zip にしたもの。"
+                                 "train/ と test/ があれば train/ だけを使います（テストの画像は学習に入れません）。"},
+        "train.zip_got": {"en": "{name}: {k} classes, {n} images ({chars})",
+                          "ja": "{name}：{k} クラス、{n} 枚（{chars}）"},
+        "train.folders": {"en": "Folders of class folders on the server (one path per line)",
+                          "ja": "サーバー上のクラス別フォルダ（1 行に 1 つ）"},
         "train.folders_help": {"en": "Folder name = the character; crops in either polarity.",
                                "ja": "フォルダ名が文字です。白黒どちらの向きの画像でも構いません。"},
         "train.protocol": {"en": "Protocol", "ja": "検証と設定"},

@@ -115,6 +115,33 @@ def test_train_page_queues_a_run_and_shows_its_curves(read_ws, monkeypatch):
     assert new.parent_id is not None and "〇" in new.classes  # the new class from the workspace labels
 
 
+def test_train_page_takes_an_uploaded_zip_of_class_folders(read_ws, monkeypatch):
+    from .test_classzip import png, zip_of
+
+    s, _, _ = read_ws
+    monkeypatch.setattr(jobs, "ensure_worker", lambda store: None)
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_kmnist").set_value(0).run()
+    at.number_input(key="train_epochs").set_value(1).run()
+    data = zip_of({f"train/畑/{i}.png": png(i) for i in range(12)} | {"test/畑/x.png": png(99)})
+    at.file_uploader(key="train_zip").upload("my crops.zip", data, "application/zip").run()
+    assert not at.exception, at.exception
+    assert any("my crops.zip: 1 classes, 12 images (畑)" in c.value for c in at.caption)
+    assert any("left out: test" in c.value for c in at.caption)  # test crops never go into training
+    at.button(key="train_start").click().run()
+    run = s.list_runs()[0]
+    (folder,) = run.config["folders"]
+    assert folder.startswith(str(s.files / "datasets")) and len(list(Path(folder, "畑").iterdir())) == 12
+    assert jobs.work(s) == 1
+    assert s.get_run(run.id).status == "completed", s.get_run(run.id).error
+    assert "畑" in s.active_model().classes
+
+    # a file that is no zip: a message, the page goes on
+    at.file_uploader(key="train_zip").clear().upload("notes.zip", b"not a zip", "application/zip").run()
+    assert not at.exception
+    assert any("notes.zip is not a zip file" in e.value for e in at.error)
+
+
 def test_models_page_activate_and_roll_back(read_ws):
     s, _, _ = read_ws
     base = s.active_model()
