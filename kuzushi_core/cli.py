@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", required=True, type=Path, metavar="OUT.json")
         p.add_argument("--model", type=Path, default=None, help="a .keras model with its .json card (default: models/default.keras)")
         p.set_defaults(func=cmd_classify if name == "classify" else cmd_read)
+
+    from .ledger import cli as ledger_cli  # the register commands: parse-value, cells
+
+    ledger_cli.register(sub)
     return parser
 
 
