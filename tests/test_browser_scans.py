@@ -26,7 +26,7 @@ def test_upload_shows_thumbnail(tmp_path, page_images, artifacts):
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
         natural = thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]")
         assert natural[1] == 320 and 190 <= natural[0] <= 210  # the 2404×3874 page, shrunk
-        page.get_by_text("#1 100241706_00004_2.jpg p.1").wait_for()
+        page.get_by_text("p.1 · #1 100241706_00004_2.jpg").wait_for()
         page.screenshot(path=str(artifacts / "scans_upload_ja.png"), full_page=True)
 
         # English UI, and opening the scan shows its details

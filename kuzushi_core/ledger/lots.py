@@ -1,0 +1,152 @@
+"""A register page's lots: each field's characters joined into text, parsed, and cross-checked.
+
+A lot is a mapping field → :class:`Field`. The checks catch misreads the way a historian would: a 地租
+that is not the 地価 times the tax rate (2.5 % from 1877, 3 % before), an area, value or date that does not
+parse, and a page's written totals (名寄帳 計) that are not the sum of its lots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .values import ParsedValue, parse_value
+
+TAX_RATES = (0.025, 0.03)  # 1877 onwards; 1873–1876
+PARSED_KINDS = ("number", "area", "money", "date")
+#: the fields that make a lot: what the benchmark counts as "read right"
+KEY_FIELDS = ("lot_no", "category", "area", "value")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    text: str
+    kind: str  # number, area, money, date, or text (字, 地目, names: kept as written)
+    value: object = None
+    unit: str | None = None
+    error: str | None = None
+    confidence: float = 1.0
+    source: str = "auto"  # "auto" (the reader) or "user"
+    cell: int = -1
+
+    def as_dict(self) -> dict:
+        return {"field": self.name, "text": self.text, "kind": self.kind, "value": self.value, "unit": self.unit,
+                "error": self.error, "confidence": round(self.confidence, 4), "source": self.source,
+                "cell": self.cell}
+
+
+@dataclass(frozen=True)
+class Flag:
+    field: str
+    reason: str
+
+
+@dataclass
+class Lot:
+    fields: dict[str, Field]
+    flags: list[Flag] = field(default_factory=list)
+
+    def value(self, name: str):
+        f = self.fields.get(name)
+        return None if f is None else f.value
+
+
+def make_field(name: str, text: str, kind: str, *, confidence: float = 1.0, source: str = "auto",
+               cell: int = -1) -> Field:
+    """A field from its text: parsed when its kind is a value kind, kept as written otherwise."""
+    if kind in PARSED_KINDS:
+        p: ParsedValue = parse_value(text, kind)
+        return Field(name, text, kind, p.value, p.unit, p.error, confidence, source, cell)
+    return Field(name, text, kind, text or None, None, None if text else "empty", confidence, source, cell)
+
+
+def check_lot(lot: Lot) -> list[Flag]:
+    """Flags for one lot: values that do not parse, and 地租 against 地価 × rate."""
+    flags = [Flag(name, f"does not parse: {f.error}") for name, f in lot.fields.items()
+             if f.kind in PARSED_KINDS and f.error]
+    value, tax = lot.value("value"), lot.value("tax")
+    if isinstance(value, (int, float)) and isinstance(tax, (int, float)):
+        if not any(abs(tax - value * r) <= 1.0 for r in TAX_RATES):  # 1 厘 of rounding
+            expect = value * TAX_RATES[0]
+            flags.append(Flag("tax", f"地租 {tax} 厘 is not 地価 {value} 厘 × 2.5 % (= {expect:.1f}) nor × 3 %"))
+    return flags
+
+
+def check_totals(lots: Iterable[Lot], totals: Mapping[str, Field]) -> list[Flag]:
+    """Flags for a page's written totals (``area``, ``value``, ``tax``) that are not the sum of its lots."""
+    lots = list(lots)
+    flags = []
+    for name, written in totals.items():
+        if written.error or not isinstance(written.value, (int, float)):
+            flags.append(Flag(f"total_{name}", f"the written total does not parse: {written.error}"))
+            continue
+        vals = [lot.value(name) for lot in lots]
+        if any(not isinstance(v, (int, float)) for v in vals):
+            continue  # a lot's own flag says which
+        s = sum(vals)
+        if abs(s - written.value) > 1.0:
+            flags.append(Flag(f"total_{name}", f"the written total {written.value} is not the lots' sum {s:g}"))
+    return flags
+
+
+def check_page(lots: list[Lot], totals: Mapping[str, Field] | None = None) -> list[Flag]:
+    """Set each lot's flags; return the page's own (totals) flags."""
+    for lot in lots:
+        lot.flags = check_lot(lot)
+    return check_totals(lots, totals or {})
+
+
+NUMERALS = "〇一二三四五六七八九十廿卅百千万萬壱弐参肆伍陸漆捌玖拾佰阡壹貳參"
+#: the characters a field of each kind can hold: a reader of a value cell chooses among these only
+ALPHABETS = {
+    "number": NUMERALS,
+    "area": NUMERALS + "町反段畝歩坪合勺",
+    "money": NUMERALS + "金円圓銭錢厘毛也",
+    "date": NUMERALS + "明治大正昭和元年月日正朔閏",
+}
+
+
+#: 地目, the land categories of the registers (../shared/data/ledger/README.md): a 地目 cell holds one of these
+CATEGORIES = ("田", "畑", "宅地", "山林", "原野", "池沼", "溜池", "墳墓地", "雑種地", "用悪水路", "井溝", "堤塘", "保安林",
+              "道路", "鉄道用地", "塩田", "鉱泉地", "牧場", "社寺境内", "官有地", "荒地", "郡村宅地", "市街宅地")
+
+
+def read_word(probs, classes: tuple[str, ...], lexicon: tuple[str, ...]) -> tuple[str, float] | None:
+    """The entry of ``lexicon`` with as many characters as there are glyphs that the model finds most probable
+    (sum of log-probabilities), with its mean probability; None when no entry has that length."""
+    import numpy as np
+
+    probs = np.asarray(probs)
+    index = {c: i for i, c in enumerate(classes)}
+    best, score = None, -np.inf
+    for word in lexicon:
+        if len(word) != len(probs) or any(c not in index for c in word):
+            continue
+        s = float(sum(np.log(probs[k, index[c]] + 1e-12) for k, c in enumerate(word)))
+        if s > score:
+            best, score = word, s
+    if best is None:
+        return None
+    return best, float(np.exp(score / len(best)))
+
+
+def read_glyphs(probs, classes: tuple[str, ...], kind: str | None = None) -> list[tuple[str, float]]:
+    """Each glyph's character and its probability, from a model's ``probs`` (N × classes): the argmax, or for a
+    value kind (number, area, money, date) the most probable character of that kind's alphabet — what a
+    historian does with a figure in a 反別 cell: it is a numeral or a unit, not a look-alike kana."""
+    import numpy as np
+
+    probs = np.asarray(probs)
+    if not len(probs):
+        return []
+    allowed = ALPHABETS.get(kind or "")
+    idx = np.arange(len(classes)) if not allowed else np.array([i for i, c in enumerate(classes) if c in allowed])
+    sub = probs[:, idx]
+    best = sub.argmax(1)
+    return [(classes[idx[b]], float(sub[i, b])) for i, b in enumerate(best)]
+
+
+def join_cell(chars: Iterable[str]) -> str:
+    """The characters read in a cell, in reading order, as the field's text."""
+    return "".join(c for c in chars if c and not c.isspace())
