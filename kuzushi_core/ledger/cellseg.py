@@ -1,0 +1,126 @@
+"""Characters in one cell of a register: a single vertical line of writing, split into character boxes.
+
+Inside a field's cell the writing is one column, top to bottom, so the page segmenter's column finding is
+not needed: the ink's row profile splits it into pieces (strokes and characters), and pieces are merged
+into characters about as tall as the column is wide (三 is three strokes, 一 one), or a run much taller than
+that (touching characters) is cut at the profile's thinnest rows.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .cells import RuledCell
+
+INSET = 6  # px kept clear of the ruling at the cell's edges
+
+
+def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, int, int, int]]:
+    """Character boxes ``(x, y, w, h)`` in page pixels, top to bottom, in ``cell`` (anything with x, y, w, h)."""
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+    H, W = gray.shape
+    x0, y0 = max(0, cell.x + inset), max(0, cell.y + inset)
+    x1, y1 = min(W, cell.x + cell.w - inset), min(H, cell.y + cell.h - inset)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    crop = gray[y0:y1, x0:x1]
+    # ink against the paper around it (uneven light, yellowing), strong enough not to be the other side's
+    # writing showing through
+    paper = cv2.GaussianBlur(cv2.dilate(crop, np.ones((31, 31), np.uint8)), (0, 0), 10).astype(np.float32)
+    dark = paper - crop.astype(np.float32)
+    ink = (dark > max(45.0, 0.4 * float(np.percentile(dark, 99.5)))).astype(np.uint8)
+    # the ruling that a skewed cell's box still holds at its edges: straight runs longer than any stroke
+    h_, w_ = ink.shape
+    for kernel in ((1, max(15, int(0.9 * w_))), (max(15, int(0.85 * w_)), 1)):
+        line = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        ink = cv2.subtract(ink, cv2.dilate(line, np.ones((3, 3), np.uint8)))
+    # specks and the stray line remnant at an edge are no writing
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        at_edge = (x <= 1 or x + w >= crop.shape[1] - 1 or y <= 1 or y + h >= crop.shape[0] - 1) and min(w, h) <= 8
+        keep[i] = area >= 12 and not at_edge  # a thin piece at the edge is the ruling of a skewed cell
+    ink = keep[lab].astype(np.uint8)
+    if ink.sum() < 40:
+        return []
+    rows = ink.sum(1)
+    on = rows > 0
+    pieces = []
+    y = 0
+    while y < len(on):
+        if on[y]:
+            s = y
+            while y < len(on) and on[y]:
+                y += 1
+            pieces.append([s, y])
+        else:
+            y += 1
+    # a character is about as tall as the writing is wide: the median width of the taller pieces
+    widths = [np.ptp(np.flatnonzero(ink[s_:e_].any(0))) + 1 for s_, e_ in pieces if e_ - s_ >= 6]
+    size = max(8.0, float(np.median(widths))) if widths else 8.0
+    chars: list[list[int]] = []
+    for s, e in pieces:
+        if chars:
+            cs, ce = chars[-1]
+            gap = s - ce
+            if (ce - cs) < 0.55 * size and gap < 0.3 * size and (e - cs) <= 1.15 * size:
+                chars[-1][1] = e
+                continue
+        chars.append([s, e])
+    out = []
+    for s, e in chars:
+        k = int(round((e - s) / size)) if (e - s) > 1.6 * size else 1
+        cuts = [s]
+        for j in range(1, k):  # touching characters: cut at the thinnest row near each expected boundary
+            t = s + j * (e - s) / k
+            a, b = int(t - 0.25 * size), int(t + 0.25 * size)
+            cuts.append(a + int(np.argmin(rows[a:b])) if b > a else int(t))
+        cuts.append(e)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            band = ink[a:b]
+            cols = np.flatnonzero(band.any(0))
+            rr = np.flatnonzero(band.any(1))
+            if not len(cols) or band.sum() < 20:
+                continue
+            out.append((x0 + int(cols[0]), y0 + a + int(rr[0]), int(cols[-1] - cols[0] + 1), int(rr[-1] - rr[0] + 1)))
+    return out
+
+
+__all__ = ["segment_cell", "RuledCell"]
+
+
+def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> list[list[tuple[int, int, int, int]]]:
+    """:func:`segment_cell` for each of ``cells`` (boxes in page pixels, as ``find_cells`` gives them) on a
+    skewed page: the page is levelled first, so that the ruling of each cell lies along its edges, and the
+    character boxes come back in the original pixels."""
+    from .cells import estimate_skew
+
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+    H, W = gray.shape
+    angle = estimate_skew(gray) if angle is None else angle
+    centre = (W / 2, H / 2)
+    level = cv2.getRotationMatrix2D(centre, -angle, 1.0)
+    back = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    flat = cv2.warpAffine(gray, level, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    a = np.radians(abs(angle))
+    c, s = np.cos(a), np.sin(a)
+    out = []
+    for cell in cells:
+        # the levelled cell: its centre moved, its sides those of the rectangle whose rotation has this box
+        cx, cy = level @ np.array([cell.x + cell.w / 2, cell.y + cell.h / 2, 1.0])
+        d = c * c - s * s
+        w = (cell.w * c - cell.h * s) / d
+        h = (cell.h * c - cell.w * s) / d
+        box = RuledCell(int(round(cx - w / 2)), int(round(cy - h / 2)), int(round(w)), int(round(h)))
+        chars = []
+        for x, y, bw, bh in segment_cell(flat, box):
+            pts = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], np.float64) @ back.T
+            x0, y0 = pts.min(0)
+            x1, y1 = pts.max(0)
+            chars.append((int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))))
+        out.append(chars)
+    return out
