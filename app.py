@@ -21,6 +21,7 @@ pages = [
     st.Page("app_pages/scans.py", title=tr("nav.scans"), icon=":material/photo_library:", url_path="scans"),
     st.Page("app_pages/segment.py", title=tr("nav.segment"), icon=":material/grid_on:", url_path="segment"),
     st.Page("app_pages/read.py", title=tr("nav.read"), icon=":material/translate:", url_path="read"),
+    st.Page("app_pages/ledger.py", title=tr("nav.ledger"), icon=":material/table_view:", url_path="ledger"),
     st.Page("app_pages/evaluate.py", title=tr("nav.evaluate"), icon=":material/fact_check:", url_path="evaluate"),
     st.Page("app_pages/queue.py", title=tr("nav.queue"), icon=":material/low_priority:", url_path="queue"),
     st.Page("app_pages/augment.py", title=tr("nav.augment"), icon=":material/auto_awesome:", url_path="augment"),

@@ -118,11 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train_reader)
 
-    p = sub.add_parser("export", help="export a workspace's readings and labels (CSV, JSON, text, PAGE XML, npz, crops)")
+    p = sub.add_parser("export", help="export a workspace's readings and labels (CSV, JSON, text, PAGE XML, npz, crops)"
+                                      " or the lots of its register pages")
     _workspace_arg(p)
-    p.add_argument("--format", required=True, choices=["csv", "json", "text", "pagexml", "npz", "crops"])
+    p.add_argument("--format", required=True, choices=["csv", "json", "text", "pagexml", "npz", "crops", "lots"])
     p.add_argument("--out", required=True, type=Path, metavar="PATH",
-                   help="the file to write (for pagexml: a folder, one .xml per page)")
+                   help="the file to write (for pagexml: a folder, one .xml per page; for lots: .csv, or .json)")
     p.add_argument("--document", default=None, help="only this document (by name)")
     p.add_argument("--scan", type=int, action="append", default=None, metavar="ID", help="only these scans")
     p.set_defaults(func=cmd_export)
@@ -289,6 +290,27 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise KuzushiError("no scans to export")
     model = store.active_model()
     out: Path = args.out
+    if args.format == "lots":
+        from .ledger.workspace import LOT_COLUMNS, document_lots
+
+        wanted = {s.id for s in scans}
+        rows = [r for r in document_lots(store, doc_id) if r["scan_id"] in wanted]
+        if not rows:
+            raise KuzushiError("no page of these scans was read in ledger mode (the Ledger page, with a template)")
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            import csv
+            import io
+
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=list(LOT_COLUMNS))
+            w.writeheader()
+            w.writerows(rows)
+            out.write_text(buf.getvalue(), encoding="utf-8")
+        lots = len({(r["scan_id"], r["lot"]) for r in rows})
+        print(f"{lots} lots ({len(rows)} fields) of {len({r['scan_id'] for r in rows})} pages → {out}")
+        return 0
     if args.format in ("npz", "crops"):
         items = export.labelled_crops(store, scans)
         data = export.to_seed_npz(items) if args.format == "npz" else export.to_crops_zip(items)

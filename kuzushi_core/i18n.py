@@ -205,6 +205,42 @@ STRINGS.update(
         "nav.queue": {"en": "Label next", "ja": "次にラベル付け"},
         "nav.models": {"en": "Models", "ja": "モデル"},
         "nav.export": {"en": "Export", "ja": "書き出し"},
+        "nav.ledger": {"en": "Ledger", "ja": "台帳"},
+        "ledger.title": {"en": "Ledger: the lots of a register page", "ja": "台帳：ページの土地一筆ごとの表"},
+        "ledger.intro": {"en": "Mark the form's fields once per volume (a template), read each page into lots "
+                               "(字, 地番, 地目, 反別, 地価, 地租 …) with parsed, cross-checked numbers, fix a flagged value "
+                               "by clicking the right character, export the table.",
+                         "ja": "冊ごとに一度、様式の欄を指定（テンプレート）し、各ページを一筆ごとの表（字・地番・地目・反別・"
+                               "地価・地租 …）に読み取ります。数値は解析・照合され、疑わしい値は正しい文字をクリックして直せます。"},
+        "ledger.finding_cells": {"en": "Finding the form's ruled cells …", "ja": "罫線の枠を検出しています …"},
+        "ledger.cells": {"en": "{n} ruled cells (skew {angle:+.2f}°). Click a cell to select it.",
+                         "ja": "罫線の枠 {n} 個（傾き {angle:+.2f}°）。枠をクリックして選びます。"},
+        "ledger.template": {"en": "Template (this volume's form)", "ja": "テンプレート（この冊の様式）"},
+        "ledger.no_template": {"en": "— none —", "ja": "― なし ―"},
+        "ledger.editor": {"en": "Template editor", "ja": "テンプレートの編集"},
+        "ledger.editor_help": {"en": "On one page: click a cell, choose its field and lot, Assign; repeat; Save. The "
+                                     "template is placed on the volume's other pages by their own ruling.",
+                               "ja": "1 ページで：枠をクリックし、欄と筆番号を選んで「割り当て」。繰り返して「保存」。"
+                                     "他のページには、そのページの罫線に合わせて当てはめます。"},
+        "ledger.selected": {"en": "Selected: cell #{i}", "ja": "選択中：枠 #{i}"},
+        "ledger.select_cell": {"en": "No cell selected.", "ja": "枠が選ばれていません。"},
+        "ledger.field": {"en": "Field", "ja": "欄"},
+        "ledger.lot": {"en": "Lot", "ja": "筆"},
+        "ledger.assign": {"en": "Assign", "ja": "割り当て"},
+        "ledger.template_name": {"en": "Template name", "ja": "テンプレート名"},
+        "ledger.save_template": {"en": "Save template", "ja": "テンプレートを保存"},
+        "ledger.saved": {"en": "Template “{name}” saved.", "ja": "テンプレート「{name}」を保存しました。"},
+        "ledger.read": {"en": "Read this page with the template", "ja": "このテンプレートでページを読む"},
+        "ledger.reading": {"en": "Reading the field cells …", "ja": "欄を読み取っています …"},
+        "ledger.read_done": {"en": "{n} characters read.", "ja": "{n} 文字を読み取りました。"},
+        "ledger.lots": {"en": "Lots", "ja": "一筆ごとの表"},
+        "ledger.csv": {"en": "Download lots (CSV)", "ja": "表をダウンロード（CSV）"},
+        "ledger.json": {"en": "Download lots (JSON)", "ja": "表をダウンロード（JSON）"},
+        "ledger.flagged": {"en": "{n} flagged values: click the right character or type the value",
+                           "ja": "疑わしい値 {n} 件：正しい文字をクリックするか、値を入力してください"},
+        "ledger.type": {"en": "Text of the field", "ja": "欄の文字"},
+        "ledger.save": {"en": "Save", "ja": "保存"},
+        "ledger.no_flags": {"en": "Every value parses and the checks agree.", "ja": "すべての値が解析でき、照合も一致しました。"},
         # Train
         "train.title": {"en": "Retrain the classifier", "ja": "分類器の再学習"},
         "train.intro": {

@@ -169,6 +169,34 @@ MIGRATIONS: list[str] = [
         updated_at  TEXT NOT NULL
     );
     """,
+    # 4 -> 5: ledger mode: form templates per document, the ruled cells found on a page, and the field texts a
+    # historian typed (append-only, the latest wins, like labels).
+    """
+    CREATE TABLE templates (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        spec            TEXT NOT NULL,
+        source_scan_id  INTEGER REFERENCES scans(id) ON DELETE SET NULL,
+        created_at      TEXT NOT NULL
+    );
+    CREATE TABLE ledger_pages (
+        scan_id     INTEGER PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,
+        cells       TEXT NOT NULL,
+        angle       REAL NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE field_edits (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        scan_id      INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        template_id  INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+        lot          INTEGER NOT NULL,
+        field        TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX field_edits_scan ON field_edits(scan_id, template_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -321,6 +349,53 @@ class Store:
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (key, str(value), now()),
             )
+
+    # -- ledger mode -----------------------------------------------------
+    def save_template(self, document_id: int, name: str, spec: str, source_scan_id: int | None = None) -> int:
+        with self.write() as con:
+            cur = con.execute("INSERT INTO templates(document_id, name, spec, source_scan_id, created_at)"
+                              " VALUES (?, ?, ?, ?, ?)", (document_id, name, spec, source_scan_id, now()))
+            return int(cur.lastrowid)
+
+    def list_templates(self, document_id: int | None = None) -> list[dict]:
+        """``{"id", "document_id", "name", "spec", "source_scan_id", "created_at"}``, newest first."""
+        with self.read() as con:
+            if document_id is None:
+                rows = con.execute("SELECT * FROM templates ORDER BY id DESC").fetchall()
+            else:
+                rows = con.execute("SELECT * FROM templates WHERE document_id = ? ORDER BY id DESC",
+                                   (document_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def get_template(self, template_id: int) -> dict:
+        with self.read() as con:
+            row = con.execute("SELECT * FROM templates WHERE id = ?", (template_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no template #{template_id} in this workspace.")
+        return dict(row)
+
+    def save_ledger_cells(self, scan_id: int, cells_json: str, angle: float) -> None:
+        with self.write() as con:
+            con.execute("INSERT INTO ledger_pages(scan_id, cells, angle, created_at) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT(scan_id) DO UPDATE SET cells = excluded.cells, angle = excluded.angle,"
+                        " created_at = excluded.created_at", (scan_id, cells_json, float(angle), now()))
+
+    def ledger_cells(self, scan_id: int) -> tuple[str, float] | None:
+        with self.read() as con:
+            row = con.execute("SELECT cells, angle FROM ledger_pages WHERE scan_id = ?", (scan_id,)).fetchone()
+        return None if row is None else (row["cells"], row["angle"])
+
+    def add_field_edit(self, scan_id: int, template_id: int, lot: int, field: str, text: str) -> None:
+        with self.write() as con:
+            con.execute("INSERT INTO field_edits(scan_id, template_id, lot, field, text, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", (scan_id, template_id, int(lot), field, text, now()))
+
+    def field_edits(self, scan_id: int, template_id: int) -> dict[tuple[int, str], str]:
+        """The latest typed text of each (lot, field) of a page read with a template."""
+        with self.read() as con:
+            rows = con.execute("SELECT lot, field, text FROM field_edits WHERE scan_id = ? AND template_id = ?"
+                               " ORDER BY id", (scan_id, template_id)).fetchall()
+        return {(r["lot"], r["field"]): r["text"] for r in rows}
 
     # -- documents -------------------------------------------------------
     def ensure_document(self, name: str = DEFAULT_DOCUMENT, note: str = "") -> Document:

@@ -347,9 +347,15 @@ def _glyph(ch: str, face, px: int) -> np.ndarray:
     return g
 
 
-def generate_register(seed: int = 0, layout: str | None = None, width: int = 1800, height: int = 2500) -> Register:
-    """One generated register page with its ground truth; the same seed gives the same page."""
+def generate_register(seed: int = 0, layout: str | None = None, width: int = 1800, height: int = 2500,
+                      form_seed: int | None = None) -> Register:
+    """One generated register page with its ground truth; the same seed gives the same page.
+
+    ``form_seed`` fixes the printed form (its ruling and colour) apart from the entries: pages with one
+    form seed and different seeds are the pages of one volume.
+    """
     rng = np.random.default_rng(seed)
+    frng = rng if form_seed is None else np.random.default_rng(form_seed)
     layout = layout or LAYOUTS[seed % len(LAYOUTS)]
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r} (one of {', '.join(LAYOUTS)})")
@@ -358,7 +364,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
     hand = hands[int(rng.integers(len(hands)))]
     hand2 = hands[int(rng.integers(len(hands)))]
     canvas = _Canvas(height, width, rng)
-    ruling = [(40, 40, 40), (175, 45, 35), (40, 55, 120)][int(rng.integers(3))]  # sumi, vermilion, indigo print
+    ruling = [(40, 40, 40), (175, 45, 35), (40, 55, 120)][int(frng.integers(3))]  # sumi, vermilion, indigo print
     sumi = (rng.uniform(15, 40),) * 3
     line_dark = rng.uniform(0.55, 0.95)
     breaks = rng.uniform(0.0, 0.6)
@@ -371,7 +377,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
     boxes: list[tuple[tuple[int, int, int, int], str, int, str]] = []  # box, field, lot, heading
 
     if layout == "lot":
-        n_events = int(rng.integers(2, 4))
+        n_events = int(frng.integers(2, 4))
         fields = ["aza", "lot_no", "category", "area", "value", "tax", "owner"]
         ev_fields = ["date", "event", "new_owner"]
         weights = [1.0, 0.9, 0.9, 1.3, 1.3, 1.3, 1.2] + [1.3, 0.9, 1.2] * n_events
@@ -379,8 +385,8 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
         span = right - left
         widths = np.array(weights) / sum(weights) * span
         xs_r = [right - int(round(s)) for s in np.concatenate([[0], np.cumsum(widths)])]  # right to left
-        head_h = int(rng.integers(80, 110))
-        entry_h = int((bottom - top - head_h) * rng.uniform(0.62, 0.75))
+        head_h = int(frng.integers(80, 110))
+        entry_h = int((bottom - top - head_h) * frng.uniform(0.62, 0.75))
         ys = [top, top + head_h, top + head_h + entry_h, bottom]
         v = _lot_values(rng, int(rng.integers(1, 2400)))
         owners = [_person(rng)]
@@ -407,14 +413,14 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
             texts[f"new_owner#{i}"] = (who, who)
         lots.append(texts)
     else:
-        n_lots = int(rng.integers(6, 11))
+        n_lots = int(frng.integers(6, 11))
         fields = ["aza", "lot_no", "category", "area", "value", "tax"]
         weights = np.array([0.75, 0.75, 0.75, 1.3, 1.35, 1.3])
-        owner_h = int(rng.integers(110, 150))
+        owner_h = int(frng.integers(110, 150))
         band = (np.array(weights) / weights.sum() * (bottom - top - owner_h)).astype(int)
         ys = [top, top + owner_h] + list(top + owner_h + np.cumsum(band))
         ys[-1] = bottom
-        head_w, total_w = int(rng.integers(95, 120)), int(rng.integers(120, 150))
+        head_w, total_w = int(frng.integers(95, 120)), int(frng.integers(120, 150))
         lot_w = (right - left - head_w - total_w) / n_lots
         xs_r = [right, right - head_w] + [int(round(right - head_w - (k + 1) * lot_w)) for k in range(n_lots)]
         xs_r[-1] = left + total_w
@@ -443,7 +449,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
         lots_owner_text = owner
 
     # print the ruling: a double outer frame, then the cell lines
-    thick = int(rng.integers(2, 4))
+    thick = int(frng.integers(2, 4))
     edges = set()
     for (x, y, w, h), *_ in boxes:
         edges |= {("h", x, y, x + w, y), ("h", x, y + h, x + w, y + h), ("v", x, y, x, y + h), ("v", x + w, y, x + w, y + h)}

@@ -1,0 +1,174 @@
+"""Ledger: a register page as a table of lots — the form's cells, a template marked once per volume, the
+lots read and checked, a flagged value fixed by clicking the right character, the lots exported."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import pandas as pd
+import streamlit as st
+from streamlit_image_coordinates import streamlit_image_coordinates
+
+from app_pages._shell import current_document_id, store, tr
+from kuzushi_core.crops import crop_box
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.imaging import read_image
+from kuzushi_core.ledger import workspace as lw
+from kuzushi_core.ledger.lots import ALPHABETS
+from kuzushi_core.ledger.templates import FIELDS, TemplateError, make_template, place
+from kuzushi_core.overlay import display_scale, page_point
+
+s = store()
+st.title(tr("ledger.title"))
+st.caption(tr("ledger.intro"))
+scans = s.list_scans(current_document_id())
+if not scans:
+    st.info(tr("seg.no_scans"))
+    st.stop()
+by_id = {sc.id: sc for sc in scans}
+scan_id = st.selectbox(tr("seg.scan"), list(by_id), key="ledger_scan",
+                       format_func=lambda i, n=by_id: f"p.{n[i].page_no} · #{i} {n[i].source_name}")
+scan = by_id[scan_id]
+model = s.active_model()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def page_image(path: str):
+    return read_image(path)
+
+
+try:
+    with st.spinner(tr("ledger.finding_cells")):
+        cells, angle = lw.page_cells(s, scan)
+except KuzushiError as exc:
+    st.error(str(exc))
+    st.stop()
+templates = s.list_templates(scan.document_id)
+picks: list = st.session_state.setdefault("ledger_picks", {}).setdefault(scan.id, [])
+selected = st.session_state.get("ledger_cell")
+tpl_names = {t["id"]: t["name"] for t in templates}
+template_id = st.selectbox(tr("ledger.template"), [None] + list(tpl_names), key="ledger_template",
+                           format_func=lambda i: tr("ledger.no_template") if i is None else f"#{i} {tpl_names[i]}")
+placed = place(lw.template_of(s, template_id), cells) if template_id else []
+
+# -- the page with its cells ----------------------------------------------------------------------------
+page = page_image(str(s.scan_path(scan)))
+scale = display_scale(page.shape, 1100, 1400)
+img = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale != 1 else page.copy()
+picked = {i for i, _, _ in picks}
+for i, c in enumerate(cells):
+    colour = (220, 20, 60) if i == selected else ((0, 158, 115) if i in picked else (0, 114, 178))
+    p0 = (int(c.x * scale), int(c.y * scale))
+    p1 = (int((c.x + c.w) * scale), int((c.y + c.h) * scale))
+    cv2.rectangle(img, p0, p1, colour, 3 if i == selected else 1)
+    cv2.putText(img, str(i), (p0[0] + 4, p0[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+reading = None
+if template_id and model is not None and any("ledger" in b.flags for b in s.list_boxes(scan.id)):
+    reading = lw.read_page(s, scan, template_id, model)
+    for k, lot in enumerate(reading.lots):
+        for fl in lot.flags:
+            box = reading.places.get((k, fl.field))
+            if box:
+                x, y, w, h = (int(v * scale) for v in box)
+                cv2.rectangle(img, (x + 3, y + 3), (x + w - 3, y + h - 3), (230, 159, 0), 3)
+
+left, right = st.columns([3, 2])
+with left:
+    st.caption(tr("ledger.cells", n=len(cells), angle=angle))
+    event = streamlit_image_coordinates(img, key=f"ledger_canvas_{scan.id}", width="stretch", image_format="JPEG",
+                                        jpeg_quality=85, cursor="pointer")
+    if event and event != st.session_state.get("ledger_last_event"):
+        st.session_state["ledger_last_event"] = event
+        x, y = page_point(event.get("x", 0), event.get("y", 0), event.get("width"), scan.width, scale)
+        hit = next((i for i, c in enumerate(cells) if c.x <= x < c.x + c.w and c.y <= y < c.y + c.h), None)
+        if hit is not None:
+            st.session_state["ledger_cell"] = hit
+            st.rerun()
+
+# -- the template editor ---------------------------------------------------------------------------------
+with right:
+    with st.expander(tr("ledger.editor"), expanded=not templates):
+        st.write(tr("ledger.editor_help"))
+        st.write(tr("ledger.selected", i=selected) if selected is not None else tr("ledger.select_cell"))
+        fcol, lcol = st.columns([2, 1])
+        name = fcol.selectbox(tr("ledger.field"), list(FIELDS), key="ledger_field",
+                              format_func=lambda k: f"{FIELDS[k][0]} ({k})")
+        lot_no = lcol.number_input(tr("ledger.lot"), 1, 50, 1, key="ledger_lot")
+        if st.button(tr("ledger.assign"), key="ledger_assign", disabled=selected is None):
+            picks[:] = [p for p in picks if p[0] != selected and (p[1], p[2]) != (name, lot_no - 1)]
+            picks.append((selected, name, int(lot_no) - 1))
+            st.rerun()
+        if picks:
+            st.dataframe(pd.DataFrame([{"cell": i, "field": FIELDS[n][0], "lot": lot + 1} for i, n, lot in picks]),
+                         hide_index=True, key="ledger_picks_table")
+        tname = st.text_input(tr("ledger.template_name"), key="ledger_tpl_name")
+        if st.button(tr("ledger.save_template"), key="ledger_save_tpl", disabled=not picks):
+            try:
+                tpl = make_template(tname or f"p.{scan.page_no}", cells, picks)
+            except TemplateError as exc:
+                st.error(str(exc))
+            else:
+                new_id = s.save_template(scan.document_id, tpl.name, tpl.to_json(), scan.id)
+                st.session_state["ledger_picks"][scan.id] = []
+                st.session_state["ledger_template"] = new_id
+                st.session_state["ledger_flash"] = tr("ledger.saved", name=tpl.name)
+                st.rerun()
+    if "ledger_flash" in st.session_state:
+        st.success(st.session_state.pop("ledger_flash"))
+    if template_id:
+        if model is None:
+            st.warning(tr("read.no_model"))
+        elif st.button(tr("ledger.read"), type="primary", key="ledger_read"):
+            with st.spinner(tr("ledger.reading")):
+                n = lw.prepare(s, scan, template_id, model)
+            st.session_state["ledger_flash"] = tr("ledger.read_done", n=n)
+            st.rerun()
+
+if reading is None:
+    st.stop()
+
+# -- the lots ---------------------------------------------------------------------------------------------
+st.subheader(tr("ledger.lots"))
+rows = lw.lot_rows(reading, next((d.name for d in s.list_documents() if d.id == scan.document_id), ""))
+frame = pd.DataFrame(rows, columns=list(lw.LOT_COLUMNS))
+shown = frame[["lot", "heading", "text", "value", "unit", "confidence", "source", "flag"]]
+st.dataframe(shown.style.apply(lambda r: ["background-color: #fde2b8" if r["flag"] else "" for _ in r], axis=1),
+             hide_index=True, width="stretch", key="ledger_lots_table")
+c1, c2 = st.columns(2)
+c1.download_button(tr("ledger.csv"), frame.to_csv(index=False).encode("utf-8"), f"lots_{scan.id}.csv", "text/csv",
+                   key="ledger_csv")
+c2.download_button(tr("ledger.json"), json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8"),
+                   f"lots_{scan.id}.json", "application/json", key="ledger_json")
+
+flagged = [(k, fl) for k, lot in enumerate(reading.lots) for fl in lot.flags]
+if flagged:
+    st.subheader(tr("ledger.flagged", n=len(flagged)))
+preds = s.predictions(scan.id, model.id)
+boxes = {b.id: b for b in s.list_boxes(scan.id)}
+seen = set()
+for k, fl in flagged:
+    if (k, fl.field) in seen or fl.field not in reading.lots[k].fields:
+        continue
+    seen.add((k, fl.field))
+    f = reading.lots[k].fields[fl.field]
+    with st.container(border=True, key=f"ledger_flag_{k}_{fl.field}"):
+        st.markdown(f"**{FIELDS.get(fl.field, (fl.field,))[0]}** ({tr('ledger.lot')} {k + 1}): `{f.text}` — {fl.reason}")
+        ids = reading.boxes.get((k, fl.field), [])
+        cols = st.columns(max(1, len(ids)))
+        allowed = ALPHABETS.get(f.kind, "")
+        for col, bid in zip(cols, ids):
+            b = boxes[bid]
+            col.image(crop_box(page, b.x, b.y, b.w, b.h, margin=0.1), width=56)
+            cands = [c for c, _ in preds[bid].candidates if not allowed or c in allowed][:3] if bid in preds else []
+            for j, c in enumerate(cands):
+                if col.button(c, key=f"ledger_fix_{bid}_{j}"):
+                    s.add_label(bid, c)
+                    st.rerun()
+        t1, t2 = st.columns([3, 1])
+        typed = t1.text_input(tr("ledger.type"), f.text, key=f"ledger_edit_{k}_{fl.field}")
+        if t2.button(tr("ledger.save"), key=f"ledger_save_{k}_{fl.field}") and typed.strip():
+            s.add_field_edit(scan.id, template_id, k, fl.field, typed.strip())
+            st.rerun()
+if not flagged:
+    st.success(tr("ledger.no_flags"))

@@ -1,0 +1,180 @@
+"""Ledger mode on a workspace: a scan's ruled cells, its fields placed by the volume's template, the
+characters of each field cell read and joined, the lots parsed and checked, and their export.
+
+The characters are ordinary boxes of the scan (flag ``ledger``) with the model's predictions and the
+historian's labels, so a label typed on the Ledger page, the Read page or the Label-next queue is one and
+the same: fixing a character fixes the value it is part of.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..records import ModelRecord, Scan
+from ..store import Store
+from .cells import RuledCell, estimate_skew, find_cells
+from .cellseg import segment_cells
+from .lots import ALPHABETS, CATEGORIES, Lot, check_page, make_field, read_word
+from .templates import Template, place
+
+K = 20  # candidates kept per character box: enough for the field alphabet to find its numeral
+
+
+@dataclass
+class PageReading:
+    """A scan read with a template: its lots (checked), the page's own flags, and where each field is."""
+
+    scan: Scan
+    template_id: int
+    lots: list[Lot]
+    flags: list = field(default_factory=list)
+    boxes: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (lot, field) -> char box ids
+    places: dict[tuple[int, str], tuple[int, int, int, int]] = field(default_factory=dict)  # (lot, field) -> box
+
+
+def page_cells(store: Store, scan: Scan, *, redo: bool = False) -> tuple[list[RuledCell], float]:
+    """The scan's ruled cells (found once, then kept in the workspace) and its skew."""
+    from ..imaging import read_image
+
+    kept = None if redo else store.ledger_cells(scan.id)
+    if kept is not None:
+        cells_json, angle = kept
+        return [RuledCell(**c) for c in json.loads(cells_json)], angle
+    gray = read_image(store.scan_path(scan), gray=True)
+    cells = find_cells(gray)
+    angle = estimate_skew(gray)
+    store.save_ledger_cells(scan.id, json.dumps([c.as_dict() for c in cells]), angle)
+    return cells, angle
+
+
+def template_of(store: Store, template_id: int) -> Template:
+    return Template.from_json(store.get_template(template_id)["spec"])
+
+
+def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> int:
+    """Segment each field cell of the scan into character boxes and read them with the model; returns the
+    number of character boxes. Labelled and hand-drawn boxes are kept (a re-run never loses a label)."""
+    from ..imaging import read_image
+    from ..crops import crop_box
+    from ..predict import classify_crops
+    from ..reading import loaded
+
+    cells, angle = page_cells(store, scan)
+    placed = place(template_of(store, template_id), cells)
+    gray = read_image(store.scan_path(scan), gray=True)
+    per_field = segment_cells(gray, [RuledCell(*box) for _, box, _ in placed], angle)
+    new = [{"x": x, "y": y, "w": w, "h": h, "flags": "ledger"} for chars in per_field for x, y, w, h in chars]
+    boxes = store.replace_auto_boxes(scan.id, new)
+    preds = classify_crops(loaded(record), [crop_box(gray, b.x, b.y, b.w, b.h) for b in boxes], k=K)
+    store.save_predictions(record.id, [(b.id, p) for b, p in zip(boxes, preds)])
+    return len(boxes)
+
+
+def _inside(b, box) -> bool:
+    cx, cy = b.x + b.w / 2, b.y + b.h / 2
+    return box[0] <= cx < box[0] + box[2] and box[1] <= cy < box[1] + box[3]
+
+
+def _choose(pred, kind: str) -> tuple[str, float]:
+    """A character box's reading for a field of ``kind``: the best candidate within the kind's alphabet."""
+    allowed = ALPHABETS.get(kind)
+    if allowed:
+        for c, p in pred.candidates:
+            if c in allowed:
+                return c, p
+    return pred.label, pred.confidence
+
+
+def _category(preds) -> tuple[str, float] | None:
+    """The 地目 of the list that the candidates make most probable (None when none fits)."""
+    classes = sorted({c for p in preds for c, _ in p.candidates} | set("".join(CATEGORIES)))
+    index = {c: i for i, c in enumerate(classes)}
+    probs = np.full((len(preds), len(classes)), 1e-6)
+    for k, p in enumerate(preds):
+        for c, v in p.candidates:
+            probs[k, index[c]] = v
+    return read_word(probs, tuple(classes), CATEGORIES)
+
+
+def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | None) -> PageReading:
+    """The scan's lots under a template, from the boxes' labels (first) and the model's predictions."""
+    cells, _ = page_cells(store, scan)
+    placed = place(template_of(store, template_id), cells)
+    boxes = store.list_boxes(scan.id)
+    labels = store.current_labels(scan.id)
+    preds = store.predictions(scan.id, record.id) if record is not None else {}
+    edits = store.field_edits(scan.id, template_id)
+    lots: dict[int, dict] = {}
+    reading = PageReading(scan, template_id, [])
+    for f, box, _cell in placed:
+        across = box[2] > 2 * box[3]  # a name written across a top band, right to left
+        members = sorted((b for b in boxes if _inside(b, box) and "excluded" not in b.flags),
+                         key=(lambda b: -(b.x + b.w)) if across else (lambda b: b.y))
+        reading.boxes[(f.lot, f.name)] = [b.id for b in members]
+        reading.places[(f.lot, f.name)] = box
+        chars, confs = [], []
+        guess = None
+        if f.name == "category" and members and all(b.id in preds and b.id not in labels for b in members):
+            guess = _category([preds[b.id] for b in members])
+        if guess is not None:
+            chars, confs = list(guess[0]), [guess[1]]
+        else:
+            for b in members:
+                if b.id in labels:
+                    chars.append(labels[b.id].char)
+                    confs.append(1.0)
+                elif b.id in preds:
+                    c, p = _choose(preds[b.id], f.kind)
+                    chars.append(c)
+                    confs.append(p)
+        text, source = "".join(chars), "auto"
+        if labels and any(b.id in labels for b in members):
+            source = "user"
+        if (f.lot, f.name) in edits:
+            text, source, confs = edits[(f.lot, f.name)], "user", [1.0]
+        lots.setdefault(f.lot, {})[f.name] = make_field(f.name, text, f.kind, confidence=min(confs, default=0.0),
+                                                         source=source, cell=_cell)
+    reading.lots = [Lot(lots[k]) for k in sorted(lots)]
+    reading.flags = check_page(reading.lots)
+    return reading
+
+
+LOT_COLUMNS = ("document", "page_no", "scan_id", "source_name", "lot", "field", "heading", "text", "value", "unit",
+               "kind", "confidence", "source", "flag")
+
+
+def lot_rows(reading: PageReading, document: str = "") -> list[dict]:
+    """One row per field of each lot: text, parsed value, unit, confidence, source (user/auto), flag."""
+    from .templates import FIELDS
+
+    rows = []
+    for k, lot in enumerate(reading.lots):
+        flags = {}
+        for fl in lot.flags:
+            flags.setdefault(fl.field, fl.reason)
+        for name, f in lot.fields.items():
+            rows.append({"document": document, "page_no": reading.scan.page_no, "scan_id": reading.scan.id,
+                         "source_name": reading.scan.source_name, "lot": k + 1, "field": name,
+                         "heading": FIELDS.get(name, (name,))[0], "text": f.text, "value": f.value, "unit": f.unit,
+                         "kind": f.kind, "confidence": round(f.confidence, 4), "source": f.source,
+                         "flag": flags.get(name, f.error or "")})
+    return rows
+
+
+def document_lots(store: Store, document_id: int | None = None) -> list[dict]:
+    """The lot rows of every scan read in ledger mode (:func:`prepare`), each with its document's newest
+    template."""
+    docs = {d.id: d.name for d in store.list_documents()}
+    record = store.active_model()
+    rows = []
+    for scan in store.list_scans(document_id):
+        if not any("ledger" in b.flags for b in store.list_boxes(scan.id)):
+            continue  # not read in ledger mode
+        templates = store.list_templates(scan.document_id)
+        if not templates:
+            continue
+        rows += lot_rows(read_page(store, scan, templates[0]["id"], record), docs.get(scan.document_id, ""))
+    return rows

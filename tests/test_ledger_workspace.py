@@ -1,0 +1,118 @@
+"""Ledger mode on a workspace: a template marked on one page of a volume placed on another, its fields read
+with the shipped model, a flagged value fixed by labelling characters, a typed field, the lots exported
+(``export --format lots``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kuzushi_core.intake import import_paths
+from kuzushi_core.ledger import workspace as lw
+from kuzushi_core.ledger.cells import iou
+from kuzushi_core.ledger.registers import generate_register, save
+from kuzushi_core.ledger.templates import Template, TemplateError, make_template, place
+from kuzushi_core.reading import ensure_default_model
+from kuzushi_core.store import Store
+
+from .test_ledger_registers import fonts_installed  # noqa: F401 - the same skip/fail when fonts are missing
+
+ROOT = Path(__file__).resolve().parent.parent
+FORM, SEEDS = 7, (11, 12)
+FIELDS = ("lot_no", "category", "area", "value", "tax")
+
+
+def field_picks(cells, reg):
+    """The cells of page ``reg`` that hold its fields, as a historian would click them."""
+    out = []
+    for name in FIELDS:
+        true = reg.cells[reg.lots[0][name]["cell"]]
+        out.append((max(range(len(cells)), key=lambda j: iou(cells[j], true)), name, 0))
+    return out
+
+
+@pytest.fixture(scope="module")
+def volume(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ledger")
+    store = Store(tmp / "ws")
+    ensure_default_model(store)
+    doc = store.ensure_document("台帳 第一冊")
+    regs = [generate_register(seed, "lot", form_seed=FORM) for seed in SEEDS]
+    for reg in regs:
+        image, _ = save(reg, tmp, f"page_{reg.seed}")
+        import_paths(store, [image], doc.id)
+    scans = store.list_scans(doc.id)
+    cells, _ = lw.page_cells(store, scans[0])
+    tpl = make_template("第一冊の様式", cells, field_picks(cells, regs[0]))
+    tid = store.save_template(doc.id, tpl.name, tpl.to_json(), scans[0].id)
+    return store, doc, regs, scans, tid, tmp
+
+
+def test_a_template_is_placed_on_another_page_of_the_volume(volume):
+    store, _, regs, scans, tid, _ = volume
+    tpl = lw.template_of(store, tid)
+    assert Template.from_json(tpl.to_json()) == tpl and [f.name for f in tpl.fields] == list(FIELDS)
+    cells, _ = lw.page_cells(store, scans[1])
+    for f, box, cell in place(tpl, cells):
+        true = regs[1].cells[regs[1].lots[0][f.name]["cell"]]
+        assert cell >= 0 and iou(cells[cell], true) >= 0.8, f.name
+    with pytest.raises(TemplateError):
+        make_template("x", cells, [(0, "area", 0), (1, "area", 0)])
+    with pytest.raises(TemplateError):
+        Template.from_json("{}")
+
+
+def test_read_fix_type_and_export(volume):
+    store, doc, regs, scans, tid, tmp = volume
+    model = store.active_model()
+    scan, reg = scans[1], regs[1]
+    n = lw.prepare(store, scan, tid, model)
+    assert n >= sum(len(reg.lots[0][f]["text"]) for f in FIELDS) * 0.8
+    assert all("ledger" in b.flags for b in store.list_boxes(scan.id))
+    reading = lw.read_page(store, scan, tid, model)
+    lot = reading.lots[0]
+    assert set(lot.fields) == set(FIELDS)
+    right = {k for k, f in lot.fields.items() if f.value == reg.lots[0][k]["value"]}
+    assert len(right) >= 2, {k: f.text for k, f in lot.fields.items()}  # the reader gets most of it
+
+    # the historian labels the characters of each wrong field whose boxes match its characters one to one
+    for name in FIELDS:
+        truth = reg.lots[0][name]["text"]
+        ids = reading.boxes[(0, name)]
+        if name in right or len(ids) != len(truth):
+            continue
+        for bid, ch in zip(ids, truth):
+            store.add_label(bid, ch)
+    reading = lw.read_page(store, scan, tid, model)
+    fixed = {k for k, f in reading.lots[0].fields.items() if f.value == reg.lots[0][k]["value"]}
+    assert right <= fixed and len(fixed) > len(right) or fixed == set(FIELDS)
+    assert all(reading.lots[0].fields[k].source == "user" for k in fixed - right)
+
+    # a field typed as a whole wins over its characters
+    store.add_field_edit(scan.id, tid, 0, "value", "金壱円也")
+    reading = lw.read_page(store, scan, tid, model)
+    value = reading.lots[0].fields["value"]
+    assert (value.value, value.source) == (1000, "user")
+    assert any(fl.field == "tax" for fl in reading.lots[0].flags) or reg.lots[0]["tax"]["value"] == 25
+
+    # export: the lots of the document, CLI contract
+    rows = lw.document_lots(store, doc.id)
+    assert {r["scan_id"] for r in rows} == {scan.id}  # only pages read in ledger mode
+    out = tmp / "lots.csv"
+    r = subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(store.root), "--format",
+                        "lots", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    table = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(table[0]) == list(lw.LOT_COLUMNS)
+    by_field = {row["field"]: row for row in table}
+    assert by_field["value"]["value"] == "1000" and by_field["value"]["source"] == "user"
+    assert by_field["area"]["unit"] == "歩" and by_field["value"]["unit"] == "厘"
+    out = tmp / "lots.json"
+    subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(store.root), "--format",
+                    "lots", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out.read_text(encoding="utf-8"))[0]["document"] == "台帳 第一冊"
