@@ -48,6 +48,8 @@ templates = s.list_templates(scan.document_id)
 picks: list = st.session_state.setdefault("ledger_picks", {}).setdefault(scan.id, [])
 selected = st.session_state.get("ledger_cell")
 tpl_names = {t["id"]: t["name"] for t in templates}
+if "ledger_template_pending" in st.session_state:
+    st.session_state["ledger_template"] = st.session_state.pop("ledger_template_pending")
 template_id = st.selectbox(tr("ledger.template"), [None] + list(tpl_names), key="ledger_template",
                            format_func=lambda i: tr("ledger.no_template") if i is None else f"#{i} {tpl_names[i]}")
 placed = place(lw.template_of(s, template_id), cells) if template_id else []
@@ -111,7 +113,7 @@ with right:
             else:
                 new_id = s.save_template(scan.document_id, tpl.name, tpl.to_json(), scan.id)
                 st.session_state["ledger_picks"][scan.id] = []
-                st.session_state["ledger_template"] = new_id
+                st.session_state["ledger_template_pending"] = new_id  # chosen on the next run, before the widget
                 st.session_state["ledger_flash"] = tr("ledger.saved", name=tpl.name)
                 st.rerun()
     if "ledger_flash" in st.session_state:
@@ -132,7 +134,8 @@ if reading is None:
 st.subheader(tr("ledger.lots"))
 rows = lw.lot_rows(reading, next((d.name for d in s.list_documents() if d.id == scan.document_id), ""))
 frame = pd.DataFrame(rows, columns=list(lw.LOT_COLUMNS))
-shown = frame[["lot", "heading", "text", "value", "unit", "confidence", "source", "flag"]]
+shown = frame[["lot", "heading", "text", "value", "unit", "confidence", "source", "flag"]].assign(
+    value=frame["value"].map(lambda v: "" if v is None else str(v)))  # numbers, dates and names in one column
 st.dataframe(shown.style.apply(lambda r: ["background-color: #fde2b8" if r["flag"] else "" for _ in r], axis=1),
              hide_index=True, width="stretch", key="ledger_lots_table")
 c1, c2 = st.columns(2)

@@ -1,0 +1,154 @@
+"""Real browser: define a template on one generated register page by clicking its cells, apply it to a
+second page of the volume, fix a flagged value by clicking the right character, export the lots as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+
+from kuzushi_core.intake import import_paths
+from kuzushi_core.ledger import workspace as lw
+from kuzushi_core.ledger.cells import find_cells, iou
+from kuzushi_core.ledger.lots import ALPHABETS
+from kuzushi_core.ledger.registers import generate_register, save
+from kuzushi_core.ledger.templates import make_template
+from kuzushi_core.reading import ensure_default_model
+from kuzushi_core.store import Store
+
+from .browser import browser_page, running_app, wait_idle
+from .test_ledger_registers import fonts_installed  # noqa: F401
+
+pytestmark = [pytest.mark.browser]
+
+FRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
+FORM, FIRST = 7, 11
+FIELDS = {"lot_no": "地番 (lot_no)", "category": "地目 (category)", "area": "反別 (area)", "value": "地価 (value)",
+          "tax": "地租 (tax)"}
+
+
+def volume(ws, tmp, second):
+    store = Store(ws)
+    ensure_default_model(store)
+    doc = store.ensure_document("Vol")
+    regs = [generate_register(seed, "lot", form_seed=FORM) for seed in (FIRST, second)]
+    for reg in regs:
+        image, _ = save(reg, tmp, f"page_{reg.seed}")
+        import_paths(store, [image], doc.id)
+    return store, doc, regs
+
+
+def picks_of(cells, reg):
+    return [(max(range(len(cells)), key=lambda j: iou(cells[j], reg.cells[reg.lots[0][n]["cell"]])), n, 0)
+            for n in FIELDS]
+
+
+def one_click_fix(store, reading, reg):
+    """A flagged field with one wrong character whose right one is among its first three candidates."""
+    preds = store.predictions(reading.scan.id, store.active_model().id)
+    for fl in reading.lots[0].flags:
+        f = reading.lots[0].fields.get(fl.field)
+        truth = reg.lots[0][fl.field]["text"] if f else ""
+        ids = reading.boxes.get((0, fl.field), [])
+        if not f or len(ids) != len(truth) or len(f.text) != len(truth):
+            continue
+        wrong = [i for i, (a, b) in enumerate(zip(f.text, truth)) if a != b]
+        if len(wrong) != 1:
+            continue
+        bid = ids[wrong[0]]
+        cands = [c for c, _ in preds[bid].candidates if c in ALPHABETS.get(f.kind, c)][:3]
+        if truth[wrong[0]] in cands:
+            return fl.field, bid, cands.index(truth[wrong[0]]), truth
+    return None
+
+
+def test_template_apply_fix_and_export_in_the_browser(tmp_path, artifacts):
+    # find, with the core alone, a second page whose reading has a value that one click fixes
+    second = None
+    for seed in range(12, 30):
+        scratch = tmp_path / f"scratch_{seed}"
+        store, doc, regs = volume(scratch / "ws", scratch, seed)
+        scans = store.list_scans()
+        cells, _ = lw.page_cells(store, scans[0])
+        tpl = make_template("form", cells, picks_of(cells, regs[0]))
+        tid = store.save_template(doc.id, "form", tpl.to_json())
+        lw.prepare(store, scans[1], tid, store.active_model())
+        if one_click_fix(store, lw.read_page(store, scans[1], tid, store.active_model()), regs[1]):
+            second = seed
+            break
+    assert second is not None, "no page among the seeds tried has a one-click fix"
+
+    ws = tmp_path / "ws"
+    store, doc, regs = volume(ws, tmp_path, second)
+    scans = store.list_scans()
+    cells = find_cells(regs[0].image)
+    with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1100) as page:
+        page.goto(url + "/ledger?lang=en")
+        wait_idle(page)
+        page.get_by_text("ruled cells").first.wait_for()
+
+        # the template: click each field's cell on the first page, name it, assign
+        for index, name, _ in picks_of(cells, regs[0]):
+            img = page.frame_locator(FRAME).locator("img")
+            img.wait_for()
+            img.scroll_into_view_if_needed()
+            time.sleep(0.5)
+            bb = img.bounding_box()
+            k = bb["width"] / scans[0].width
+            c = cells[index]
+            page.mouse.click(bb["x"] + (c.x + c.w / 2) * k, bb["y"] + (c.y + min(c.h / 2, 300)) * k)
+            wait_idle(page)
+            page.get_by_text(f"Selected: cell #{index}").wait_for()
+            page.locator(".st-key-ledger_field").click()
+            page.get_by_role("option", name=FIELDS[name]).click()
+            wait_idle(page)
+            page.locator(".st-key-ledger_assign button").click()
+            wait_idle(page)
+        page.locator(".st-key-ledger_tpl_name input").fill("第一冊")
+        page.locator(".st-key-ledger_tpl_name input").press("Enter")
+        wait_idle(page)
+        page.locator(".st-key-ledger_save_tpl button").click()
+        page.get_by_text("Template “第一冊” saved.").wait_for()
+        (tpl,) = store.list_templates(doc.id)
+        assert [f.name for f in lw.template_of(store, tpl["id"]).fields] == list(FIELDS)
+        page.screenshot(path=str(artifacts / "ledger_template.png"), full_page=True)
+
+        # apply it to the second page
+        page.locator(".st-key-ledger_scan").click()
+        page.get_by_role("option", name=f"p.2 · #{scans[1].id} page_{second}.jpg").click()
+        wait_idle(page)
+        page.locator(".st-key-ledger_read button").click()
+        page.get_by_text("characters read").wait_for(timeout=120_000)
+        wait_idle(page)
+        page.screenshot(path=str(artifacts / "ledger_read.png"), full_page=True)
+        page.get_by_role("heading", name="Lots", exact=True).wait_for()
+        reading = lw.read_page(store, scans[1], tpl["id"], store.active_model())
+        fix = one_click_fix(store, reading, regs[1])
+        assert fix is not None
+        field, bid, j, truth = fix
+        page.get_by_role("heading", name="Lots", exact=True).scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "ledger_flagged.png"))
+
+        # one click on the right character fixes the character and the value
+        button = page.locator(f".st-key-ledger_fix_{bid}_{j} button")
+        button.scroll_into_view_if_needed()
+        button.click()
+        wait_idle(page)
+        deadline = time.time() + 30
+        while bid not in store.current_labels(scans[1].id) and time.time() < deadline:
+            time.sleep(0.3)
+        assert store.current_labels(scans[1].id)[bid].char == truth[[*reading.boxes[(0, field)]].index(bid)]
+        time.sleep(1.0)
+        wait_idle(page)
+
+        with page.expect_download() as dl:
+            page.locator(".st-key-ledger_csv button").click()
+        data = open(dl.value.path(), encoding="utf-8").read()
+        page.get_by_role("heading", name="Lots", exact=True).scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "ledger_fixed.png"))
+    rows = {r["field"]: r for r in csv.DictReader(io.StringIO(data))}
+    want = regs[1].lots[0][field]["value"]
+    assert rows[field]["text"] == truth and rows[field]["source"] == "user"
+    assert float(rows[field]["value"]) == pytest.approx(float(want))
