@@ -144,6 +144,8 @@ c1.download_button(tr("ledger.csv"), frame.to_csv(index=False).encode("utf-8"), 
 c2.download_button(tr("ledger.json"), json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8"),
                    f"lots_{scan.id}.json", "application/json", key="ledger_json")
 
+for fl in reading.flags:  # the page's own: a written 計 that is not the sum of the lots
+    st.warning(f"{FIELDS.get(fl.field, (fl.field,))[0]}: {fl.reason}")
 flagged = [(k, fl) for k, lot in enumerate(reading.lots) for fl in lot.flags]
 if flagged:
     st.subheader(tr("ledger.flagged", n=len(flagged)))

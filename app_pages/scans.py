@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kuzushi_core.intake import import_bytes, thumbnail_path
+from kuzushi_core.ledger.registers import demo_pages
+from kuzushi_core.synth import fonts as synth_fonts
 from kuzushi_core.paths import DEMO_PAGE
 from kuzushi_core.store import DEFAULT_DOCUMENT
 from app_pages._shell import current_document_id, store, tr
@@ -55,6 +57,17 @@ with st.container(border=True):
         else:
             ids = ", ".join(f"#{d.id}" for d in r.duplicates)
             st.session_state["import_messages"] = [("info", tr("scans.duplicate", name=DEMO_PAGE.name, ids=ids))]
+        st.rerun()
+
+    if synth_fonts.available() and st.button(tr("scans.demo_registers"), help=tr("scans.demo_registers_help"),
+                                             key="demo_registers_button"):
+        doc = s.ensure_document(target)
+        messages = []
+        for name, data in demo_pages():
+            r = import_bytes(s, data, name, doc.id)
+            messages.append(("success", tr("scans.imported", name=name, pages=1)) if r.scans else
+                            ("info", tr("scans.duplicate", name=name, ids=", ".join(f"#{d.id}" for d in r.duplicates))))
+        st.session_state["import_messages"] = messages
         st.rerun()
 
 for kind, text in st.session_state.pop("import_messages", []):

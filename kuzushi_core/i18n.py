@@ -190,6 +190,12 @@ STRINGS.update(
 STRINGS.update(
     {
         "scans.demo": {"en": "Add the demo ledger page", "ja": "見本の台帳ページを追加"},
+        "scans.demo_registers": {"en": "Add demo register pages (for the Ledger page)",
+                                 "ja": "見本の土地台帳ページを追加（「台帳」ページ用）"},
+        "scans.demo_registers_help": {
+            "en": "Three generated registers with brush-font entries: two 土地台帳 pages of one printed form and a "
+                  "名寄帳 page, to try templates and lots.",
+            "ja": "毛筆フォントで書いた生成台帳 3 枚：同じ様式の土地台帳 2 枚と名寄帳 1 枚。テンプレートと一筆表の試用に。"},
         "scans.demo_help": {
             "en": "A generated ledger form written with real KMNIST characters (CC BY-SA 4.0), to try the app.",
             "ja": "KMNIST の実際の文字で作った台帳様式の見本（CC BY-SA 4.0）。試用にどうぞ。",

@@ -132,6 +132,21 @@ def test_scans_page_numbers_pages_within_the_document(ws):
     assert any("· page 2 ·" in c.value for c in at.caption), [c.value for c in at.caption]
 
 
+def test_scans_page_adds_the_demo_registers(ws):
+    from kuzushi_core.synth import fonts
+
+    if not fonts.available():
+        pytest.skip("no Japanese fonts installed (bash scripts/install_fonts.sh)")
+    at = app("app_pages/scans.py")
+    at.button(key="demo_registers_button").click().run()
+    assert not at.exception, at.exception
+    names = [sc.source_name for sc in ws.list_scans()]
+    assert names == ["register_lot_3101.jpg", "register_lot_3102.jpg", "register_nayose_3201.jpg"]
+    assert [sc.page_no for sc in ws.list_scans()] == [1, 2, 3]
+    at.button(key="demo_registers_button").click().run()  # a second time: recognised, nothing added
+    assert len(ws.list_scans()) == 3
+
+
 def test_new_document_from_sidebar(ws):
     at = app()
     at.sidebar.text_input(key="new_document_name").input("Meiji 15 land ledger")

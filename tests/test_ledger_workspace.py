@@ -116,3 +116,32 @@ def test_read_fix_type_and_export(volume):
     subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(store.root), "--format",
                     "lots", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(out.read_text(encoding="utf-8"))[0]["document"] == "台帳 第一冊"
+
+
+def test_a_written_total_is_checked_against_the_lots(tmp_path):
+    store = Store(tmp_path / "ws")
+    doc = store.ensure_document("名寄帳")
+    reg = generate_register(41, "nayose")
+    image, _ = save(reg, tmp_path, "nayose")
+    import_paths(store, [image], doc.id)
+    (scan,) = store.list_scans()
+    cells, _ = lw.page_cells(store, scan)
+
+    def cell_of(true_index):
+        return max(range(len(cells)), key=lambda j: iou(cells[j], reg.cells[true_index]))
+
+    picks = [(cell_of(lot["value"]["cell"]), "value", k) for k, lot in enumerate(reg.lots)]
+    picks.append((cell_of(reg.totals["value"]["cell"]), "total_value", 0))
+    tpl = make_template("名寄帳", cells, picks)
+    tid = store.save_template(doc.id, tpl.name, tpl.to_json(), scan.id)
+    for k, lot in enumerate(reg.lots):  # the values as a historian typed them
+        store.add_field_edit(scan.id, tid, k, "value", lot["value"]["text"])
+    store.add_field_edit(scan.id, tid, 0, "total_value", reg.totals["value"]["text"])
+    reading = lw.read_page(store, scan, tid, None)
+    assert reading.totals["value"].value == reg.totals["value"]["value"] and reading.flags == []
+    store.add_field_edit(scan.id, tid, 0, "value", "金壱円也")  # one lot misread
+    reading = lw.read_page(store, scan, tid, None)
+    assert [fl.field for fl in reading.flags] == ["total_value"]
+    rows = lw.lot_rows(reading)
+    total = next(r for r in rows if r["field"] == "total_value")
+    assert total["lot"] == 0 and "sum" in total["flag"] and total["heading"] == "計 地価"

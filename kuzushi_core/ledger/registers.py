@@ -635,6 +635,25 @@ def _scan(canvas: _Canvas, cells, glyphs, seals, rng):
     return page, cells, glyphs, seals, angle
 
 
+DEMO_VOLUME = ((3101, "lot"), (3102, "lot"), (3201, "nayose"))  # (seed, layout); the lot pages share a form
+
+
+def demo_pages() -> list[tuple[str, bytes]]:
+    """Generated register pages to try ledger mode on: two 土地台帳 pages of one form and a 名寄帳 page,
+    as (file name, JPEG bytes)."""
+    import io
+
+    from PIL import Image
+
+    out = []
+    for seed, layout in DEMO_VOLUME:
+        reg = generate_register(seed, layout, form_seed=31 if layout == "lot" else None)
+        buf = io.BytesIO()
+        Image.fromarray(reg.image).save(buf, format="JPEG", quality=92)
+        out.append((f"register_{layout}_{seed}.jpg", buf.getvalue()))
+    return out
+
+
 def save(reg: Register, folder, stem: str | None = None) -> tuple[Path, Path]:
     """Write the page as JPEG and its ground truth as JSON (``<stem>.jpg``, ``<stem>.json``)."""
     import json

@@ -17,6 +17,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "aza": ("字", "text"), "lot_no": ("地番", "number"), "category": ("地目", "text"), "area": ("反別", "area"),
     "value": ("地価", "money"), "tax": ("地租", "money"), "owner": ("所有主", "text"), "date": ("年月日", "date"),
     "event": ("事由", "text"),
+    # a page's written totals (名寄帳 計), checked against the sum of its lots
+    "total_area": ("計 反別", "area"), "total_value": ("計 地価", "money"), "total_tax": ("計 地租", "money"),
 }
 SNAP_IOU = 0.4  # a mapped field box snaps to a detected cell that overlaps it at least this much
 

@@ -31,6 +31,7 @@ class PageReading:
     template_id: int
     lots: list[Lot]
     flags: list = field(default_factory=list)
+    totals: dict = field(default_factory=dict)  # "area" / "value" / "tax" -> Field: the page's written 計
     boxes: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (lot, field) -> char box ids
     places: dict[tuple[int, str], tuple[int, int, int, int]] = field(default_factory=dict)  # (lot, field) -> box
 
@@ -135,10 +136,13 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
             source = "user"
         if (f.lot, f.name) in edits:
             text, source, confs = edits[(f.lot, f.name)], "user", [1.0]
-        lots.setdefault(f.lot, {})[f.name] = make_field(f.name, text, f.kind, confidence=min(confs, default=0.0),
-                                                         source=source, cell=_cell)
+        made = make_field(f.name, text, f.kind, confidence=min(confs, default=0.0), source=source, cell=_cell)
+        if f.name.startswith("total_"):
+            reading.totals[f.name.removeprefix("total_")] = made
+        else:
+            lots.setdefault(f.lot, {})[f.name] = made
     reading.lots = [Lot(lots[k]) for k in sorted(lots)]
-    reading.flags = check_page(reading.lots)
+    reading.flags = check_page(reading.lots, reading.totals)
     return reading
 
 
@@ -161,6 +165,13 @@ def lot_rows(reading: PageReading, document: str = "") -> list[dict]:
                          "heading": FIELDS.get(name, (name,))[0], "text": f.text, "value": f.value, "unit": f.unit,
                          "kind": f.kind, "confidence": round(f.confidence, 4), "source": f.source,
                          "flag": flags.get(name, f.error or "")})
+    page_flags = {fl.field.removeprefix("total_"): fl.reason for fl in reading.flags}
+    for name, f in reading.totals.items():  # the page's written totals: lot 0
+        rows.append({"document": document, "page_no": reading.scan.page_no, "scan_id": reading.scan.id,
+                     "source_name": reading.scan.source_name, "lot": 0, "field": f"total_{name}",
+                     "heading": FIELDS[f"total_{name}"][0], "text": f.text, "value": f.value, "unit": f.unit,
+                     "kind": f.kind, "confidence": round(f.confidence, 4), "source": f.source,
+                     "flag": page_flags.get(name, f.error or "")})
     return rows
 
 
