@@ -16,6 +16,50 @@ from .cells import RuledCell
 INSET = 6  # px kept clear of the ruling at the cell's edges
 
 
+def _group(pieces: list[list[int]], pitch: float) -> list[list[int]]:
+    """Pieces (strokes, characters; top to bottom) grouped into characters written at a steady ``pitch``.
+
+    A gap alone cannot tell the two strokes of 二 from 一 above 二; the rhythm of the line can: the partition
+    is the one (dynamic programming) whose characters' centres follow each other most nearly one pitch apart,
+    with no character much taller than a pitch.
+    """
+    n = len(pieces)
+    if n <= 1:
+        return [list(p) for p in pieces]
+
+    def gcost(i: int, j: int) -> float:
+        h = pieces[j][1] - pieces[i][0]
+        return 10.0 * max(0.0, h - 1.1 * pitch) ** 2 if i < j else 0.0
+
+    def centre(i: int, j: int) -> float:
+        return (pieces[i][0] + pieces[j][1]) / 2
+
+    inf = float("inf")
+    best = [[inf] * n for _ in range(n)]  # best[i][j]: pieces 0..j grouped, the last group i..j
+    back = [[-1] * n for _ in range(n)]
+    for j in range(n):
+        best[0][j] = gcost(0, j)
+        for i in range(1, j + 1):
+            g = gcost(i, j)
+            if g == inf:
+                continue
+            for k in range(i):
+                if best[k][i - 1] == inf:
+                    continue
+                step = centre(i, j) - centre(k, i - 1)
+                c = best[k][i - 1] + (step - pitch) ** 2 + g
+                if c < best[i][j]:
+                    best[i][j], back[i][j] = c, k
+    i = min(range(n), key=lambda i_: best[i_][n - 1])
+    groups, j = [], n - 1
+    while True:
+        groups.append([pieces[i][0], pieces[j][1]])
+        if i == 0:
+            break
+        i, j = back[i][j], i - 1
+    return groups[::-1]
+
+
 def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, int, int, int]]:
     """Character boxes ``(x, y, w, h)`` in page pixels, top to bottom, in ``cell`` (anything with x, y, w, h)."""
     if gray.ndim == 3:
@@ -61,15 +105,7 @@ def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, 
     # a character is about as tall as the writing is wide: the median width of the taller pieces
     widths = [np.ptp(np.flatnonzero(ink[s_:e_].any(0))) + 1 for s_, e_ in pieces if e_ - s_ >= 6]
     size = max(8.0, float(np.median(widths))) if widths else 8.0
-    chars: list[list[int]] = []
-    for s, e in pieces:
-        if chars:
-            cs, ce = chars[-1]
-            gap = s - ce
-            if (ce - cs) < 0.55 * size and gap < 0.3 * size and (e - cs) <= 1.15 * size:
-                chars[-1][1] = e
-                continue
-        chars.append([s, e])
+    chars = _group(pieces, 1.1 * size)
     out = []
     for s, e in chars:
         k = int(round((e - s) / size)) if (e - s) > 1.6 * size else 1
@@ -92,6 +128,18 @@ def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, 
 __all__ = ["segment_cell", "RuledCell"]
 
 
+def without_seals(rgb: np.ndarray) -> np.ndarray:
+    """The page in grey with its red ink (seals, vermilion marks) made paper: the entries are in sumi."""
+    img = rgb.astype(np.int16)
+    red = (img[..., 0] - (img[..., 1] + img[..., 2]) // 2) > 50
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if red.any():
+        paper = int(np.percentile(gray, 90))
+        gray = gray.copy()
+        gray[cv2.dilate(red.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
+    return gray
+
+
 def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> list[list[tuple[int, int, int, int]]]:
     """:func:`segment_cell` for each of ``cells`` (boxes in page pixels, as ``find_cells`` gives them) on a
     skewed page: the page is levelled first, so that the ruling of each cell lies along its edges, and the
@@ -99,7 +147,7 @@ def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> 
     from .cells import estimate_skew
 
     if gray.ndim == 3:
-        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+        gray = without_seals(gray)
     H, W = gray.shape
     angle = estimate_skew(gray) if angle is None else angle
     centre = (W / 2, H / 2)

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .cells import number_cells
+from .cells import RuledCell, number_cells
 from .kanapages import _ink, _paper
 
 LAYOUTS = ("lot", "nayose")
@@ -136,22 +136,13 @@ def date_text(year: int, month: int, day: int, rng: np.random.Generator) -> tupl
 
 # -- records ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Cell:
-    """A ruled cell of the form: its box in page pixels, its row (top to bottom) and column (right to left),
-    and the field it holds (``""`` for headings and empty cells)."""
+class Cell(RuledCell):
+    """A true cell of the form: a :class:`RuledCell` (box, row, column) with the field it holds (``""`` for
+    headings and empty cells), its lot and its printed heading."""
 
-    x: int
-    y: int
-    w: int
-    h: int
-    row: int = 0
-    col: int = 0
     field: str = ""
     lot: int = -1  # which lot of the page the entry belongs to (-1: none)
     heading: str = ""  # the printed heading in the cell
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

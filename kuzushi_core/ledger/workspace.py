@@ -65,8 +65,9 @@ def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> 
 
     cells, angle = page_cells(store, scan)
     placed = place(template_of(store, template_id), cells)
+    page = read_image(store.scan_path(scan))
     gray = read_image(store.scan_path(scan), gray=True)
-    per_field = segment_cells(gray, [RuledCell(*box) for _, box, _ in placed], angle)
+    per_field = segment_cells(page, [RuledCell(*box) for _, box, _ in placed], angle)
     new = [{"x": x, "y": y, "w": w, "h": h, "flags": "ledger"} for chars in per_field for x, y, w, h in chars]
     boxes = store.replace_auto_boxes(scan.id, new)
     preds = classify_crops(loaded(record), [crop_box(gray, b.x, b.y, b.w, b.h) for b in boxes], k=K)
