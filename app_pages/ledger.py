@@ -50,6 +50,8 @@ selected = st.session_state.get("ledger_cell")
 tpl_names = {t["id"]: t["name"] for t in templates}
 if "ledger_template_pending" in st.session_state:
     st.session_state["ledger_template"] = st.session_state.pop("ledger_template_pending")
+if st.session_state.get("ledger_template") not in tpl_names:  # another volume's template, or none yet
+    st.session_state["ledger_template"] = next(iter(tpl_names), None)
 template_id = st.selectbox(tr("ledger.template"), [None] + list(tpl_names), key="ledger_template",
                            format_func=lambda i: tr("ledger.no_template") if i is None else f"#{i} {tpl_names[i]}")
 placed = place(lw.template_of(s, template_id), cells) if template_id else []
