@@ -51,7 +51,7 @@ def test_whole_loop_in_the_browser(tmp_path, artifacts):
         page.locator(".st-key-read_ann_1 input[type=file]").set_input_files(
             str(DEMO_PAGE.parent / "ledger_demo_coordinate.csv"))
         page.locator(".st-key-read_ann_go button").click()
-        page.get_by_text(re.compile(r"\d+ 枠にラベル")).wait_for()
+        page.get_by_text(re.compile(r"\d+ 枠にラベル")).wait_for(timeout=180_000)
         assert len(store.current_labels(scan.id)) >= 45
 
         # 4. Evaluate: click an off-diagonal cell of the confusion matrix

@@ -69,7 +69,7 @@ def test_train_page_cancel_one_run_and_complete_another(tmp_path, artifacts):
         page.locator(".st-key-train_curves .js-plotly-plot >> visible=true").first.wait_for(timeout=30_000)
         bar = page.locator("[data-testid=stProgress]").first
         first_text = bar.inner_text()
-        wait_for(lambda: bar.inner_text() != first_text, 30)
+        wait_for(lambda: bar.inner_text() != first_text, 150)  # one epoch: ~20 s here, ~40 s on a slower Python build
         page.screenshot(path=str(artifacts / "train_running_en.png"), full_page=True)
         page.locator(".st-key-train_cancel_1 button").click()
         wait_for(lambda: store.get_run(1).status == "cancelled", 30)
@@ -84,10 +84,16 @@ def test_train_page_cancel_one_run_and_complete_another(tmp_path, artifacts):
         page.get_by_text("Run #2 queued").wait_for()
         wait_for(lambda: store.get_run(2).status == "completed", 180)
         page.get_by_text("Done: model #").wait_for(timeout=30_000)
-        # a reload (or a second tab: a new session, so the UI is Japanese again) shows the same runs from the store
+        # a reload (a new session, which keeps the language of the address) shows the same runs from the store
         page.reload()
         wait_idle(page)
-        page.get_by_text("完了：モデル #").wait_for(timeout=60_000)
+        page.get_by_text("Done: model #").wait_for(timeout=60_000)
+        # and a second tab without the address's language starts in the workspace's last choice
+        other = page.context.new_page()
+        other.goto(url + "/train")
+        wait_idle(other)
+        other.get_by_text("Done: model #").wait_for(timeout=60_000)
+        other.close()
         time.sleep(1.5)
         page.screenshot(path=str(artifacts / "train_done_en.png"), full_page=True)
     runs = {r.id: r for r in store.list_runs()}
