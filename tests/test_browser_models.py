@@ -47,7 +47,7 @@ def test_models_page_import_refusals_and_success(tmp_path, artifacts):
             page.locator(".st-key-models_files input[type=file]").set_input_files([str(path), str(card)])
             wait_idle(page)
             page.get_by_role("button", name="取り込む").click()
-            page.get_by_text(re.compile(f"取り込めません：{path.stem}.keras.*{message}")).wait_for()
+            page.get_by_text(re.compile(f"取り込めません：{path.stem}.keras.*{message}")).wait_for(timeout=180_000)
             assert store.list_models() == before
             page.screenshot(path=str(artifacts / f"models_refused_{path.stem}.png"), full_page=True)
         page.locator(".st-key-models_files input[type=file]").set_input_files([str(good), str(card)])

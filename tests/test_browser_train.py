@@ -89,7 +89,7 @@ def test_train_page_cancel_one_run_and_complete_another(tmp_path, artifacts):
         wait_idle(page)
         page.get_by_text("Done: model #").wait_for(timeout=60_000)
         # and a second tab without the address's language starts in the workspace's last choice
-        other = page.context.new_page()
+        other = page.context.browser.new_page(viewport={"width": 1400, "height": 1300})  # a new session
         other.goto(url + "/train")
         wait_idle(other)
         other.get_by_text("Done: model #").wait_for(timeout=60_000)
