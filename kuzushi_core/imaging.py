@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageOps
 
 from .errors import (
     CorruptImageError,
@@ -116,43 +116,138 @@ def sniff_format(data: bytes) -> str | None:
 
 def decode_pages(data: bytes, name: str = "upload", limits: Limits | None = None) -> list[DecodedPage]:
     """Decode an uploaded file into pages, or raise an :class:`ImageError`."""
-    limits = limits or Limits()
-    if len(data) == 0:
-        raise EmptyFileError(f"“{name}” is empty (0 bytes): the upload or copy did not finish.")
-    if len(data) > limits.max_bytes:
-        raise ImageTooLargeError(
-            f"“{name}” is {len(data) / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB per file."
-        )
-    fmt = sniff_format(data)
-    suffix = Path(name).suffix.lower()
-    claimed = SUFFIX_FORMAT.get(suffix)
-    if fmt is None:
-        raise UnsupportedFormatError(
-            f"“{name}” is not an image Kuzushi Lab can read. Accepted: JPEG, PNG, TIFF, BMP, WebP, PDF."
-        )
-    if fmt not in SUPPORTED:
-        raise UnsupportedFormatError(
-            f"“{name}” is a {fmt} image; accepted are JPEG, PNG, TIFF, BMP, WebP and PDF. "
-            "Convert it (e.g. to PNG) and upload again."
-        )
-    if claimed is not None and claimed != fmt:
-        raise MislabelledFileError(
-            f"“{name}” is named {suffix} but its content is {fmt}. "
-            f"The file may be damaged or renamed; rename it to the right extension and upload again."
-        )
-    try:
-        if fmt == "PDF":
-            return _decode_pdf(data, name, limits)
-        return _decode_raster(data, name, fmt, limits)
-    except ImageError:
-        raise
-    except MemoryError as exc:
-        raise ImageTooLargeError(f"“{name}” needs more memory to decode than this machine has.") from exc
-    except Exception as exc:  # noqa: BLE001 - untrusted bytes: every decoder failure is bad input
-        raise CorruptImageError(
-            f"“{name}” looks like a {fmt} file but cannot be decoded ({_reason(exc)}); "
-            "it is probably damaged or incomplete. Export or copy it again."
-        ) from exc
+    with PageFile(data, name, limits) as pages:
+        return [pages.page(i) for i in range(len(pages))]
+
+
+class PageFile:
+    """The pages of one file, checked and opened once, decoded one page at a time.
+
+    What :func:`decode_pages` does for a whole upload, for a reader of archives that must not hold a 500-page PDF
+    in memory: ``len()`` is the page count (from the header), ``page(i)`` decodes page *i*.  Opening raises the same
+    typed errors as :func:`decode_pages`; so does ``page(i)`` for a page that is damaged.
+    """
+
+    def __init__(self, data: bytes, name: str = "upload", limits: Limits | None = None):
+        self.data, self.name, self.limits = data, name, limits or Limits()
+        self._pdf = self._im = None
+        self.format = self._check()
+        self._guard(self._open)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __enter__(self) -> PageFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+        if self._im is not None:
+            self._im.close()
+            self._im = None
+
+    def page(self, i: int) -> DecodedPage:
+        if not 0 <= i < self._n:
+            raise IndexError(f"“{self.name}” has {self._n} page(s); there is no page {i + 1}.")
+        return self._guard(self._pdf_page if self.format == "PDF" else self._raster_page, i)
+
+    # -- checks and decoders ----------------------------------------------------------
+    def _check(self) -> str:
+        data, name, limits = self.data, self.name, self.limits
+        if len(data) == 0:
+            raise EmptyFileError(f"“{name}” is empty (0 bytes): the upload or copy did not finish.")
+        if len(data) > limits.max_bytes:
+            raise ImageTooLargeError(
+                f"“{name}” is {len(data) / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB per file."
+            )
+        fmt = sniff_format(data)
+        suffix = Path(name).suffix.lower()
+        claimed = SUFFIX_FORMAT.get(suffix)
+        if fmt is None:
+            raise UnsupportedFormatError(
+                f"“{name}” is not an image Kuzushi Lab can read. Accepted: JPEG, PNG, TIFF, BMP, WebP, PDF."
+            )
+        if fmt not in SUPPORTED:
+            raise UnsupportedFormatError(
+                f"“{name}” is a {fmt} image; accepted are JPEG, PNG, TIFF, BMP, WebP and PDF. "
+                "Convert it (e.g. to PNG) and upload again."
+            )
+        if claimed is not None and claimed != fmt:
+            raise MislabelledFileError(
+                f"“{name}” is named {suffix} but its content is {fmt}. "
+                f"The file may be damaged or renamed; rename it to the right extension and upload again."
+            )
+        return fmt
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except ImageError:
+            raise
+        except MemoryError as exc:
+            raise ImageTooLargeError(f"“{self.name}” needs more memory to decode than this machine has.") from exc
+        except Exception as exc:  # noqa: BLE001 - untrusted bytes: every decoder failure is bad input
+            raise CorruptImageError(
+                f"“{self.name}” looks like a {self.format} file but cannot be decoded ({_reason(exc)}); "
+                "it is probably damaged or incomplete. Export or copy it again."
+            ) from exc
+
+    def _open(self) -> None:
+        name, limits = self.name, self.limits
+        if self.format == "PDF":
+            import pypdfium2 as pdfium
+
+            try:
+                self._pdf = pdfium.PdfDocument(self.data)
+            except pdfium.PdfiumError as exc:
+                raise CorruptImageError(f"“{name}” is not a readable PDF ({_reason(exc)}).") from exc
+            self._n = len(self._pdf)
+            if self._n == 0:
+                raise EmptyFileError(f"“{name}” is a PDF without pages.")
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                try:
+                    self._im = Image.open(io.BytesIO(self.data), formats=[self.format])
+                except Image.DecompressionBombError as exc:
+                    raise DecompressionBombError(
+                        f"“{name}” is refused as a decompression bomb ({_reason(exc)})."
+                    ) from exc
+            self._n = getattr(self._im, "n_frames", 1) if self.format == "TIFF" else 1
+        if self._n > limits.max_pages:
+            raise ImageTooLargeError(f"“{name}” has {self._n} pages; the limit is {limits.max_pages}.")
+
+    def _raster_page(self, i: int) -> DecodedPage:
+        data, fmt, multi = self.data, self.format, self._n > 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            frame = self._im
+            if multi:
+                frame.seek(i)
+            _check_size(self.name, frame.size, len(data), self.limits, i if multi else None)
+            frame.load()
+            upright = ImageOps.exif_transpose(frame)
+            rotated = _has_orientation(frame)
+            arr = to_uint8(upright)
+        keep_original = not multi and fmt in ("JPEG", "PNG") and not rotated and frame.mode in ("L", "RGB")
+        if keep_original:
+            encoded, suffix = data, ".jpg" if fmt == "JPEG" else ".png"
+        else:
+            encoded, suffix = encode_png(arr), ".png"
+        return DecodedPage(image=arr, page_index=i, format=fmt, encoded=encoded, suffix=suffix)
+
+    def _pdf_page(self, i: int) -> DecodedPage:
+        scale = self.limits.pdf_dpi / 72.0
+        page = self._pdf[i]
+        w_pt, h_pt = page.get_size()
+        _check_size(self.name, (int(w_pt * scale), int(h_pt * scale)), 10**12, self.limits, i)
+        arr = to_uint8(page.render(scale=scale).to_pil())
+        return DecodedPage(image=arr, page_index=i, format="PDF", encoded=encode_png(arr), suffix=".png")
 
 
 def _reason(exc: Exception) -> str:
@@ -178,65 +273,11 @@ def _check_size(name: str, size: tuple[int, int], n_bytes: int, limits: Limits, 
         )
 
 
-def _decode_raster(data: bytes, name: str, fmt: str, limits: Limits) -> list[DecodedPage]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(io.BytesIO(data), formats=[fmt])
-        except Image.DecompressionBombError as exc:
-            raise DecompressionBombError(f"“{name}” is refused as a decompression bomb ({_reason(exc)}).") from exc
-        n_frames = getattr(im, "n_frames", 1) if fmt == "TIFF" else 1
-        if n_frames > limits.max_pages:
-            raise ImageTooLargeError(f"“{name}” has {n_frames} pages; the limit is {limits.max_pages}.")
-        frames = ImageSequence.Iterator(im) if n_frames > 1 else [im]
-        pages = []
-        for i, frame in enumerate(frames):
-            _check_size(name, frame.size, len(data), limits, i if n_frames > 1 else None)
-            frame.load()
-            upright = ImageOps.exif_transpose(frame)
-            rotated = _has_orientation(frame)
-            arr = to_uint8(upright)
-            keep_original = n_frames == 1 and fmt in ("JPEG", "PNG") and not rotated and frame.mode in ("L", "RGB")
-            if keep_original:
-                encoded, suffix = data, ".jpg" if fmt == "JPEG" else ".png"
-            else:
-                encoded, suffix = encode_png(arr), ".png"
-            pages.append(DecodedPage(image=arr, page_index=i, format=fmt, encoded=encoded, suffix=suffix))
-        return pages
-
-
 def _has_orientation(im: Image.Image) -> bool:
     try:
         return int(im.getexif().get(0x0112, 1)) not in (0, 1)
     except Exception:  # noqa: BLE001 - a broken EXIF block is not a broken image
         return False
-
-
-def _decode_pdf(data: bytes, name: str, limits: Limits) -> list[DecodedPage]:
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise CorruptImageError(f"“{name}” is not a readable PDF ({_reason(exc)}).") from exc
-    try:
-        n = len(pdf)
-        if n == 0:
-            raise EmptyFileError(f"“{name}” is a PDF without pages.")
-        if n > limits.max_pages:
-            raise ImageTooLargeError(f"“{name}” has {n} pages; the limit is {limits.max_pages}.")
-        scale = limits.pdf_dpi / 72.0
-        pages = []
-        for i in range(n):
-            page = pdf[i]
-            w_pt, h_pt = page.get_size()
-            _check_size(name, (int(w_pt * scale), int(h_pt * scale)), 10**12, limits, i)
-            pil = page.render(scale=scale).to_pil()
-            arr = to_uint8(pil)
-            pages.append(DecodedPage(image=arr, page_index=i, format="PDF", encoded=encode_png(arr), suffix=".png"))
-        return pages
-    finally:
-        pdf.close()
 
 
 def to_uint8(im: Image.Image) -> np.ndarray:
