@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .ledger import cli as ledger_cli  # the register commands: parse-value, cells
 
     ledger_cli.register(sub)
+    from .archive import cli as archive_cli  # whole archives: read-archive, import-results
+
+    archive_cli.register(sub)
     return parser
 
 

@@ -16,6 +16,7 @@ inflated.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ from .errors import (
     MislabelledFileError,
     UnsupportedFormatError,
 )
+
+#: PDFium is not thread-safe: every call into it, from any thread, holds this lock
+PDFIUM_LOCK = threading.RLock()
 
 SUPPORTED = ("JPEG", "PNG", "TIFF", "BMP", "WEBP", "PDF")
 
@@ -145,7 +149,8 @@ class PageFile:
 
     def close(self) -> None:
         if self._pdf is not None:
-            self._pdf.close()
+            with PDFIUM_LOCK:
+                self._pdf.close()
             self._pdf = None
         if self._im is not None:
             self._im.close()
@@ -202,11 +207,12 @@ class PageFile:
         if self.format == "PDF":
             import pypdfium2 as pdfium
 
-            try:
-                self._pdf = pdfium.PdfDocument(self.data)
-            except pdfium.PdfiumError as exc:
-                raise CorruptImageError(f"“{name}” is not a readable PDF ({_reason(exc)}).") from exc
-            self._n = len(self._pdf)
+            with PDFIUM_LOCK:
+                try:
+                    self._pdf = pdfium.PdfDocument(self.data)
+                except pdfium.PdfiumError as exc:
+                    raise CorruptImageError(f"“{name}” is not a readable PDF ({_reason(exc)}).") from exc
+                self._n = len(self._pdf)
             if self._n == 0:
                 raise EmptyFileError(f"“{name}” is a PDF without pages.")
         else:
@@ -243,10 +249,12 @@ class PageFile:
 
     def _pdf_page(self, i: int) -> DecodedPage:
         scale = self.limits.pdf_dpi / 72.0
-        page = self._pdf[i]
-        w_pt, h_pt = page.get_size()
-        _check_size(self.name, (int(w_pt * scale), int(h_pt * scale)), 10**12, self.limits, i)
-        arr = to_uint8(page.render(scale=scale).to_pil())
+        with PDFIUM_LOCK:
+            page = self._pdf[i]
+            w_pt, h_pt = page.get_size()
+            _check_size(self.name, (int(w_pt * scale), int(h_pt * scale)), 10**12, self.limits, i)
+            arr = to_uint8(page.render(scale=scale).to_pil())
+            page.close()
         return DecodedPage(image=arr, page_index=i, format="PDF", encoded=encode_png(arr), suffix=".png")
 
 

@@ -1,0 +1,125 @@
+"""The two stages of reading a page, shared by every engine so that they give the same rows.
+
+``segment_page`` decodes one page, finds its character boxes in reading order and cuts them out as model-sized
+glyphs; ``classify_pages`` runs the model over them.  Each page's glyphs go through the model in chunks of a fixed
+size (the last one padded), so a page's numbers do not depend on which other pages share a batch on an engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..crops import crop_box, to_glyph
+from ..errors import KuzushiError
+from ..segmentation import SegmentParams, segment
+from .sources import PageOpener, PageTask
+
+CHUNK = 64  # glyphs per model call, padded: the same shapes on every engine
+TOP_K = 5
+
+
+@dataclass
+class SegmentedPage:
+    task: PageTask
+    width: int = 0
+    height: int = 0
+    boxes: list[dict] = field(default_factory=list)  # x, y, w, h, column, order
+    glyphs: np.ndarray | None = None  # N×S×S uint8
+    error: str | None = None
+
+    def to_record(self) -> dict:
+        """Plain values for another process (Ray): the glyphs as .npy bytes, the boxes as JSON."""
+        buf = io.BytesIO()
+        np.save(buf, self.glyphs if self.glyphs is not None else np.zeros((0, 1, 1), np.uint8))
+        return {**self.task.as_dict(), "width": self.width, "height": self.height,
+                "boxes": json.dumps(self.boxes), "glyphs": buf.getvalue(), "seg_error": self.error or ""}
+
+    @classmethod
+    def from_record(cls, r: dict) -> SegmentedPage:
+        task = PageTask(str(r["source"]), int(r["page_index"]), str(r["content_hash"]), r["error"] or None)
+        return cls(task, int(r["width"]), int(r["height"]), json.loads(r["boxes"]),
+                   np.load(io.BytesIO(r["glyphs"])), r["seg_error"] or None)
+
+
+@dataclass
+class PageResult:
+    """A page read: its characters (dicts of the dataset's columns) or the error that stopped it."""
+
+    task: PageTask
+    width: int
+    height: int
+    chars: list[dict]
+    model_version: str
+    error: str | None = None
+
+    def to_record(self) -> dict:
+        return {**self.task.as_dict(), "width": self.width, "height": self.height,
+                "chars": json.dumps(self.chars, ensure_ascii=False), "model_version": self.model_version,
+                "page_error": self.error or ""}
+
+    @classmethod
+    def from_record(cls, r: dict) -> PageResult:
+        task = PageTask(str(r["source"]), int(r["page_index"]), str(r["content_hash"]), r["error"] or None)
+        return cls(task, int(r["width"]), int(r["height"]), json.loads(r["chars"]), str(r["model_version"]),
+                   r["page_error"] or None)
+
+
+def segment_page(task: PageTask, opener: PageOpener, size: int, params: SegmentParams | None = None
+                 ) -> SegmentedPage:
+    """Decode, segment and cut out one page; a bad page comes back with its error, never as an exception."""
+    if task.error:
+        return SegmentedPage(task, error=task.error)
+    try:
+        img = opener.image(task)
+    except (KuzushiError, OSError) as exc:
+        opener.close()
+        return SegmentedPage(task, error=str(exc) if isinstance(exc, KuzushiError) else f"“{task.source}”: {exc}")
+    h, w = img.shape[:2]
+    try:
+        seg = segment(img, params)
+    except Exception as exc:  # noqa: BLE001 - one odd page must not end an archive run
+        return SegmentedPage(task, w, h, error=f"segmentation failed: {type(exc).__name__}: {exc}")
+    boxes = [b.as_dict() for b in seg.boxes]
+    glyphs = (np.stack([to_glyph(crop_box(img, b.x, b.y, b.w, b.h), size) for b in seg.boxes]) if seg.boxes
+              else np.zeros((0, size, size), np.uint8))
+    return SegmentedPage(task, w, h, boxes, glyphs)
+
+
+def model_version(path: str | Path) -> str:
+    """The model file's name and the start of its SHA-256: which weights read a row."""
+    path = Path(path)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return f"{path.stem}@{h.hexdigest()[:12]}"
+
+
+def classify_pages(lm, version: str, pages: list[SegmentedPage]) -> list[PageResult]:
+    from ..predict import ood_factor, top_k
+
+    out = []
+    for page in pages:
+        t = page.task
+        if page.error:
+            out.append(PageResult(t, page.width, page.height, [], version, page.error))
+            continue
+        glyphs = page.glyphs
+        preds = []
+        for i in range(0, len(glyphs), CHUNK):
+            part = glyphs[i:i + CHUNK]
+            padded = np.zeros((CHUNK, *glyphs.shape[1:]), np.uint8)
+            padded[:len(part)] = part
+            probs = lm.predict_glyphs(padded, batch=CHUNK)
+            preds += top_k(probs, lm.classes, TOP_K, ood_factor(lm, padded))[:len(part)]
+        chars = [{**b, "label": p.label, "confidence": float(p.confidence),
+                  "candidates": [{"label": c, "score": float(s)} for c, s in p.candidates]}
+                 for b, p in zip(page.boxes, preds)]
+        out.append(PageResult(t, page.width, page.height, chars, version))
+    return out
