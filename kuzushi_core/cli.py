@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="early stopping after N epochs without a lower val_loss (>= --epochs: the whole schedule runs; "
                         "the best epoch on val_loss is kept either way)")
     p.add_argument("--stroke-jitter", action="store_true", help="augment stroke thickness (±1 px) during training")
+    p.add_argument("--strategy", default="default", choices=["default", "mirrored"],
+                   help="mirrored: train on all of this host's GPUs in sync (tf.distribute.MirroredStrategy; "
+                        "--batch-size is the global batch)")
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup in the training pipeline, pairs mixed with λ ~ Beta(α, α) (0 = off)")
     p.add_argument("--test", type=Path, default=None, metavar="SRC",
@@ -217,7 +220,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
-                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights", patience=args.patience)
+                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights", patience=args.patience,
+                      strategy=args.strategy)
     if args.mixup:
         from dataclasses import replace
 

@@ -49,6 +49,28 @@ class TrainConfig:
     # imbalance: "weights" = balanced class weights; "oversample" = repeat the crops of small classes (each seen
     # under new random augmentation) until every class is as large as the largest; "none"
     balance: str = "weights"
+    # "default": one device; "mirrored": tf.distribute.MirroredStrategy over this host's GPUs (its CPUs' logical
+    # devices where it has none), batch_size then being the global batch split across the replicas
+    strategy: str = "default"
+
+
+STRATEGIES = ("default", "mirrored")
+
+
+def distribution(name: str):
+    """The tf.distribute strategy a run trains under (Keras 3 on TensorFlow builds and fits inside its scope).
+
+    Multi-worker training (MultiWorkerMirroredStrategy over several hosts) is not offered: Keras 3 documents it
+    as experimental on the TensorFlow backend, it needs TF_CONFIG on every host, and its checkpoints are per
+    worker, which the run's single best-on-val_loss checkpoint file does not fit.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name != "mirrored":
+        raise ValueError(f"unknown strategy {name!r} (one of {', '.join(STRATEGIES)})")
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices=devices)
 
 
 @dataclass
@@ -62,6 +84,7 @@ class TrainResult:
     best_epoch: int
     config: TrainConfig
     folds: list[dict] = field(default_factory=list)
+    replicas: int = 1  # devices the run trained on in sync
 
 
 def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int = 0, jitter: bool = False,
@@ -312,12 +335,17 @@ def train(
     best: tuple[float, TrainResult] | None = None
     fold_rows = []
     all_history: list[dict] = []
+    strategy = distribution(cfg.strategy)
     for k, (tr, va) in enumerate(splits):
-        m = model if (model is not None and k == 0) else build(cfg.arch, len(data.classes), cfg.size, seed=cfg.seed + k)
-        if model is not None and k > 0:
-            m = keras.models.clone_model(model)
-            m.set_weights(model.get_weights())
-        hist, best_epoch = fit_once(m, data.subset(tr), data.subset(va), cfg, callbacks, compile=True)
+        with strategy.scope():  # variables, optimizer and fit on the strategy's devices
+            if model is None:
+                m = build(cfg.arch, len(data.classes), cfg.size, seed=cfg.seed + k)
+            elif k == 0 and cfg.strategy == "default":
+                m = model
+            else:  # a given model is copied into the scope (and for every further fold)
+                m = keras.models.clone_model(model)
+                m.set_weights(model.get_weights())
+            hist, best_epoch = fit_once(m, data.subset(tr), data.subset(va), cfg, callbacks, compile=True)
         for row in hist:
             row["fold"] = k
         all_history.extend(hist)
@@ -330,6 +358,7 @@ def train(
     assert best is not None
     res = best[1]
     res.seconds = time.time() - t0
+    res.replicas = int(strategy.num_replicas_in_sync)
     if len(splits) > 1:
         accs = np.array([f["val_accuracy"] for f in fold_rows])
         res.folds = fold_rows
@@ -346,7 +375,8 @@ def model_card(result: TrainResult, **extra) -> dict:
         "architecture": result.config.arch,
         "temperature": result.temperature,
         "training": {"config": asdict(result.config), "seconds": round(result.seconds, 1),
-                     "best_epoch": result.best_epoch, "history": result.history, "folds": result.folds},
+                     "best_epoch": result.best_epoch, "history": result.history, "folds": result.folds,
+                     "replicas": result.replicas},
         "validation": {k: v for k, v in result.val_metrics.items() if k != "confusion"},
     }
     card.update(extra)

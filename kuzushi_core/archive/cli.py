@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None, help="a .keras model with its .json card "
                                                              "(default: models/default.keras)")
     p.add_argument("--resume", action="store_true", help="skip the pages already in DIR (by content hash)")
+    p.add_argument("--part-pages", type=int, default=32, metavar="N",
+                   help="pages per Parquet part file (a killed run loses at most the part being collected)")
     p.add_argument("--json", type=Path, default=None, metavar="SUMMARY.json", help="also write the summary here")
     p.set_defaults(func=cmd_read_archive)
 
@@ -80,7 +82,8 @@ def cmd_read_archive(args: argparse.Namespace) -> int:
     bar = _Bar()
     try:
         s = read_archive(args.srcs, args.out, model=_default_model(args.model), engine=args.engine,
-                         address=args.address, workers=args.workers, resume=args.resume, progress=bar)
+                         address=args.address, workers=args.workers, resume=args.resume,
+                         pages_per_part=args.part_pages, progress=bar)
     finally:
         bar.close()
         shutdown_ray()

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import KuzushiError
 from .sink import PartWriter, clean_temporaries, done_pages
 from .sources import PageOpener, PageTask, expand_sources, plan_tasks
-from .stages import PageResult, SegmentedPage, classify_pages, model_version, segment_page
+from .stages import PageResult, SegmentedPage, task_of_record, classify_pages, model_version, segment_page
 
 ENGINES = ("local", "ray")
 
@@ -159,8 +159,7 @@ class _Segmenter:
     def __call__(self, batch):
         import pandas as pd
 
-        rows = [segment_page(PageTask(s, int(i), h, e or None), self.opener, self.size).to_record()
-                for s, i, h, e in zip(batch["source"], batch["page_index"], batch["content_hash"], batch["error"])]
+        rows = [segment_page(task_of_record(r), self.opener, self.size).to_record() for r in batch.to_dict("records")]
         return pd.DataFrame(rows)
 
 
@@ -212,7 +211,7 @@ def _ray(todo: list[PageTask], model: Path, version: str, *, address: str | None
     size = _model_size(model)
     # half a CPU per actor of each stage: a worker's segmenter and classifier share one core.  Ray Data restarts
     # a dead actor and retries its batch (its defaults for actor pools), so a lost worker costs a batch, not the run
-    ds = ray.data.from_items([t.as_dict() for t in todo], override_num_blocks=min(len(todo), 8 * workers))
+    ds = ray.data.from_items([t.as_record() for t in todo], override_num_blocks=min(len(todo), 8 * workers))
     ds = ds.map_batches(_Segmenter, fn_constructor_kwargs={"size": size}, batch_size=1, batch_format="pandas",
                         compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=0.5)
     ds = ds.map_batches(_Classifier, fn_constructor_kwargs={"model_path": str(model.resolve()), "version": version,

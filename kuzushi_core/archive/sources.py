@@ -33,8 +33,9 @@ class PageTask:
     def key(self) -> tuple[str, int]:
         return (self.content_hash, self.page_index)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_record(self) -> dict:
+        """Plain values for a Ray batch (no None: a column of Nones has no type)."""
+        return {**asdict(self), "error": self.error or ""}
 
 
 def expand_sources(srcs: Iterable[str | os.PathLike[str]]) -> list[Path]:

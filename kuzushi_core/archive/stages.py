@@ -24,6 +24,15 @@ CHUNK = 64  # glyphs per model call, padded: the same shapes on every engine
 TOP_K = 5
 
 
+def _text(v) -> str | None:
+    """A text column's value from a Ray batch: None for "", None, NaN or pandas' NA."""
+    return v if isinstance(v, str) and v else None
+
+
+def task_of_record(r: dict) -> PageTask:
+    return PageTask(str(r["source"]), int(r["page_index"]), str(r["content_hash"]), _text(r["error"]))
+
+
 @dataclass
 class SegmentedPage:
     task: PageTask
@@ -37,14 +46,13 @@ class SegmentedPage:
         """Plain values for another process (Ray): the glyphs as .npy bytes, the boxes as JSON."""
         buf = io.BytesIO()
         np.save(buf, self.glyphs if self.glyphs is not None else np.zeros((0, 1, 1), np.uint8))
-        return {**self.task.as_dict(), "width": self.width, "height": self.height,
+        return {**self.task.as_record(), "width": self.width, "height": self.height,
                 "boxes": json.dumps(self.boxes), "glyphs": buf.getvalue(), "seg_error": self.error or ""}
 
     @classmethod
     def from_record(cls, r: dict) -> SegmentedPage:
-        task = PageTask(str(r["source"]), int(r["page_index"]), str(r["content_hash"]), r["error"] or None)
-        return cls(task, int(r["width"]), int(r["height"]), json.loads(r["boxes"]),
-                   np.load(io.BytesIO(r["glyphs"])), r["seg_error"] or None)
+        return cls(task_of_record(r), int(r["width"]), int(r["height"]), json.loads(r["boxes"]),
+                   np.load(io.BytesIO(r["glyphs"])), _text(r["seg_error"]))
 
 
 @dataclass
@@ -59,15 +67,14 @@ class PageResult:
     error: str | None = None
 
     def to_record(self) -> dict:
-        return {**self.task.as_dict(), "width": self.width, "height": self.height,
+        return {**self.task.as_record(), "width": self.width, "height": self.height,
                 "chars": json.dumps(self.chars, ensure_ascii=False), "model_version": self.model_version,
                 "page_error": self.error or ""}
 
     @classmethod
     def from_record(cls, r: dict) -> PageResult:
-        task = PageTask(str(r["source"]), int(r["page_index"]), str(r["content_hash"]), r["error"] or None)
-        return cls(task, int(r["width"]), int(r["height"]), json.loads(r["chars"]), str(r["model_version"]),
-                   r["page_error"] or None)
+        return cls(task_of_record(r), int(r["width"]), int(r["height"]), json.loads(r["chars"]), str(r["model_version"]),
+                   _text(r["page_error"]))
 
 
 def segment_page(task: PageTask, opener: PageOpener, size: int, params: SegmentParams | None = None

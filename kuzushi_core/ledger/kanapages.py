@@ -173,3 +173,20 @@ def write_demo(folder=None, seed: int = 2026) -> None:
     page = generate_page(load_kmnist(data_dir() / "kmnist", "test"), seed=seed, params=LedgerParams(width=1600, height=2400))
     cv2.imwrite(str(folder / "ledger_demo.jpg"), cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
     write_codh_csv(folder / "ledger_demo_coordinate.csv", {"ledger_demo": page.boxes})
+
+
+def write_pages(folder, n: int, glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None = None) -> list:
+    """``n`` generated pages as JPEG files ``page-00000.jpg``… in ``folder`` (seeds ``seed``…``seed + n - 1``):
+    an archive to read in tests and benchmarks.  Returns the paths."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    params = params or LedgerParams(width=800, height=1200)
+    out = []
+    for i in range(n):
+        page = generate_page(glyphs, seed=seed + i, params=params)
+        path = folder / f"page-{seed + i:05d}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+        out.append(path)
+    return out

@@ -1,0 +1,206 @@
+"""Reading whole archives: read-archive (local and Ray engines), --resume after SIGKILL, import-results."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from kuzushi_core.archive import SCHEMA, done_pages, expand_sources, plan_tasks, read_archive, read_dataset
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.imaging import PageFile
+from kuzushi_core.ledger.kanapages import write_pages
+from kuzushi_core.paths import MODELS_DIR
+from tests import imagegen as g
+from tests.conftest import require_data_enabled
+from tests.glyphs import bars
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = MODELS_DIR / "default.keras"
+CONTRACT = ["source", "page_index", "page_width", "page_height", "x", "y", "w", "h", "column", "order", "label",
+            "confidence", "candidates", "model_version"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """Eight generated pages in two folders, a 3-page TIFF, a PDF, a copy of one page, an empty and a corrupt
+    file, and a hidden folder that must be left alone."""
+    root = tmp_path_factory.mktemp("archive")
+    pages = write_pages(root / "vol1", 5, bars(), seed=0)
+    write_pages(root / "vol2" / "deep", 3, bars(), seed=100)
+    (root / "vol2" / "book.tiff").write_bytes(g.multipage_tiff(3))
+    (root / "vol2" / "scan.pdf").write_bytes(g.pdf_page())
+    shutil.copy(pages[0], root / "vol2" / "copy-of-first.jpg")
+    (root / "vol2" / "empty.png").write_bytes(b"")
+    (root / "vol2" / "corrupt.jpg").write_bytes(pages[1].read_bytes()[:1500])
+    (root / ".hidden").mkdir()
+    shutil.copy(pages[2], root / ".hidden" / "x.jpg")
+    (root / "vol1" / "notes.txt").write_text("not a page")
+    return root
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "kuzushi_core", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def rows_by_page(folder: Path) -> dict[tuple[str, int], list[tuple]]:
+    """Every row of a run, grouped by page (content hash, index), without the source path."""
+    df = read_dataset(folder)
+    out: dict[tuple[str, int], list[tuple]] = {}
+    for r in df.sort_values("order", na_position="first").to_dict("records"):
+        key = (r["content_hash"], int(r["page_index"]))
+        cand = tuple((c["label"], c["score"]) for c in r["candidates"]) if r["candidates"] is not None else None
+        out.setdefault(key, []).append(tuple(None if (v is None or v is np.nan or (isinstance(v, float) and v != v))
+                                             else v for k, v in r.items() if k not in ("source", "candidates"))
+                                       + (cand,))
+    return out
+
+
+def test_page_file_decodes_one_page_at_a_time():
+    with PageFile(g.multipage_tiff(3), "vol.tiff") as pf:
+        assert len(pf) == 3
+        assert [pf.page(i).height for i in (2, 0, 1)] == [80, 60, 70]
+        with pytest.raises(IndexError):
+            pf.page(3)
+    with PageFile(g.pdf_page(), "one.pdf") as pf:
+        assert len(pf) == 1 and pf.page(0).format == "PDF"
+
+
+def test_sources_expand_folders_and_plan_one_task_per_page(archive: Path):
+    files = expand_sources([archive])
+    names = [f.name for f in files]
+    assert "notes.txt" not in names and "x.jpg" not in names  # not a page suffix; a hidden folder
+    assert len(files) == 13
+    tasks = list(plan_tasks(files))
+    # 8 pages + 3 TIFF pages + 1 PDF page + 2 error tasks; the copy of the first page is planned once
+    assert len(tasks) == 14
+    assert len({t.key for t in tasks}) == 14
+    assert [t.page_index for t in tasks if t.source.endswith("book.tiff")] == [0, 1, 2]
+    errors = {Path(t.source).name: t.error for t in tasks if t.error}
+    # the truncated JPEG's header is whole: it is planned, and fails when its pixels are decoded
+    assert set(errors) == {"empty.png"} and "empty" in errors["empty.png"]
+    with pytest.raises(KuzushiError, match="neither a file nor a folder"):
+        expand_sources([archive / "missing"])
+
+
+def test_local_engine_writes_the_contract_rows(archive: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    seen = []
+    s = read_archive([archive], out, model=MODEL, progress=lambda ph, d, t: seen.append((ph, d, t)), pages_per_part=4)
+    assert (s.pages, s.failed, s.skipped) == (14, 2, 0)
+    assert seen[-1] == ("read", 14, 14) and any(ph == "plan" for ph, _, _ in seen)
+    parts = sorted(out.glob("part-*.parquet"))
+    assert len(parts) == 4 and not list(out.glob(".*.tmp"))
+    assert pq.read_schema(parts[0]).names[:len(CONTRACT)] == CONTRACT
+    assert pq.read_schema(parts[0]).remove_metadata().equals(SCHEMA)
+    df = read_dataset(out)
+    chars, errors = df[df["error"].isna()], df[df["error"].notna()]
+    assert len(chars) == s.characters > 100
+    assert sorted(Path(p).name for p in errors["source"]) == ["corrupt.jpg", "empty.png"]
+    assert errors["label"].isna().all()
+    assert (chars["candidates"].map(len) == 5).all()
+    assert (chars["confidence"] == chars["candidates"].map(lambda c: c[0]["score"])).all() or \
+        (chars["confidence"] <= chars["candidates"].map(lambda c: c[0]["score"])).all()
+    assert chars["model_version"].str.fullmatch(r"default@[0-9a-f]{12}").all()
+    # reading order: per page, `order` runs 0..n-1, columns numbered right to left
+    for _, page in chars.groupby(["content_hash", "page_index"]):
+        assert sorted(page["order"]) == list(range(len(page)))
+        by_col = page.groupby("column")["x"].mean()
+        assert list(by_col.index) == sorted(by_col.index) and by_col.is_monotonic_decreasing
+    pages = done_pages(out)
+    assert len(pages) == 14  # the pages without characters (the tiny TIFF pages) are recorded too
+    # a finished folder is not read into again by accident; --resume has nothing left to do
+    with pytest.raises(KuzushiError, match="--resume"):
+        read_archive([archive], out, model=MODEL)
+    again = read_archive([archive], out, model=MODEL, resume=True)
+    assert (again.pages, again.skipped) == (0, 14)
+    with pytest.raises(KuzushiError, match="read with"):
+        read_archive([archive], out, model=MODELS_DIR / "kmnist10.keras", resume=True)
+
+
+def test_resume_after_sigkill_reads_every_page_exactly_once(tmp_path: Path):
+    src = tmp_path / "pages"
+    write_pages(src, 16, bars(), seed=500)
+    full, killed = tmp_path / "full", tmp_path / "killed"
+    assert cli("read-archive", src, "--out", full, "--part-pages", "1").returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "kuzushi_core", "read-archive", str(src), "--out", str(killed),
+                             "--part-pages", "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while len(list(killed.glob("part-*.parquet"))) < 5 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(done_pages(killed))
+    assert 5 <= written < 16, f"the kill came at {written} pages: not halfway"
+    r = cli("read-archive", src, "--out", killed, "--resume", "--part-pages", "1")
+    assert r.returncode == 0, r.stderr
+    assert f"{written} already done" in r.stdout
+    assert "page/s" in r.stderr and "<" in r.stderr  # tqdm: rate and time left
+    # every page once (blank pages included), and the same rows as the run that was never killed
+    keys = [k for part in killed.glob("part-*.parquet")
+            for k in map(tuple, json.loads(pq.read_schema(part).metadata[b"kuzushi.pages"]))]
+    assert len(keys) == len(set(keys)) == 16
+    assert rows_by_page(killed) == rows_by_page(full)
+
+
+def test_ray_engine_gives_the_local_engine_rows(archive: Path, tmp_path: Path):
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if require_data_enabled():
+            pytest.fail("KUZUSHI_REQUIRE_DATA=1 but Ray is not installed (requirements-scale.txt)")
+        pytest.skip("Ray is not installed (pip install -r requirements-scale.txt)")
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    a = cli("read-archive", archive, "--out", local, "--json", tmp_path / "a.json")
+    b = cli("read-archive", archive, "--out", on_ray, "--engine", "ray", "--workers", "2", "--json",
+            tmp_path / "b.json", timeout=600)
+    assert a.returncode == 0, a.stderr
+    assert b.returncode == 0, b.stderr[-3000:]
+    sa, sb = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))
+    assert sb["engine"] == "ray" and sa["pages"] == sb["pages"] == 14 and sa["failed"] == sb["failed"] == 2
+    ra, rb = rows_by_page(local), rows_by_page(on_ray)
+    assert len(ra) == len(rb) == 14 - 3  # three TIFF pages without characters have no rows
+    assert ra == rb
+
+
+def test_import_results_brings_a_run_into_the_workspace(archive: Path, tmp_path: Path, store):
+    out = tmp_path / "run"
+    read_archive([archive / "vol1", archive / "vol2" / "corrupt.jpg"], out, model=MODEL)
+    df = read_dataset(out)
+    chars = df[df["error"].isna()]
+    r = cli("import-results", out, "--workspace", store.root, "--document", "Vol. 1", "--json", tmp_path / "s.json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["scans"] == 5 and s["boxes"] == len(chars) and len(s["failed"]) == 1
+    assert "corrupt.jpg" in r.stderr
+    [doc] = [d for d in store.list_documents() if d.name == "Vol. 1"]
+    scans = store.list_scans(doc.id)
+    assert len(scans) == 5
+    model = next(m for m in store.list_models() if m.name.startswith("default@"))
+    for scan in scans:
+        boxes = store.list_boxes(scan.id)
+        page = chars[chars["content_hash"] == scan.content_hash].sort_values("order")
+        assert [(b.x, b.y, b.w, b.h) for b in boxes] == list(zip(page.x, page.y, page.w, page.h))
+        preds = store.predictions(scan.id, model.id)
+        assert [preds[b.id].label for b in boxes] == list(page.label)
+    # a second import adds nothing and keeps what is there
+    r2 = cli("import-results", out, "--workspace", store.root, "--document", "Vol. 1", "--json", tmp_path / "t.json")
+    s2 = json.loads((tmp_path / "t.json").read_text())
+    assert r2.returncode == 0 and (s2["scans"], s2["boxes"], s2["kept"]) == (0, 0, 5)
+
+
+def test_read_archive_refuses_bad_arguments(tmp_path: Path):
+    r = cli("read-archive", tmp_path / "nothing", "--out", tmp_path / "o")
+    assert r.returncode == 1 and "neither a file nor a folder" in r.stderr and "Traceback" not in r.stderr
+    r = cli("import-results", tmp_path, "--workspace", tmp_path / "ws")
+    assert r.returncode == 1 and "no archive results" in r.stderr
