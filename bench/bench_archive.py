@@ -109,7 +109,8 @@ def main() -> None:
 
     body = f"""`python bench/bench_archive.py --pages {n}`: {n} generated ledger pages (KMNIST glyphs, 800×1200 JPEG)
 and 2 bad files (empty, truncated), read by `python -m kuzushi_core read-archive` with the shipped model, each run
-a fresh process (start-up of Python, TensorFlow and, for Ray, the local cluster included in the time).
+a fresh process; time from the first page to the last part written (loading the model and, for Ray, starting the
+local cluster included).
 
 | run | pages | characters | error rows | time | pages/s | peak RSS |
 |---|---|---|---|---|---|---|
@@ -120,7 +121,8 @@ a fresh process (start-up of Python, TensorFlow and, for Ray, the local cluster 
 - Rows of the two engines identical (all columns but `source`, every character, error rows included):
   **{'yes' if same else 'NO'}**.
 - Peak memory of the local engine: {local20['peak_mib']:.0f} MiB at 20 pages, {local['peak_mib']:.0f} MiB at
-  {n}: it holds a window of pages and one part file, not the archive.
+  {n} (the {n} decoded pages alone would take {800 * 1200 * 3 * n / 2**20:.0f} MiB): it holds a window of pages and one
+  part file, not the archive.
 - Error rows: {', '.join(sorted(Path(s).name for s in errors['source']))} (label null, `error` set); the run went on.
 - Killed with SIGKILL at {at_kill} of {n + 2} pages written (parts of 4 pages), restarted with `--resume`:
   {resumed['skipped']} skipped, {resumed['pages']} read; every page exactly once: **{'yes' if once else 'NO'}**;

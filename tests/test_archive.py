@@ -186,7 +186,8 @@ def test_import_results_brings_a_run_into_the_workspace(archive: Path, tmp_path:
     [doc] = [d for d in store.list_documents() if d.name == "Vol. 1"]
     scans = store.list_scans(doc.id)
     assert len(scans) == 5
-    model = next(m for m in store.list_models() if m.name.startswith("default@"))
+    model = store.active_model()
+    assert model is not None and Path(model.path).resolve() == MODEL.resolve()  # the shipped reader, as the app has it
     for scan in scans:
         boxes = store.list_boxes(scan.id)
         page = chars[chars["content_hash"] == scan.content_hash].sort_values("order")
@@ -197,6 +198,24 @@ def test_import_results_brings_a_run_into_the_workspace(archive: Path, tmp_path:
     r2 = cli("import-results", out, "--workspace", store.root, "--document", "Vol. 1", "--json", tmp_path / "t.json")
     s2 = json.loads((tmp_path / "t.json").read_text())
     assert r2.returncode == 0 and (s2["scans"], s2["boxes"], s2["kept"]) == (0, 0, 5)
+
+    # the app shows the run's reading of an imported page without reading it again
+    from streamlit.testing.v1 import AppTest
+
+    from kuzushi_core.reading import transcription
+
+    os.environ["KUZUSHI_WORKSPACE"] = str(store.root)
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at.switch_page("app_pages/read.py").run()
+        at.sidebar.radio[0].set_value("en").run()
+        assert not at.exception, at.exception
+        assert not any("Not read yet" in i.value for i in at.info)
+        shown = " ".join(m.value for m in at.markdown) + " ".join(str(c.value) for c in at.code)
+        lines = [transcription(store, sc, model) for sc in scans]
+        assert any(t and t[0] in shown for t in lines)  # the page on show, in the run's reading
+    finally:
+        del os.environ["KUZUSHI_WORKSPACE"]
 
 
 def test_read_archive_refuses_bad_arguments(tmp_path: Path):

@@ -33,16 +33,21 @@ class ImportSummary:
 
 
 def _model_record(store: Store, version: str, model: Path) -> ModelRecord:
+    """The registry entry of the run's model (the shipped ones are registered as the app would); it becomes the
+    active model of a workspace that has none, so that the Read page shows the run's predictions."""
     from ..predict import load_card
+    from ..reading import ensure_default_model
 
     if model_version(model) != version:
         raise KuzushiError(f"The run was read by {version}, not by {model}; pass that model with --model.")
+    ensure_default_model(store)
     for rec in store.list_models():
         if Path(rec.path).resolve() == model.resolve():
             return rec
     card = load_card(model)
     return store.register_model(version, str(model.resolve()), card["classes"],
-                                card={k: v for k, v in card.items() if k in ("architecture", "data", "licence")})
+                                card={k: v for k, v in card.items() if k in ("architecture", "data", "licence")},
+                                activate=store.active_model() is None)
 
 
 def import_results(folder: str | os.PathLike[str], store: Store, document: str, model: str | os.PathLike[str]
