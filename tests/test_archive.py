@@ -173,6 +173,38 @@ def test_ray_engine_gives_the_local_engine_rows(archive: Path, tmp_path: Path):
     assert ra == rb
 
 
+def test_ray_engine_joins_a_running_cluster(archive: Path, tmp_path: Path):
+    """What the README tells a user: `ray start --head`, then read-archive with --address (the package is shipped
+    to the workers by Ray; here they run in another folder than the project)."""
+    ray_bin = Path(sys.executable).with_name("ray")
+    if not ray_bin.exists():
+        if require_data_enabled():
+            pytest.fail("KUZUSHI_REQUIRE_DATA=1 but Ray is not installed (requirements-scale.txt)")
+        pytest.skip("Ray is not installed (pip install -r requirements-scale.txt)")
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
+    head = subprocess.run([str(ray_bin), "start", "--head", "--port", str(port), "--num-cpus", "2",
+                           "--include-dashboard=false", "--disable-usage-stats"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert head.returncode == 0, head.stderr[-2000:]
+    try:
+        out = tmp_path / "cluster"
+        r = subprocess.run([sys.executable, "-m", "kuzushi_core", "read-archive", str(archive / "vol1"), "--out",
+                            str(out), "--engine", "ray", "--address", f"127.0.0.1:{port}", "--workers", "2"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert "5 page(s) read (0 failed" in r.stdout
+        local = tmp_path / "local"
+        read_archive([archive / "vol1"], local, model=MODEL)
+        assert set(rows_by_page(out)) == set(rows_by_page(local))
+    finally:
+        subprocess.run([str(ray_bin), "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
 def test_import_results_brings_a_run_into_the_workspace(archive: Path, tmp_path: Path, store):
     out = tmp_path / "run"
     read_archive([archive / "vol1", archive / "vol2" / "corrupt.jpg"], out, model=MODEL)

@@ -193,7 +193,14 @@ def _ray_init(address: str | None, workers: int):
         kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         if address:
             # the package travels to the cluster's workers; the page files must be on a shared path
-            ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])]}, **kw)
+            try:
+                ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])]},
+                         **kw)
+            except ConnectionError as exc:
+                raise KuzushiError(
+                    f"cannot join the Ray cluster at {address} ({str(exc).splitlines()[0][:160]}). Is it running "
+                    "(ray status)? Since Ray 2.59 clusters use token authentication: set RAY_AUTH_MODE=token here, "
+                    "with the cluster's token (ray get-auth-token) in RAY_AUTH_TOKEN or ~/.ray/auth_token.") from exc
         else:
             ray.init(num_cpus=workers, **kw)
     return ray
