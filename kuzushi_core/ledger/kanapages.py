@@ -36,6 +36,8 @@ class LedgerParams:
     seals: tuple[int, int] = (1, 3)
     bleed_through: float = 0.12
     ink: tuple[int, int] = (25, 70)
+    overlap: float = 0.0  # chance that a glyph reaches into the one above (up to 15 % of its height)
+    ruby: float = 0.0  # chance that a glyph has a small reading (ruby, 1–2 kana) at its right; not in the truth
 
 
 @dataclass
@@ -118,7 +120,9 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
                 if len(ys) == 0:
                     continue
                 gy0, gy1, gx0, gx1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-                if prev_bottom is not None and rng.random() < p.touching:
+                if prev_bottom is not None and p.overlap and rng.random() < p.overlap:
+                    gy = int(prev_bottom - gy0 - s * rng.uniform(0.04, 0.15))  # running into the glyph above
+                elif prev_bottom is not None and rng.random() < p.touching:
                     gy = int(prev_bottom - gy0 - s * 0.02)  # touching the glyph above
                 else:
                     gy = int(y - gy0)
@@ -128,6 +132,12 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
                 _ink(page, g, gx, gy, rng.uniform(0.75, 0.95), (rng.integers(*p.ink),) * 3)
                 boxes.append(TrueBox(int(gx + gx0), int(gy + gy0), int(gx1 - gx0), int(gy1 - gy0),
                                      glyphs.classes[glyphs.labels[idx]], len(boxes)))
+                if p.ruby and rng.random() < p.ruby:  # a reading beside the character, at the column's right
+                    rs = max(8, int(s * 0.32))
+                    for k in range(int(rng.integers(1, 3))):
+                        rg = cv2.resize(glyphs.images[int(rng.integers(len(glyphs)))], (rs, rs)).astype(np.float32)
+                        _ink(page, rg / 255.0, int(gx + gx1 + rs * 0.1), int(gy + gy0 + k * rs * 1.05),
+                             rng.uniform(0.7, 0.9), (rng.integers(*p.ink),) * 3)
                 prev_bottom = gy + gy1
                 y = prev_bottom + rng.uniform(0.06, 0.25) * s
 

@@ -1,0 +1,50 @@
+"""Generated handwritten pages (the segmentation protocol's second test set)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from kuzushi_core.ledger.kanapages import generate_page
+from kuzushi_core.scoring import score
+from kuzushi_core.segmentation import segment
+from kuzushi_core.synth.pages import HANDWRITTEN, HIRAGANA, handwriting_glyphs, handwritten_page
+
+
+def stray_marks(page) -> int:
+    """Small marks of ink outside every true box (and away from the ruling)."""
+    import cv2
+
+    ink = (page.image.min(axis=2) < 110).astype(np.uint8)
+    for b in page.boxes:
+        ink[max(0, b.y - 3) : b.y + b.h + 3, max(0, b.x - 3) : b.x + b.w + 3] = 0
+    n, _, st, _ = cv2.connectedComponentsWithStats(ink)
+    return int(sum(1 for i in range(1, n) if 15 <= st[i, cv2.CC_STAT_AREA] and st[i, cv2.CC_STAT_WIDTH] < 60
+                   and st[i, cv2.CC_STAT_HEIGHT] < 60))
+
+
+def test_handwriting_glyphs_come_from_several_hands():
+    g = handwriting_glyphs(n_kanji=10, size=48)
+    assert g.images.shape[1:] == (48, 48) and g.images.dtype == np.uint8
+    assert g.classes[: len(HIRAGANA)] == tuple(HIRAGANA)
+    counts = np.bincount(g.labels, minlength=len(g.classes))
+    assert (counts[: len(HIRAGANA)] >= 2).mean() > 0.9  # most kana in two hands or more
+    assert all(img.max() > 128 for img in g.images)  # white ink on black, none empty
+
+
+def test_handwritten_page_truth_fits_the_ink_and_leaves_ruby_out():
+    g = handwriting_glyphs(n_kanji=40, size=48)
+    small = replace(HANDWRITTEN, width=1200, height=1800, rotation_deg=0.0, seals=(0, 0), bleed_through=0.0)
+    page = handwritten_page(g, 3, small)
+    assert len(page.boxes) > 30
+    ink = page.image.min(axis=2) < 128
+    for b in page.boxes:
+        assert 0 <= b.x and b.x + b.w <= 1200 and 0 <= b.y and b.y + b.h <= 1800
+        assert ink[b.y : b.y + b.h, b.x : b.x + b.w].any()
+    # ruby adds ink beside the characters, not characters to transcribe
+    assert stray_marks(generate_page(g, seed=3, params=replace(small, ruby=1.0))) > 40
+    assert stray_marks(generate_page(g, seed=3, params=replace(small, ruby=0.0))) < 5
+    # the segmenter finds most characters on a clean page of the set (a smoke test: the bench scores it)
+    s = score({"p": page.boxes}, {"p": [b.as_dict() for b in segment(page.image).boxes]})["overall"]
+    assert s["centre"]["f1"] > 0.7
