@@ -1,0 +1,110 @@
+"""Joining and splitting boxes by reading: where the classifier is unsure of a box, try the box merged with its
+neighbour below or split at its row projection's minimum, and keep the variant the model reads with more
+confidence.
+
+A segmenter alone cannot tell 二 (one character) from 一 over 一 (two), nor a kanji whose radical stands apart
+from its other half: the reader can, because only one of the variants is a character it knows.  The gain must
+exceed ``margin`` so that noise in the confidences does not reshape the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from .crops import crop_box, to_gray
+from .segmentation import Box, Segmentation
+
+
+@dataclass(frozen=True)
+class RefineParams:
+    threshold: float = 0.5  # boxes read below this confidence are tried
+    margin: float = 0.1  # a variant must raise the mean confidence by this much
+    max_merged: float = 1.5  # a merged box is at most this × the character size tall
+    min_split: float = 1.1  # a box is split only when at least this × the character size tall
+    min_part: float = 0.6  # ... and into parts at least this × the character size tall
+    split_margin: float = 0.3  # a split must gain more: the halves of a kanji are often characters themselves
+    split: bool = True
+
+
+def _union(a: Box, b: Box) -> Box:
+    x0, y0 = min(a.x, b.x), min(a.y, b.y)
+    x1, y1 = max(a.x + a.w, b.x + b.w), max(a.y + a.h, b.y + b.h)
+    return replace(a, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
+
+
+def _split(gray: np.ndarray, b: Box, char: float) -> list[Box] | None:
+    """The box cut in two at the emptiest row between 30 % and 70 % of its height, each part tight to its ink."""
+    crop = gray[b.y : b.y + b.h, b.x : b.x + b.w]
+    if crop.size == 0 or b.h < 0.6 * char:
+        return None
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    prof = ink.sum(1).astype(np.float32)
+    lo, hi = int(0.3 * b.h), int(0.7 * b.h)
+    if hi <= lo:
+        return None
+    cut = lo + int(np.argmin(prof[lo:hi]))
+    parts = []
+    for a, z in ((0, cut), (cut, b.h)):
+        ys, xs = np.nonzero(ink[a:z])
+        if len(ys) == 0:
+            return None
+        parts.append(replace(b, x=b.x + int(xs.min()), y=b.y + a + int(ys.min()), w=int(xs.max() - xs.min() + 1),
+                             h=int(ys.max() - ys.min() + 1)))
+    return parts
+
+
+def refine_by_reading(img: np.ndarray, seg: Segmentation, lm, params: RefineParams | None = None
+                      ) -> tuple[list[Box], dict]:
+    """The page's boxes after trying merges and splits of the unsure ones; and counts of what was done."""
+    from .predict import classify_crops
+
+    p = params or RefineParams()
+    boxes = list(seg.boxes)
+    char = seg.char_size
+    if not boxes:
+        return boxes, {"merged": 0, "split": 0, "tried": 0}
+    gray = to_gray(img)
+    conf = [q.confidence for q in classify_crops(lm, [crop_box(img, b.x, b.y, b.w, b.h) for b in boxes])]
+    # the variants of every unsure box, read in one batch
+    variants: list[tuple[str, int, list[Box]]] = []
+    for i, b in enumerate(boxes):
+        if conf[i] >= p.threshold:
+            continue
+        nxt = boxes[i + 1] if i + 1 < len(boxes) and boxes[i + 1].column == b.column else None
+        if nxt is not None:
+            u = _union(b, nxt)
+            if u.h <= p.max_merged * char and u.w <= p.max_merged * char:
+                variants.append(("merge", i, [u]))
+        if p.split and b.h >= p.min_split * char:
+            parts = _split(gray, b, char)
+            if parts and min(q.h for q in parts) >= p.min_part * char:
+                variants.append(("split", i, parts))
+    flat = [v for _, _, vs in variants for v in vs]
+    vconf = [q.confidence for q in classify_crops(lm, [crop_box(img, v.x, v.y, v.w, v.h) for v in flat])]
+    gains, k = [], 0
+    for kind, i, vs in variants:
+        new = float(np.mean(vconf[k : k + len(vs)]))
+        k += len(vs)
+        old = float(np.mean(conf[i : i + 2])) if kind == "merge" else conf[i]
+        gains.append((new - old, kind, i, vs))
+    # the best gains first; a box takes part in one change at most
+    used: set[int] = set()
+    replace_at: dict[int, list[Box]] = {}
+    done = {"merged": 0, "split": 0, "tried": len(variants)}
+    for gain, kind, i, vs in sorted(gains, key=lambda g: -g[0]):
+        span = {i, i + 1} if kind == "merge" else {i}
+        if gain < (p.margin if kind == "merge" else p.split_margin) or span & used:
+            continue
+        used |= span
+        replace_at[i] = vs
+        if kind == "merge":
+            replace_at[i + 1] = []
+        done["merged" if kind == "merge" else "split"] += 1
+    out: list[Box] = []
+    for i, b in enumerate(boxes):
+        out.extend(replace_at.get(i, [b]))
+    out = [replace(b, order=n) for n, b in enumerate(out)]
+    return out, done
