@@ -10,7 +10,9 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.imaging import read_image
 from kuzushi_core.overlay import box_at, display_scale, draw_boxes, page_point, split_box, union
-from kuzushi_core.segmentation import SegmentParams, segment
+from kuzushi_core.reading import ensure_default_model, loaded
+from kuzushi_core.refine import METHOD_SETTING, METHODS, segment_by
+from kuzushi_core.segmentation import SegmentParams
 
 s = store()
 st.title(tr("seg.title"))
@@ -31,8 +33,12 @@ def page_image(path: str):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def run_segmentation(path: str, params: dict):
-    return segment(page_image(path), SegmentParams(**params), keep_steps=True)
+def run_segmentation(path: str, params: dict, method: str = "columns", model_path: str | None = None):
+    lm = None
+    if method != "columns":
+        record = next(m for m in s.list_models() if m.path == model_path)
+        lm = loaded(record)
+    return segment_by(method, page_image(path), SegmentParams(**params), lm, keep_steps=True)
 
 
 page = page_image(str(s.scan_path(scan)))
@@ -48,11 +54,19 @@ with st.expander(tr("seg.params")):
         "include_punctuation": c3.checkbox(tr("seg.punctuation"), defaults.include_punctuation, key="p_punct"),
     }
 
+model = ensure_default_model(s)
+made_by = s.get_setting(METHOD_SETTING.format(scan_id=scan.id))
+method = st.radio(tr("seg.method"), [m for m in METHODS if m == "columns" or model is not None], horizontal=True,
+                  index=METHODS.index(made_by) if made_by in METHODS and (model or made_by == "columns") else 0,
+                  format_func=lambda m, labels={m: tr(f"seg.method_{m.replace('+', '_')}") for m in METHODS}: labels[m],
+                  key="seg_method")
 c1, c2 = st.columns([1, 2])
 replace_user = c2.checkbox(tr("seg.replace_user"), False, key="seg_replace_user")
 if c1.button(tr("seg.run"), type="primary", key="seg_run"):
-    seg = run_segmentation(str(s.scan_path(scan)), params)
+    with st.spinner(tr("seg.running")):
+        seg = run_segmentation(str(s.scan_path(scan)), params, method, model.path if model else None)
     s.replace_auto_boxes(scan.id, [b.as_dict() | {"flags": b.flags} for b in seg.boxes], replace_user=replace_user)
+    s.set_setting(METHOD_SETTING.format(scan_id=scan.id), method)
     st.session_state["seg_selected"] = []
     st.session_state["seg_message"] = tr("seg.ran", n=len(seg.boxes), cols=len({b.column for b in seg.boxes}),
                                          ruby=len(seg.ruby))
@@ -68,7 +82,9 @@ if not boxes:
     st.info(tr("seg.no_boxes"))
 else:
     st.caption(tr("seg.count", n=len(boxes), user=sum(b.source == "user" for b in boxes),
-                  cols=len({b.column for b in boxes})))
+                  cols=len({b.column for b in boxes}))
+               + (" · " + tr("seg.made_by", method=tr(f"seg.method_{made_by.replace('+', '_')}"))
+                  if made_by in METHODS else ""))
 
 left, right = st.columns([3, 1])
 with right:

@@ -108,3 +108,23 @@ def refine_by_reading(img: np.ndarray, seg: Segmentation, lm, params: RefinePara
         out.extend(replace_at.get(i, [b]))
     out = [replace(b, order=n) for n, b in enumerate(out)]
     return out, done
+
+
+#: the ways the Segment page can make a page's boxes
+METHODS = ("columns", "columns+reading")
+METHOD_SETTING = "segment.method.{scan_id}"  # the workspace setting that records which method made a scan's boxes
+
+
+def segment_by(method: str, img: np.ndarray, params=None, lm=None, keep_steps: bool = False) -> Segmentation:
+    """Segment with ``method``: ``columns`` (the classical pipeline) or ``columns+reading`` (then joining and
+    splitting the unsure boxes by what the reader ``lm`` reads with more confidence)."""
+    from .segmentation import segment
+
+    if method not in METHODS:
+        raise ValueError(f"unknown segmentation method {method!r} (one of {', '.join(METHODS)})")
+    seg = segment(img, params, keep_steps=keep_steps)
+    if method == "columns+reading":
+        if lm is None:
+            raise ValueError("columns+reading needs a reader (a loaded model)")
+        seg = replace(seg, boxes=refine_by_reading(img, seg, lm)[0])
+    return seg

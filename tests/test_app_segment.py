@@ -78,3 +78,29 @@ def test_run_edit_and_rerun_keeps_user_boxes_and_labels(ws):
     assert any(x.id == halves[1].id for x in final)
     assert ws.current_labels(scan.id)[auto.id].char == "〇"
     assert sorted(x.order for x in final) == list(range(len(final)))
+
+
+def test_the_method_is_chosen_shown_and_remembered(ws):
+    from kuzushi_core.refine import METHOD_SETTING
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("app_pages/segment.py").run()
+    at.sidebar.radio[0].set_value("en").run()
+    radio = at.radio(key="seg_method")
+    assert list(radio.options) == ["Columns (image only)", "Columns, then joined and split by reading"]
+    radio.set_value("columns+reading").run()
+    at.button(key="seg_run").click().run()
+    assert not at.exception, at.exception
+    scan = ws.list_scans()[0]
+    assert ws.get_setting(METHOD_SETTING.format(scan_id=scan.id)) == "columns+reading"
+    assert len(ws.list_boxes(scan.id)) > 10
+    assert any("made by: Columns, then joined and split by reading" in c.value for c in at.caption)
+    # a new session on the page shows the method that made the boxes
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    again.switch_page("app_pages/segment.py").run()
+    again.sidebar.radio[0].set_value("en").run()
+    assert again.radio(key="seg_method").value == "columns+reading"
+    again.radio(key="seg_method").set_value("columns").run()
+    again.button(key="seg_run").click().run()
+    assert ws.get_setting(METHOD_SETTING.format(scan_id=scan.id)) == "columns"
+    assert any("made by: Columns (image only)" in c.value for c in again.caption)
