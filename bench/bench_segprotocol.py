@@ -40,7 +40,8 @@ TEST_SEED = 60_000  # never used in development
 
 
 #: joining and splitting by reading: off, or one of these (chosen by the protocol like the parameters)
-REFINE = {"off": None, "merge+split": RefineParams(), "merge only": RefineParams(split=False)}
+REFINE = {"off": None, "merge+split": RefineParams(), "merge only": RefineParams(split=False),
+          "merge+split, small parts too": RefineParams(small=0.5, passes=2)}
 
 
 def lopo_reader(page: str) -> Path:

@@ -27,6 +27,10 @@ class RefineParams:
     min_part: float = 0.6  # ... and into parts at least this × the character size tall
     split_margin: float = 0.3  # a split must gain more: the halves of a kanji are often characters themselves
     split: bool = True
+    small: float = 0.0  # boxes smaller than this × the character size (strokes of a character cut apart) are
+    #                     tried merged with the box above and below whatever their confidence (0: off)
+    small_margin: float = 0.0
+    passes: int = 1  # rounds of merging and splitting (a character in three pieces needs two)
 
 
 def _union(a: Box, b: Box) -> Box:
@@ -59,44 +63,66 @@ def _split(gray: np.ndarray, b: Box, char: float) -> list[Box] | None:
 def refine_by_reading(img: np.ndarray, seg: Segmentation, lm, params: RefineParams | None = None
                       ) -> tuple[list[Box], dict]:
     """The page's boxes after trying merges and splits of the unsure ones; and counts of what was done."""
-    from .predict import classify_crops
-
     p = params or RefineParams()
     boxes = list(seg.boxes)
-    char = seg.char_size
+    done = {"merged": 0, "split": 0, "tried": 0}
+    gray = to_gray(img) if boxes else None
+    for _ in range(max(1, p.passes)):
+        boxes, step = _one_pass(img, gray, boxes, seg.char_size, lm, p)
+        for k in done:
+            done[k] += step[k]
+        if not step["merged"] and not step["split"]:
+            break
+    return [replace(b, order=n) for n, b in enumerate(boxes)], done
+
+
+def _one_pass(img, gray, boxes: list[Box], char: float, lm, p: RefineParams) -> tuple[list[Box], dict]:
+    from .predict import classify_crops
+
     if not boxes:
         return boxes, {"merged": 0, "split": 0, "tried": 0}
-    gray = to_gray(img)
     conf = [q.confidence for q in classify_crops(lm, [crop_box(img, b.x, b.y, b.w, b.h) for b in boxes])]
-    # the variants of every unsure box, read in one batch
-    variants: list[tuple[str, int, list[Box]]] = []
+
+    def small(b: Box) -> bool:
+        return p.small > 0 and max(b.w, b.h) < p.small * char
+
+    def same_column(i: int, j: int) -> bool:
+        return 0 <= j < len(boxes) and boxes[j].column == boxes[i].column
+
+    # the variants of every unsure (or small) box, read in one batch; a merge is (i, i + 1)
+    variants: list[tuple[str, int, list[Box], float]] = []
+    seen: set[int] = set()
     for i, b in enumerate(boxes):
-        if conf[i] >= p.threshold:
+        unsure = conf[i] < p.threshold
+        if not unsure and not small(b):
             continue
-        nxt = boxes[i + 1] if i + 1 < len(boxes) and boxes[i + 1].column == b.column else None
-        if nxt is not None:
-            u = _union(b, nxt)
+        for j in (i, i - 1):  # merge i with the next, or the previous with i
+            if j in seen or not same_column(j, j + 1) or j < 0:
+                continue
+            u = _union(boxes[j], boxes[j + 1])
             if u.h <= p.max_merged * char and u.w <= p.max_merged * char:
-                variants.append(("merge", i, [u]))
-        if p.split and b.h >= p.min_split * char:
+                seen.add(j)
+                margin = p.small_margin if (small(boxes[j]) or small(boxes[j + 1])) else p.margin
+                variants.append(("merge", j, [u], margin))
+        if unsure and p.split and b.h >= p.min_split * char:
             parts = _split(gray, b, char)
             if parts and min(q.h for q in parts) >= p.min_part * char:
-                variants.append(("split", i, parts))
-    flat = [v for _, _, vs in variants for v in vs]
+                variants.append(("split", i, parts, p.split_margin))
+    flat = [v for _, _, vs, _ in variants for v in vs]
     vconf = [q.confidence for q in classify_crops(lm, [crop_box(img, v.x, v.y, v.w, v.h) for v in flat])]
     gains, k = [], 0
-    for kind, i, vs in variants:
+    for kind, i, vs, margin in variants:
         new = float(np.mean(vconf[k : k + len(vs)]))
         k += len(vs)
         old = float(np.mean(conf[i : i + 2])) if kind == "merge" else conf[i]
-        gains.append((new - old, kind, i, vs))
+        gains.append((new - old, margin, kind, i, vs))
     # the best gains first; a box takes part in one change at most
     used: set[int] = set()
     replace_at: dict[int, list[Box]] = {}
     done = {"merged": 0, "split": 0, "tried": len(variants)}
-    for gain, kind, i, vs in sorted(gains, key=lambda g: -g[0]):
+    for gain, margin, kind, i, vs in sorted(gains, key=lambda g: -(g[0] - g[1])):
         span = {i, i + 1} if kind == "merge" else {i}
-        if gain < (p.margin if kind == "merge" else p.split_margin) or span & used:
+        if gain < margin or span & used:
             continue
         used |= span
         replace_at[i] = vs
@@ -106,7 +132,6 @@ def refine_by_reading(img: np.ndarray, seg: Segmentation, lm, params: RefinePara
     out: list[Box] = []
     for i, b in enumerate(boxes):
         out.extend(replace_at.get(i, [b]))
-    out = [replace(b, order=n) for n, b in enumerate(out)]
     return out, done
 
 
