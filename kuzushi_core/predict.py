@@ -41,18 +41,13 @@ class LoadedModel:
         if len(glyphs) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
         x = glyphs[..., None].astype(np.float32)
-        # a functional model takes its one input as a list (a bare tensor works but warns at every call)
-        wrap = (lambda t: [t]) if isinstance(self.model, keras_functional()) else (lambda t: t)
+        # the input in the structure the model was built with (a list for some, a bare tensor for others: the other
+        # works, but Keras warns at every call)
+        wrap = (lambda t: [t]) if isinstance(getattr(self.model, "_inputs_struct", None), list) else (lambda t: t)
         out = []
         for i in range(0, len(x), batch):
             out.append(np.asarray(self.model(wrap(x[i : i + batch]), training=False)))
         return np.concatenate(out)
-
-
-def keras_functional():
-    from keras.src.models.functional import Functional
-
-    return Functional
 
 
 def load_card(path: Path) -> dict:
