@@ -103,3 +103,32 @@ def test_box_editor_in_the_browser(tmp_path, page_images, artifacts):
     final = store.list_boxes(scan.id)
     assert len(final) == n0
     assert sum(b.source == "user" for b in final) == 2  # the two halves of the split
+
+
+def test_segmentation_method_in_the_browser(tmp_path, page_images, artifacts):
+    """The second method (joined and split by reading) is picked, run, shown with the boxes and kept after a
+    reload."""
+    from kuzushi_core.refine import METHOD_SETTING
+
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    doc = store.ensure_document("Book")
+    import_paths(store, [p for p in page_images if p.name == "100241706_00005_2.jpg"], doc.id)
+    scan = store.list_scans()[0]
+    with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1300) as page:
+        page.goto(url + "/segment?lang=en")
+        wait_idle(page)
+        page.get_by_text("Columns, then joined and split by reading").click()
+        wait_idle(page)
+        page.get_by_role("button", name="Run segmentation").click()
+        page.get_by_text("made by: Columns, then joined and split by reading").wait_for(timeout=180_000)
+        assert store.get_setting(METHOD_SETTING.format(scan_id=scan.id)) == "columns+reading"
+        assert len(store.list_boxes(scan.id)) > 40
+        page.frame_locator(FRAME).locator("img").wait_for()  # the page with its boxes
+        time.sleep(1.0)
+        page.screenshot(path=str(artifacts / "segment_method.png"))
+        page.reload()
+        wait_idle(page)
+        page.get_by_text("made by: Columns, then joined and split by reading").wait_for()
+        checked = page.locator("label:has-text('Columns, then joined and split by reading') input")
+        assert checked.is_checked()
