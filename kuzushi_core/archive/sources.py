@@ -57,12 +57,12 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def plan_tasks(files: Iterable[Path], limits: Limits | None = None,
+def plan_tasks(files: list[Path], limits: Limits | None = None,
                progress: Callable[[int], None] | None = None) -> Iterator[PageTask]:
     """One task per page of each file, in order; one error task for a file that cannot be read or opened.
 
     Files are read once here for their hash and page count (the header only: no page is decoded).
-    Repeated content (the same file twice) is planned once.
+    Repeated content (the same file twice) is planned once.  ``progress(n)``: n files planned so far.
     """
     seen: set[str] = set()
     for i, path in enumerate(files):
@@ -85,6 +85,8 @@ def plan_tasks(files: Iterable[Path], limits: Limits | None = None,
             continue
         for k in range(n):
             yield PageTask(str(path), k, digest)
+    if progress:
+        progress(len(files))
 
 
 class PageOpener:
