@@ -144,7 +144,8 @@ only on pages it was not chosen on; grid: {', '.join(f'`{k}` ∈ {v}' for k, v i
 (chosen by hand on all three shared pages, so not an honest score there) are shown beside. Then joining and
 splitting by reading (`kuzushi_core.refine`: an unsure box merged with the next or split at its projection
 minimum, the variant read with more confidence kept), {', '.join(REFINE)}, chosen the same way; on the shared pages
-each page is read by the reader trained without it (`build/reader-lopo-*.keras`). Time: segmenting and refining.
+each page is read by the reader trained without it (`build/reader-lopo-*.keras`). Time: segmenting and refining. The refine variants'
+margins were set during development looking at these pages: the choice among them is honest, the variants less so.
 
 ### Leave one page out (the shared book's three pages)
 
