@@ -26,12 +26,17 @@ def wait_for(predicate, timeout=30.0):
     raise AssertionError("condition not met in time")
 
 
-def test_box_editor_in_the_browser(tmp_path, page_images, artifacts):
+def workspace_with(tmp_path, page_images, name: str):
+    """A workspace holding one of the shared book's pages: (folder, store, scan)."""
     ws = tmp_path / "ws"
     store = Store(ws)
     doc = store.ensure_document("Book")
-    import_paths(store, [p for p in page_images if p.name == "100241706_00004_2.jpg"], doc.id)
-    scan = store.list_scans()[0]
+    import_paths(store, [p for p in page_images if p.name == name], doc.id)
+    return ws, store, store.list_scans()[0]
+
+
+def test_box_editor_in_the_browser(tmp_path, page_images, artifacts):
+    ws, store, scan = workspace_with(tmp_path, page_images, "100241706_00004_2.jpg")
     with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1300) as page:
         page.goto(url + "/segment")
         wait_idle(page)
@@ -110,11 +115,7 @@ def test_segmentation_method_in_the_browser(tmp_path, page_images, artifacts):
     reload."""
     from kuzushi_core.refine import METHOD_SETTING
 
-    ws = tmp_path / "ws"
-    store = Store(ws)
-    doc = store.ensure_document("Book")
-    import_paths(store, [p for p in page_images if p.name == "100241706_00005_2.jpg"], doc.id)
-    scan = store.list_scans()[0]
+    ws, store, scan = workspace_with(tmp_path, page_images, "100241706_00005_2.jpg")
     with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1300) as page:
         page.goto(url + "/segment?lang=en")
         wait_idle(page)

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 from ..errors import KuzushiError
 from ..intake import import_bytes
 from ..records import ModelRecord, Prediction
-from ..store import Store
-from .sink import SCHEMA, _part_files, to_pandas
+from ..store import Store, sha256_bytes
+from .sink import SCHEMA, part_files, to_pandas
 from .stages import model_version
 
 
@@ -52,7 +52,7 @@ def _model_record(store: Store, version: str, model: Path) -> ModelRecord:
 
 def import_results(folder: str | os.PathLike[str], store: Store, document: str, model: str | os.PathLike[str]
                    ) -> ImportSummary:
-    parts = _part_files(Path(folder))
+    parts = part_files(Path(folder))
     if not parts:
         raise KuzushiError(f"{folder} holds no archive results (part-*.parquet).")
     doc = store.ensure_document(document)
@@ -74,8 +74,6 @@ def import_results(folder: str | os.PathLike[str], store: Store, document: str, 
                 except OSError as exc:
                     summary.failed.append(f"{first['source']}: cannot be read ({exc.strerror or exc})")
                     continue
-                from ..store import sha256_bytes
-
                 if sha256_bytes(data) != digest:
                     summary.failed.append(f"{first['source']}: changed since the run; not imported")
                     continue

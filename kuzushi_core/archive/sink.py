@@ -55,14 +55,15 @@ def page_rows(r: PageResult) -> list[dict]:
                                             "candidates")}, "error": None} for c in r.chars]
 
 
-def _part_files(folder: Path) -> list[Path]:
+def part_files(folder: Path) -> list[Path]:
+    """The dataset's finished part files (a killed run's hidden temporaries are not among them)."""
     return sorted(p for p in folder.glob("part-*.parquet") if p.is_file())
 
 
 def done_pages(folder: str | os.PathLike[str]) -> dict[tuple[str, int], str]:
     """(content hash, page index) → model version of every page already written in the folder."""
     done: dict[tuple[str, int], str] = {}
-    for part in _part_files(Path(folder)):
+    for part in part_files(Path(folder)):
         try:
             meta = pq.read_schema(part).metadata or {}
             pages = json.loads(meta[PAGES_KEY])
@@ -116,7 +117,7 @@ class PartWriter:
 
 def read_dataset(folder: str | os.PathLike[str]):
     """The dataset as a pandas DataFrame (every part; temporary files of a killed run left out)."""
-    parts = _part_files(Path(folder))
+    parts = part_files(Path(folder))
     if not parts:
         raise KuzushiError(f"{folder} holds no archive results (part-*.parquet).")
     return to_pandas(pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]))

@@ -7,7 +7,6 @@ read once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from ..errors import KuzushiError
 from ..imaging import SUFFIX_FORMAT, Limits, PageFile
+from ..store import sha256_bytes
 
 #: what a folder is searched for (explicit file arguments are read whatever their name)
 PAGE_SUFFIXES = frozenset(SUFFIX_FORMAT) - {".gif"}
@@ -53,10 +53,6 @@ def expand_sources(srcs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def plan_tasks(files: list[Path], limits: Limits | None = None,
                progress: Callable[[int], None] | None = None) -> Iterator[PageTask]:
     """One task per page of each file, in order; one error task for a file that cannot be read or opened.
@@ -71,9 +67,9 @@ def plan_tasks(files: list[Path], limits: Limits | None = None,
         try:
             data = path.read_bytes()
         except OSError as exc:
-            yield PageTask(str(path), 0, _digest(str(path).encode()), f"“{path}” cannot be read: {exc.strerror or exc}.")
+            yield PageTask(str(path), 0, sha256_bytes(str(path).encode()), f"“{path}” cannot be read: {exc.strerror or exc}.")
             continue
-        digest = _digest(data)
+        digest = sha256_bytes(data)
         if digest in seen:
             continue
         seen.add(digest)
@@ -101,7 +97,7 @@ class PageOpener:
         if self._path != task.source:
             self.close()
             data = Path(task.source).read_bytes()
-            if _digest(data) != task.content_hash:
+            if sha256_bytes(data) != task.content_hash:
                 raise KuzushiError(f"“{task.source}” changed since the run was planned; read it again.")
             self._file, self._path = PageFile(data, Path(task.source).name, self.limits), task.source
         return self._file.page(task.page_index).image
