@@ -41,7 +41,7 @@ from kuzushi_core.datasets import load_kmnist  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.reader import ReaderConfig, page_names, train_pages  # noqa: E402
+from kuzushi_core.reader import ReaderConfig, adjust_saved, page_names, train_pages  # noqa: E402
 from kuzushi_core.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.synth.vocabulary import jis_level2_kanji, kind  # noqa: E402
 
@@ -57,7 +57,20 @@ def fold_model(held: str, names: list[str], variants: bool, data: Path) -> Path:
         card = json.loads(out.with_suffix(".json").read_text())
         card["cpu_seconds"] = time.process_time() - t0
         out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False))
+    adjust_saved(out, data)  # a fold trained before the prior adjustment: the recipe's last step, no refit
     return out
+
+
+TAUS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def unadjusted(lm, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A prior-adjusted model's probabilities → (scores ranked as before the adjustment, log prior): the
+    adjustment undone, so that any other tau can be scored on the same fit."""
+    pa = lm.card["prior_adjustment"]
+    c = np.asarray(pa["counts"], np.float64) + 1.0
+    lp = np.log(c / c.sum())
+    return pa["temperature_after"] * np.log(probs + 1e-30) + pa["tau"] * lp, lp
 
 
 def topk(lm, glyphs: np.ndarray, chars: list[str], probs: np.ndarray | None = None) -> dict:
@@ -187,7 +200,7 @@ def main() -> None:
     rows, e2e, tess, os_pos, os_neg = [], [], [], {m: [] for m in openset.METHODS}, {}
     oov_sets: dict[str, list[np.ndarray]] = {"page boxes on no character": [], "ruling and stains": [],
                                              "out-of-vocabulary kanji": []}
-    cpu = []
+    cpu, tau_rows = [], {}
     for k, held in enumerate(names):
         path, gt = gt_pages[held]
         page = read_image(path, gray=True)
@@ -195,13 +208,17 @@ def main() -> None:
         chars = [b.char for b in gt]
         variants = {"fonts + KMNIST (stage 1 only)": base}
         if args.ablation:
-            variants["+ pages, no variant kana"] = load_model(fold_model(held, names, False, data))
+            variants["+ pages, no variant kana (prior-adjusted)"] = load_model(fold_model(held, names, False, data))
         fm_path = fold_model(held, names, True, data)
         fm = load_model(fm_path)
         cpu.append(json.loads(fm_path.with_suffix(".json").read_text()).get("cpu_seconds", 0))
-        variants["+ pages + variant kana (shipped recipe)"] = fm
+        variants["+ pages + variant kana (shipped recipe, prior-adjusted)"] = fm
         for label, lm in variants.items():
             rows.append((held, label, topk(lm, glyphs, chars)))
+            if label.startswith("+ pages + variant"):
+                z0, lp = unadjusted(lm, lm.predict_glyphs(glyphs))
+                rows.insert(-1, (held, "+ pages + variant kana, no prior adjustment", topk(lm, glyphs, chars, z0)))
+                tau_rows[held] = {t: topk(lm, glyphs, chars, z0 - t * lp) for t in TAUS}
         others = [n for n in names if n != held]
         tr_glyphs, tr_chars = [], []
         for n in others:
@@ -257,6 +274,24 @@ def main() -> None:
         lines.append(f"| **all three** | {label} | {p['n']} | {pct(p['in_vocab'], p['n'])} | **{pct(p['top1'], p['n'])}** | "
                      f"**{pct(p['top5'], p['n'])}** | {pct(p['kana'][1], p['kana'][0])} / {pct(p['kana'][2], p['kana'][0])} | "
                      f"{pct(p['kanji'][1], p['kanji'][0])} / {pct(p['kanji'][2], p['kanji'][0])} |")
+    lines += ["", f"The prior adjustment (`reader.adjust_for_prior`: logits lowered by τ·log of stage 2's class prior; "
+              f"the recipe's τ = {ReaderConfig().prior_tau}), scored for each τ on the same fold fits, and τ chosen "
+              "for each held-out page on the two other pages (their own fold models) by top-1 + top-5:", "",
+              "| held-out page | " + " | ".join(f"τ {t} top-1 / top-5" for t in TAUS) + " | τ chosen on the other two |",
+              "|---|" + "---|" * (len(TAUS) + 1)]
+    chosen_sum = [0, 0, 0]
+    for held in names:
+        others = [n for n in names if n != held]
+        pick = max(TAUS, key=lambda t: (sum(tau_rows[o][t]["top1"] + tau_rows[o][t]["top5"] for o in others), -abs(t - 1)))
+        r = tau_rows[held][pick]
+        chosen_sum = [chosen_sum[0] + r["n"], chosen_sum[1] + r["top1"], chosen_sum[2] + r["top5"]]
+        lines.append(f"| {held} | " + " | ".join(f"{pct(tau_rows[held][t]['top1'], tau_rows[held][t]['n'])} / "
+                                                 f"{pct(tau_rows[held][t]['top5'], tau_rows[held][t]['n'])}" for t in TAUS)
+                     + f" | {pick}: {pct(r['top1'], r['n'])} / {pct(r['top5'], r['n'])} |")
+    lines.append("| **all three** | " + " | ".join(
+        f"{pct(sum(tau_rows[h][t]['top1'] for h in names), sum(tau_rows[h][t]['n'] for h in names))} / "
+        f"{pct(sum(tau_rows[h][t]['top5'] for h in names), sum(tau_rows[h][t]['n'] for h in names))}" for t in TAUS)
+        + f" | **{pct(chosen_sum[1], chosen_sum[0])} / {pct(chosen_sum[2], chosen_sum[0])}** |")
     from kuzushi_core.synth.vocabulary import HIRAGANA, KATAKANA, MARKS, jis_level1_kanji, ledger_characters
 
     general = set(HIRAGANA + KATAKANA + MARKS + jis_level1_kanji() + "".join(ledger_characters(data).values()))

@@ -9,6 +9,9 @@
    real crops of the annotated pages (each crop cut again many times with a segmenter's box
    jitter), with rehearsal of renders and KMNIST so that nothing else is forgotten, and the
    variant kana forms (変体仮名) drawn by the fonts (see :mod:`kuzushi_core.synth.variants`).
+   Then the head's bias is corrected for the training set's class prior (:func:`adjust_for_prior`): stage 2
+   sees ~3,000 images of each KMNIST kana and 6 renders of most kanji, so without the correction a simple
+   kanji cut from a page is read as the kana it resembles.
 
 ``python -m kuzushi_core train-reader`` runs both; ``bench/bench_reader.py`` measures them.
 """
@@ -46,6 +49,7 @@ class ReaderConfig:
     kmnist_rehearsal: int = 31550  # KMNIST images in stage 2 (the 6,310 training-split images five times)
     variants: bool = True          # variant kana forms in stage 2
     variant_per_form: int = 12
+    prior_tau: float = 0.75        # logit adjustment of stage 2 (0: none); chosen leave-one-page-out, bench_reader
     processes: int = 2
 
 
@@ -224,10 +228,99 @@ def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg
         parts.append(sd.make(sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57), processes=cfg.processes,
                              progress=progress))
     train = merge(parts, classes)
+    return shuffled(train, cfg.seed), pages_val(data, classes, pages, cfg, km_va)
+
+
+def pages_val(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig,
+              km_va: GlyphSet | None = None) -> GlyphSet:
+    """Stage 2's validation set: a render of every class, KMNIST's validation split, re-cuts of the pages' crops."""
+    from .synth import dataset as sd
+
+    km_va = kmnist_split(data, cfg.seed)[1] if km_va is None else km_va
     vparts = [sd.make(sd.plain_jobs(classes, 1, cfg.seed + 7919), processes=cfg.processes, classes=classes), km_va]
     if pages is None or pages:
         vparts.append(page_crops(data, pages, 2, cfg.seed + 2, plain=False))
-    return shuffled(train, cfg.seed), merge(vparts, classes)
+    return merge(vparts, classes)
+
+
+def stage2_counts(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig) -> np.ndarray:
+    """How many images of each class :func:`pages_data` trains on, counted from its recipe without rendering."""
+    from collections import Counter
+
+    from .scoring import read_codh_csv
+    from .synth import dataset as sd
+
+    n: Counter = Counter()
+    if pages is None or pages:
+        for csv_path in sorted((Path(data) / "pages").glob("*/*_coordinate.csv")):
+            for name, boxes in read_codh_csv(csv_path).items():
+                if pages is None or name in pages:
+                    n.update([b.char for b in boxes] * (cfg.page_jitter + 1))
+    for job in sd.plain_jobs(classes, cfg.rehearsal_per_class, cfg.seed + 31):
+        n[job.label] += job.n
+    km_tr, _ = kmnist_split(data, cfg.seed)
+    per = np.bincount(km_tr.labels, minlength=len(km_tr.classes))
+    if cfg.kmnist_rehearsal >= len(km_tr):
+        per = per * -(-cfg.kmnist_rehearsal // len(km_tr))
+    else:
+        per = np.minimum(per, cfg.kmnist_rehearsal // len(km_tr.classes))
+    for c, k in zip(km_tr.classes, per):
+        n[c] += int(k)
+    if cfg.variants:
+        for job in sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57):
+            n[job.label] += job.n
+    return np.array([n.get(c, 0) for c in classes], np.int64)
+
+
+def adjust_for_prior(model, counts: np.ndarray, tau: float) -> None:
+    """Post-hoc logit adjustment (Menon et al., "Long-tail learning via logit adjustment", ICLR 2021): the
+    ``logits`` bias lowered by ``tau`` · log of the training prior (counts + 1, so a class never trained on is
+    not raised to infinity).  The model's argmax moves from the training mix towards balanced classes."""
+    layer = model.get_layer("logits")
+    kernel, bias = layer.get_weights()
+    c = np.asarray(counts, np.float64) + 1.0
+    layer.set_weights([kernel, (bias - tau * np.log(c / c.sum())).astype(bias.dtype)])
+
+
+def finish(model, counts: np.ndarray, val: GlyphSet, cfg: ReaderConfig) -> tuple[float, dict, dict]:
+    """After stage 2's fit and calibration: the prior adjustment, then calibration again on ``val`` (the ranking
+    is that of the adjusted logits; the temperature only makes the confidences honest again).
+    → (temperature, validation report, the card's ``prior_adjustment`` entry)."""
+    from .train import calibrate_and_report
+
+    adjust_for_prior(model, counts, cfg.prior_tau)
+    t, report = calibrate_and_report(model, val)
+    entry = {"tau": cfg.prior_tau, "method": "logit adjustment by the stage-2 training prior (counts + 1)",
+             "counts": [int(k) for k in counts], "temperature_after": t}  # the card's "temperature": before it
+    return t, report, entry
+
+
+def adjust_saved(path: Path, data: Path, cfg: ReaderConfig = ReaderConfig()) -> dict:
+    """The prior adjustment (:func:`finish`) applied to a stage-2 model file trained before it existed, for the
+    pages its card names: what :func:`train_pages` now does after its fit, without fitting again."""
+    import json
+
+    from .predict import load_model
+
+    path = Path(path)
+    card = json.loads(path.with_suffix(".json").read_text())
+    if card.get("stage") != "pages":
+        raise ValueError(f"{path} is not a stage-2 reader model")
+    if card.get("prior_adjustment"):
+        return card
+    lm = load_model(path)
+    pages = None if card["pages"] == "all" else set(card["pages"])
+    cfg = replace(cfg, **{k: v for k, v in card.get("reader", {}).items() if k in ReaderConfig.__dataclass_fields__
+                          and k not in ("prior_tau", "processes")})
+    counts = stage2_counts(data, lm.classes, pages, cfg)
+    _t, report, entry = finish(lm.model, counts, pages_val(data, lm.classes, pages, cfg), cfg)
+    card["validation"] = {k: v for k, v in report.items() if k != "confusion"}
+    card["prior_adjustment"] = entry | {"applied": "after the fit, by reader.adjust_saved"}
+    card["reader"] = {**card.get("reader", {}), "prior_tau": cfg.prior_tau}
+    card["test"] = kmnist_test(lm.model, lm.classes, data)
+    lm.model.save(path)
+    path.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
+    return card
 
 
 def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: ReaderConfig = ReaderConfig(),
@@ -249,10 +342,15 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
     train, val = pages_data(data, classes, pages, cfg, progress=print_progress)
     model = prepare(lm.model, classes, classes, "fine-tune", cfg.page_unfreeze, arch="reader", seed=cfg.seed)
     res, fit_s = _run_stage(model, classes, train, val, cfg, cfg.page_epochs, cfg.page_lr, t0)
+    prior = {}
+    if cfg.prior_tau:
+        counts = stage2_counts(data, classes, pages, cfg)
+        _t, report, prior = finish(model, counts, val, cfg)
+        res = replace(res, val_metrics=report)
     base_card = lm.card
     test = kmnist_test(model, classes, data, train)
     extra = {
-        "test": test,
+        "test": test, "prior_adjustment": prior,
         "stage": "pages", "reader": cfg.__dict__, "mode": "fine-tune",
         "parent": {"path": str(base), "stage": "base", "fit_seconds": base_card.get("fit_seconds"),
                    "training_seconds": base_card.get("training", {}).get("seconds")},

@@ -62,12 +62,15 @@ def test_ledger_page_template_read_and_type(ws):
     assert list(table["heading"]) == ["地番", "地目", "反別", "地価", "地租"]
     # every flagged value has its own editor; typing the right text fixes it and clears the flag
     reading = lw.read_page(store, scan, tpl["id"], store.active_model())
+    if not reading.lots[0].flags:  # the reader got the lot right: a wrong label gives the checks a value to flag
+        store.add_label(reading.boxes[(0, "lot_no")][0], "〆")
+        at.button(key="ledger_read").click().run()
+        reading = lw.read_page(store, scan, tpl["id"], store.active_model())
     flagged = [fl.field for fl in reading.lots[0].flags]
-    if flagged:
-        name = flagged[0]
-        at.text_input(key=f"ledger_edit_0_{name}").input(reg.lots[0][name]["text"]).run()
-        at.button(key=f"ledger_save_0_{name}").click().run()
-        assert not at.exception
-        fixed = lw.read_page(store, scan, tpl["id"], store.active_model()).lots[0].fields[name]
-        assert fixed.value == reg.lots[0][name]["value"] and fixed.source == "user"
-    assert flagged  # this page's 地番 is misread (千 as 十) and flagged
+    assert flagged
+    name = flagged[0]
+    at.text_input(key=f"ledger_edit_0_{name}").input(reg.lots[0][name]["text"]).run()
+    at.button(key=f"ledger_save_0_{name}").click().run()
+    assert not at.exception
+    fixed = lw.read_page(store, scan, tpl["id"], store.active_model()).lots[0].fields[name]
+    assert fixed.value == reg.lots[0][name]["value"] and fixed.source == "user"

@@ -148,7 +148,7 @@ def test_stage_two_recipe_on_a_small_base(tmp_path, faces, data_dir):  # noqa: F
     """train_pages end to end on a small base (the pages' characters, KMNIST's, hiragana): model, card, KMNIST test."""
     from kuzushi_core.architectures import build
     from kuzushi_core.predict import load_model
-    from kuzushi_core.reader import ReaderConfig, page_names, train_pages
+    from kuzushi_core.reader import ReaderConfig, page_names, pages_data, train_pages
     from kuzushi_core.synth.vocabulary import HIRAGANA, KMNIST, page_characters
     from kuzushi_core.train import save_weights_only_model
 
@@ -168,3 +168,24 @@ def test_stage_two_recipe_on_a_small_base(tmp_path, faces, data_dir):  # noqa: F
                                                     "fonts-aoyagi-soseki", "fonts-kiloji", "fonts-seto",
                                                     "fonts-oradano-mincho-gsrr", "fonts-ipamj-mincho", "fonts-noto-cjk"}
     assert res["n_train"] > 0 and load_model(out).classes == classes
+    # the prior adjustment counted exactly what stage 2 trained on (the recipe, counted without rendering)
+    train, _val = pages_data(data_dir, classes, set(page_names(data_dir)) - {held}, cfg)
+    assert card["prior_adjustment"]["tau"] == cfg.prior_tau > 0
+    assert card["prior_adjustment"]["counts"] == np.bincount(train.labels, minlength=len(classes)).tolist()
+
+
+def test_prior_adjustment_moves_the_argmax_off_the_big_classes():
+    """adjust_for_prior lowers each logit by tau * log(prior): a class trained on 1,000 times more often loses
+    exactly tau * log(1000) against a rare one, and the argmax of an ambiguous input changes to the rare class."""
+    import keras
+
+    from kuzushi_core.reader import adjust_for_prior
+
+    inp = keras.Input((2,))
+    model = keras.Model(inp, keras.layers.Dense(2, name="logits")(inp))
+    model.get_layer("logits").set_weights([np.eye(2, dtype=np.float32), np.array([1.0, 0.0], np.float32)])
+    x = np.array([[0.0, 0.5]], np.float32)  # logits 1.0 / 0.5: the big class wins
+    assert model.predict(x, verbose=0).argmax() == 0
+    adjust_for_prior(model, np.array([999, 0]), 0.5)
+    z = model.predict(x, verbose=0)[0]
+    assert z.argmax() == 1 and np.isclose((z[0] - z[1]) - 0.5, -0.5 * np.log(1000), atol=1e-4)

