@@ -67,8 +67,9 @@ def refine_by_reading(img: np.ndarray, seg: Segmentation, lm, params: RefinePara
     boxes = list(seg.boxes)
     done = {"merged": 0, "split": 0, "tried": 0}
     gray = to_gray(img) if boxes else None
+    read = _Confidences(img, lm)
     for _ in range(max(1, p.passes)):
-        boxes, step = _one_pass(img, gray, boxes, seg.char_size, lm, p)
+        boxes, step = _one_pass(read, gray, boxes, seg.char_size, p)
         for k in done:
             done[k] += step[k]
         if not step["merged"] and not step["split"]:
@@ -76,12 +77,27 @@ def refine_by_reading(img: np.ndarray, seg: Segmentation, lm, params: RefinePara
     return [replace(b, order=n) for n, b in enumerate(boxes)], done
 
 
-def _one_pass(img, gray, boxes: list[Box], char: float, lm, p: RefineParams) -> tuple[list[Box], dict]:
-    from .predict import classify_crops
+class _Confidences:
+    """The reader's confidence in each box of one page, every box read once (the passes share what they read)."""
 
+    def __init__(self, img: np.ndarray, lm):
+        self.img, self.lm, self.known = img, lm, {}
+
+    def __call__(self, boxes: list[Box]) -> list[float]:
+        from .predict import classify_crops
+
+        keys = [(b.x, b.y, b.w, b.h) for b in boxes]
+        todo = list(dict.fromkeys(k for k in keys if k not in self.known))
+        if todo:
+            preds = classify_crops(self.lm, [crop_box(self.img, *k) for k in todo])
+            self.known.update(zip(todo, (q.confidence for q in preds)))
+        return [self.known[k] for k in keys]
+
+
+def _one_pass(read: _Confidences, gray, boxes: list[Box], char: float, p: RefineParams) -> tuple[list[Box], dict]:
     if not boxes:
         return boxes, {"merged": 0, "split": 0, "tried": 0}
-    conf = [q.confidence for q in classify_crops(lm, [crop_box(img, b.x, b.y, b.w, b.h) for b in boxes])]
+    conf = read(boxes)
 
     def small(b: Box) -> bool:
         return p.small > 0 and max(b.w, b.h) < p.small * char
@@ -109,7 +125,7 @@ def _one_pass(img, gray, boxes: list[Box], char: float, lm, p: RefineParams) -> 
             if parts and min(q.h for q in parts) >= p.min_part * char:
                 variants.append(("split", i, parts, p.split_margin))
     flat = [v for _, _, vs, _ in variants for v in vs]
-    vconf = [q.confidence for q in classify_crops(lm, [crop_box(img, v.x, v.y, v.w, v.h) for v in flat])]
+    vconf = read(flat)
     gains, k = [], 0
     for kind, i, vs, margin in variants:
         new = float(np.mean(vconf[k : k + len(vs)]))

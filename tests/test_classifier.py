@@ -40,6 +40,19 @@ def test_to_glyph_unifies_polarity_and_keeps_aspect():
     assert to_glyph(np.full((10, 10), 128, np.uint8)).max() == 0  # blank crop
 
 
+def test_histogram_percentiles_are_numpys():
+    """to_glyph's percentiles come from a histogram; they equal np.percentile's (linear interpolation) exactly."""
+    from kuzushi_core.crops import percentiles_u8
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        img = rng.integers(0, 256, (int(rng.integers(1, 60)), int(rng.integers(1, 60)))).astype(np.uint8)
+        if rng.random() < 0.5:
+            img = (img // 85 * 85).astype(np.uint8)  # few grey levels: many ties
+        qs = (5.0, 99.5, float(rng.uniform(0, 100)))
+        assert percentiles_u8(img, qs) == tuple(np.percentile(img.astype(np.float32), q) for q in qs)
+
+
 def test_idx_npz_and_folders(tmp_path):
     imgs = (np.arange(4 * 28 * 28) % 256).astype(np.uint8).reshape(4, 28, 28)
     labels = np.array([0, 1, 2, 3], np.uint8)
