@@ -124,8 +124,10 @@ def score_reading(reg, read, acc: Counter) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=24)
+    ap.add_argument("--model", type=Path, default=MODELS_DIR / "default.keras",
+                    help="another reader to compare (the section is then printed, not written)")
     args = ap.parse_args()
-    lm = load_model(MODELS_DIR / "default.keras")
+    lm = load_model(args.model)
     cell_scores = {lay: [] for lay in LAYOUTS}
     cell_times, gen_times = [], []
     acc = {"true": Counter(), "model": Counter(), "model, field alphabet": Counter(),
@@ -203,7 +205,8 @@ lots' sum) mark, of the wrong and of the right ones:
 - A right value flagged is a right 地租 next to a wrong 地価 (the check cannot tell which of the two is wrong), or a
   lot of a page whose 計 does not add up.
 """
-    write_section("ledger", body)
+    if args.model == MODELS_DIR / "default.keras":
+        write_section("ledger", body)
     print(body)
 
 

@@ -49,11 +49,16 @@ BUILD = PROJECT_ROOT / "build"
 BASE = BUILD / "reader-base.keras"
 
 
-def fold_model(held: str, names: list[str], variants: bool, data: Path) -> Path:
-    out = BUILD / f"reader-lopo-{held}{'' if variants else '-novariants'}.keras"
+#: stage-2 recipes of the ablation, by the suffix of their fold models' names ("": the shipped recipe)
+RECIPES = {"": ReaderConfig(), "-novariants": ReaderConfig(variants=False),
+           "-unicodevariants": ReaderConfig(variant_sources=False)}
+
+
+def fold_model(held: str, names: list[str], data: Path, recipe: str = "") -> Path:
+    out = BUILD / f"reader-lopo-{held}{recipe}.keras"
     if not out.exists():
         t0 = time.process_time()
-        train_pages(BASE, data, out, set(names) - {held}, ReaderConfig(variants=variants))
+        train_pages(BASE, data, out, set(names) - {held}, RECIPES[recipe])
         card = json.loads(out.with_suffix(".json").read_text())
         card["cpu_seconds"] = time.process_time() - t0
         out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False))
@@ -208,14 +213,17 @@ def main() -> None:
         chars = [b.char for b in gt]
         variants = {"fonts + KMNIST (stage 1 only)": base}
         if args.ablation:
-            variants["+ pages, no variant kana (prior-adjusted)"] = load_model(fold_model(held, names, False, data))
-        fm_path = fold_model(held, names, True, data)
+            variants["+ pages, no variant kana (prior-adjusted)"] = load_model(fold_model(held, names, data, "-novariants"))
+            variants["+ pages + variant kana from Unicode hentaigana only, no source kanji (prior-adjusted)"] = \
+                load_model(fold_model(held, names, data, "-unicodevariants"))
+        fm_path = fold_model(held, names, data)
         fm = load_model(fm_path)
         cpu.append(json.loads(fm_path.with_suffix(".json").read_text()).get("cpu_seconds", 0))
-        variants["+ pages + variant kana (shipped recipe, prior-adjusted)"] = fm
+        shipped_label = "+ pages + variant kana (shipped recipe, prior-adjusted)"
+        variants[shipped_label] = fm
         for label, lm in variants.items():
             rows.append((held, label, topk(lm, glyphs, chars)))
-            if label.startswith("+ pages + variant"):
+            if label == shipped_label:
                 z0, lp = unadjusted(lm, lm.predict_glyphs(glyphs))
                 rows.insert(-1, (held, "+ pages + variant kana, no prior adjustment", topk(lm, glyphs, chars, z0)))
                 tau_rows[held] = {t: topk(lm, glyphs, chars, z0 - t * lp) for t in TAUS}

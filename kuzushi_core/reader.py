@@ -49,6 +49,7 @@ class ReaderConfig:
     kmnist_rehearsal: int = 31550  # KMNIST images in stage 2 (the 6,310 training-split images five times)
     variants: bool = True          # variant kana forms in stage 2
     variant_per_form: int = 12
+    variant_sources: bool = True   # the variants include the source kanji (字母) in the cursive faces
     prior_tau: float = 0.75        # logit adjustment of stage 2 (0: none); chosen leave-one-page-out, bench_reader
     processes: int = 2
 
@@ -225,7 +226,7 @@ def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg
     else:
         parts.append(per_class_sample(km_tr, cfg.kmnist_rehearsal // len(km_tr.classes), cfg.seed))
     if cfg.variants:
-        parts.append(sd.make(sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57), processes=cfg.processes,
+        parts.append(sd.make(sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57, sources=cfg.variant_sources), processes=cfg.processes,
                              progress=progress))
     train = merge(parts, classes)
     return shuffled(train, cfg.seed), pages_val(data, classes, pages, cfg, km_va)
@@ -267,7 +268,7 @@ def stage2_counts(data: Path, classes: tuple[str, ...], pages: set[str] | None, 
     for c, k in zip(km_tr.classes, per):
         n[c] += int(k)
     if cfg.variants:
-        for job in sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57):
+        for job in sd.variant_jobs(cfg.variant_per_form, cfg.seed + 57, sources=cfg.variant_sources):
             n[job.label] += job.n
     return np.array([n.get(c, 0) for c in classes], np.int64)
 

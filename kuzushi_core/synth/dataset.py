@@ -45,13 +45,15 @@ def plain_jobs(chars: Sequence[str], n: int, seed: int, faces=None) -> list[Job]
     return out
 
 
-def variant_jobs(n: int, seed: int, faces=None) -> list[Job]:
-    """``n`` samples of every variant kana form (see :mod:`kuzushi_core.synth.variants`)."""
+def variant_jobs(n: int, seed: int, faces=None, sources: bool = True) -> list[Job]:
+    """``n`` samples of every variant kana form (see :mod:`kuzushi_core.synth.variants`); ``sources``: the source
+    kanji in the cursive faces too, not only the Unicode hentaigana."""
     from .variants import source_variants, unicode_variants
 
     faces = fonts.available() if faces is None else faces
     out = []
-    for j, (draw, kana, face) in enumerate(unicode_variants(faces) + source_variants(faces)):
+    forms = unicode_variants(faces) + (source_variants(faces) if sources else [])
+    for j, (draw, kana, face) in enumerate(forms):
         out.append(Job(kana, draw, (face.name,), n, seed * 1_000_003 + 500_000 + j))
     return out
 
