@@ -205,7 +205,7 @@ lots' sum) mark, of the wrong and of the right ones:
 - A right value flagged is a right 地租 next to a wrong 地価 (the check cannot tell which of the two is wrong), or a
   lot of a page whose 計 does not add up.
 """
-    if args.model == MODELS_DIR / "default.keras":
+    if args.model.resolve() == (MODELS_DIR / "default.keras").resolve():
         write_section("ledger", body)
     print(body)
 
