@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import write_section  # noqa: E402
+from bench_segprotocol import describe  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -41,7 +42,8 @@ from kuzushi_core.datasets import load_kmnist  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.reader import ReaderConfig, adjust_saved, page_names, train_pages  # noqa: E402
+from kuzushi_core.reader import (ReaderConfig, adjust_saved, page_names, specialise_saved, train_pages,  # noqa: E402
+                                 with_specialist_logits)
 from kuzushi_core.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.synth.vocabulary import jis_level2_kanji, kind  # noqa: E402
 
@@ -51,7 +53,7 @@ BASE = BUILD / "reader-base.keras"
 
 #: stage-2 recipes of the ablation, by the suffix of their fold models' names ("": the shipped recipe)
 RECIPES = {"": ReaderConfig(), "-novariants": ReaderConfig(variants=False),
-           "-unicodevariants": ReaderConfig(variant_sources=False)}
+           "-sourcevariants": ReaderConfig(variant_sources=True)}
 
 
 def fold_model(held: str, names: list[str], data: Path, recipe: str = "") -> Path:
@@ -62,20 +64,33 @@ def fold_model(held: str, names: list[str], data: Path, recipe: str = "") -> Pat
         card = json.loads(out.with_suffix(".json").read_text())
         card["cpu_seconds"] = time.process_time() - t0
         out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False))
-    adjust_saved(out, data)  # a fold trained before the prior adjustment: the recipe's last step, no refit
+    adjust_saved(out, data)  # a fold trained before the prior adjustment or the specialist: the recipe's last
+    specialise_saved(out, data, RECIPES[recipe])  # steps, no refit
     return out
 
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def unadjusted(lm, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A prior-adjusted model's probabilities → (scores ranked as before the adjustment, log prior): the
-    adjustment undone, so that any other tau can be scored on the same fit."""
-    pa = lm.card["prior_adjustment"]
+def parts(lm, glyphs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A shipped-recipe model's two experts: (the reader's logits, calibrated after the prior adjustment — the
+    last temperature, fitted with the specialist, undone; the specialist's logits)."""
+    import keras
+
+    x = glyphs[..., None].astype(np.float32)
+    r = keras.Model(lm.model.inputs, lm.model.get_layer("reader_logits").output).predict(x, batch_size=512, verbose=0)
+    s = lm.model.get_layer("specialist").predict(x, batch_size=512, verbose=0)  # a model of its own
+    return lm.card["specialist"]["temperature_after"] * np.asarray(r, np.float64), np.asarray(s, np.float64)
+
+
+def with_other_tau(lm, glyphs: np.ndarray):
+    """→ scores(tau): the model's ranking had stage 2's prior adjustment used ``tau`` (same fit, same specialist)."""
+    pa, sp = lm.card["prior_adjustment"], lm.card["specialist"]
     c = np.asarray(pa["counts"], np.float64) + 1.0
-    lp = np.log(c / c.sum())
-    return pa["temperature_after"] * np.log(probs + 1e-30) + pa["tau"] * lp, lp
+    lp = np.log(c / c.sum()) / pa["temperature_after"]
+    r, s = parts(lm, glyphs)
+    index = np.array([lm.classes.index(ch) for ch in sp["classes"]])
+    return lambda tau: with_specialist_logits(r + (pa["tau"] - tau) * lp, s, index, sp["weight"])
 
 
 def topk(lm, glyphs: np.ndarray, chars: list[str], probs: np.ndarray | None = None) -> dict:
@@ -94,6 +109,18 @@ def topk(lm, glyphs: np.ndarray, chars: list[str], probs: np.ndarray | None = No
 
 
 PSMS = (3, 5)  # automatic page layout; one block of vertical text
+
+
+def lopo_segment_params(gt_pages: dict) -> dict:
+    """For each page, the segmentation parameters that ``bench_segprotocol``'s grid and objective choose on the
+    *other* pages: the end-to-end reading of a held-out page uses nothing chosen on it."""
+    from bench_segprotocol import grid, objective, page_score, run  # a bench script beside this one
+
+    combos = grid()
+    imgs = {n: read_image(p) for n, (p, _gt) in gt_pages.items()}
+    table = {n: [objective(page_score(gt, run(imgs[n], c)[0])) for c in combos] for n, (_p, gt) in gt_pages.items()}
+    return {n: combos[max(range(len(combos)), key=lambda i: sum(table[o][i] for o in table if o != n))]
+            for n in table}
 
 
 def features(lm, glyphs: np.ndarray) -> np.ndarray:
@@ -206,6 +233,7 @@ def main() -> None:
     oov_sets: dict[str, list[np.ndarray]] = {"page boxes on no character": [], "ruling and stains": [],
                                              "out-of-vocabulary kanji": []}
     cpu, tau_rows = [], {}
+    seg_choice = lopo_segment_params(gt_pages)
     for k, held in enumerate(names):
         path, gt = gt_pages[held]
         page = read_image(path, gray=True)
@@ -214,19 +242,22 @@ def main() -> None:
         variants = {"fonts + KMNIST (stage 1 only)": base}
         if args.ablation:
             variants["+ pages, no variant kana (prior-adjusted)"] = load_model(fold_model(held, names, data, "-novariants"))
-            variants["+ pages + variant kana from Unicode hentaigana only, no source kanji (prior-adjusted)"] = \
-                load_model(fold_model(held, names, data, "-unicodevariants"))
+            variants["+ pages + variant kana, also the source kanji (字母) in the cursive faces (the previous recipe)"] \
+                = load_model(fold_model(held, names, data, "-sourcevariants"))
         fm_path = fold_model(held, names, data)
         fm = load_model(fm_path)
-        cpu.append(json.loads(fm_path.with_suffix(".json").read_text()).get("cpu_seconds", 0))
-        shipped_label = "+ pages + variant kana (shipped recipe, prior-adjusted)"
+        fcard = json.loads(fm_path.with_suffix(".json").read_text())
+        cpu.append(fcard.get("cpu_seconds") or fcard.get("fit_seconds", 0))
+        shipped_label = "+ pages + variant kana (shipped recipe: Unicode hentaigana, prior-adjusted, KMNIST specialist)"
         variants[shipped_label] = fm
         for label, lm in variants.items():
             rows.append((held, label, topk(lm, glyphs, chars)))
             if label == shipped_label:
-                z0, lp = unadjusted(lm, lm.predict_glyphs(glyphs))
-                rows.insert(-1, (held, "+ pages + variant kana, no prior adjustment", topk(lm, glyphs, chars, z0)))
-                tau_rows[held] = {t: topk(lm, glyphs, chars, z0 - t * lp) for t in TAUS}
+                scores = with_other_tau(lm, glyphs)
+                rows.insert(-1, (held, "shipped recipe, no prior adjustment", topk(lm, glyphs, chars, scores(0.0))))
+                rows.insert(-1, (held, "shipped recipe without the KMNIST specialist",
+                                 topk(lm, glyphs, chars, parts(lm, glyphs)[0])))
+                tau_rows[held] = {t: topk(lm, glyphs, chars, scores(t)) for t in TAUS}
         others = [n for n in names if n != held]
         tr_glyphs, tr_chars = [], []
         for n in others:
@@ -236,10 +267,11 @@ def main() -> None:
             tr_chars += [b.char for b in gt2]
         rows.append((held, "shipped recipe + nearest training-page crops (k-NN blend, not shipped)",
                      knn_blend(fm, np.stack(tr_glyphs), tr_chars, glyphs, chars)))
-        # end to end
+        # end to end, with the segmentation parameters chosen on the two other pages (as bench_segprotocol does)
         rgb = read_image(path)
+        params = seg_choice[held]
         t0 = time.time()
-        seg, preds = read_page(fm, rgb)
+        seg, preds = read_page(fm, rgb, params)
         secs = time.time() - t0
         pred = [b.as_dict() | {"label": p.label} for b, p in zip(seg.boxes, preds)]
         e2e.append((held, score_reading(gt, pred), secs))
@@ -307,17 +339,21 @@ def main() -> None:
     lines += ["", f"The vocabulary holds every character of the shared pages by construction (issue #12); without "
               f"that rule (kana, marks, JIS level 1, the ledger list) {sum(c in general for c in allc)} of "
               f"{len(allc)} = {sum(c in general for c in allc) / len(allc):.3f} of their characters would be in it. "
-              f"Stage-2 CPU time per fold (process time, both cores): {max(cpu):.0f} s at most.", ""]
+              f"Stage-2 time per fold (CPU process time, both cores, where recorded, else the fit's wall time): "
+              f"{max(cpu):.0f} s at most.", ""]
     lines += ["End-to-end reading of each held-out page (Kaggle Kuzushiji rule), beside Tesseract 5 `jpn_vert` "
               "(character boxes cut from its word boxes; `--psm 3` automatic layout and `--psm 5` one vertical block) "
-              "in the same run:", "",
-              "| page | ours P / R / F1 | ours s | " + " | ".join(f"Tesseract psm {p} P / R / F1 | s" for p in PSMS) + " |",
-              "|---|---|---|" + "---|---|" * len(PSMS)]
+              "in the same run. Ours: `read_page` with the segmentation parameters that `bench_segprotocol`'s grid "
+              "chooses on the two other pages (nothing chosen on the held-out page), no refining by reading:", "",
+              "| page | ours P / R / F1 | ours s | segmentation chosen on the other two | "
+              + " | ".join(f"Tesseract psm {p} P / R / F1 | s" for p in PSMS) + " |",
+              "|---|---|---|---|" + "---|---|" * len(PSMS)]
     agg = {key: [0, 0, 0] for key in ("ours", *PSMS)}
     for (held, s, secs), t in zip(e2e, tess):
         cells = " | ".join(f"{t[p][0]['precision']:.3f} / {t[p][0]['recall']:.3f} / {t[p][0]['f1']:.3f} | {t[p][1]:.2f}"
                            for p in PSMS)
-        lines.append(f"| {held} | {s['precision']:.3f} / {s['recall']:.3f} / **{s['f1']:.3f}** | {secs:.2f} | {cells} |")
+        lines.append(f"| {held} | {s['precision']:.3f} / {s['recall']:.3f} / **{s['f1']:.3f}** | {secs:.2f} | "
+                     f"{describe(seg_choice[held])} | {cells} |")
         for key, v in (("ours", s), *((p, t[p][0]) for p in PSMS)):
             agg[key][0] += v["tp"]
             agg[key][1] += v["gt"]
@@ -327,7 +363,7 @@ def main() -> None:
         p, r = a[0] / max(a[2], 1), a[0] / max(a[1], 1)
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    lines += [f"| **all three** | F1 **{f1(agg['ours']):.3f}** | | " + " | ".join(f"F1 {f1(agg[p]):.3f} | " for p in PSMS)
+    lines += [f"| **all three** | F1 **{f1(agg['ours']):.3f}** | | | " + " | ".join(f"F1 {f1(agg[p]):.3f} | " for p in PSMS)
               + " |", ""]
     lines += ["Open set: AUROC of the held-out pages' in-vocabulary crops against crops that are no vocabulary "
               "character (fold models, pooled over the three folds):", "",

@@ -6,7 +6,9 @@ saved ``.keras`` file is self-contained.  The output of the layer named
 :data:`FEATURES` is the boundary between the convolutional base and the head:
 transfer learning freezes everything up to it.  The head ends with a Dense
 layer named ``logits`` and a softmax named ``probs``; temperature scaling is
-folded into the ``logits`` weights after training.
+folded into the ``logits`` weights after training.  A reader with a specialist
+(:func:`with_specialist`) names its own class Dense ``reader_logits`` and its
+``logits`` is the sum of that and the specialist's term.
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ def augmentation_block(rotation: float = 10.0, shift: float = 0.08, zoom: float 
     )
 
 
-def _head(x, n_classes: int, dense: int, dropout: float):
+def _head(x, n_classes: int, dense: int, dropout: float, logits_name: str = "logits"):
     x = layers.Dropout(dropout, name="head_dropout")(x)
     if dense:
         x = layers.Dense(dense, activation="relu", name="head_dense")(x)
         x = layers.Dropout(dropout, name="head_dropout2")(x)
-    x = layers.Dense(n_classes, name="logits")(x)
+    x = layers.Dense(n_classes, name=logits_name)(x)
     return layers.Activation("softmax", name="probs")(x)
 
 
@@ -85,7 +87,8 @@ def default_cnn(n_classes: int, size: int = 28, augment: bool = True, width: int
     return keras.Model(inp, out, name="default_cnn")
 
 
-def reader_cnn(n_classes: int, size: int = 28, width: int = 32, dense: int = 512, seed: int = 0) -> keras.Model:
+def reader_cnn(n_classes: int, size: int = 28, width: int = 32, dense: int = 512, seed: int = 0,
+               logits_name: str = "logits") -> keras.Model:
     """The reader for thousands of classes (~13 M multiply-adds a glyph at 28 px).
 
     The default CNN's three blocks (same names and shapes, so a KMNIST model's weights can start it), lighter
@@ -105,8 +108,82 @@ def reader_cnn(n_classes: int, size: int = 28, width: int = 32, dense: int = 512
             x = layers.MaxPooling2D(name=f"block{b}_pool")(x)
         x = layers.Dropout(0.05 * b, name=f"block{b}_dropout")(x)
     x = layers.Flatten(name=FEATURES)(x)
-    out = _head(x, n_classes, dense=dense, dropout=0.3)
+    out = _head(x, n_classes, dense=dense, dropout=0.3, logits_name=logits_name)
     return keras.Model(inp, out, name="reader_cnn")
+
+
+def class_logits(model: keras.Model):
+    """The Dense layer that maps the features to one logit per class (``reader_logits`` in a reader with a
+    specialist, else ``logits``)."""
+    try:
+        return model.get_layer("reader_logits")
+    except ValueError:
+        return model.get_layer("logits")
+
+
+def logit_denses(model: keras.Model) -> list:
+    """The Dense layers whose outputs add up to the model's ``logits`` (scaled together to fold a temperature)."""
+    layer = model.get_layer("logits")
+    if isinstance(layer, layers.Dense):
+        return [layer]
+    return [model.get_layer("reader_logits"), model.get_layer(SPECIALIST_LOGITS)]
+
+
+SPECIALIST = "specialist"
+SPECIALIST_LOGITS = "specialist_logits"
+
+
+def with_specialist(model: keras.Model, specialist: keras.Model, index, weight: float, seed: int = 0) -> keras.Model:
+    """A reader ``model`` with a specialist for some of its classes beside it: a product of experts.
+
+    The specialist (e.g. the 10-class KMNIST model, trained on those classes alone) reads the same glyph; for each
+    of its classes ``index[j]`` the reader's logit is raised by ``weight`` · the specialist's log-probability of
+    its class j:  p(c | x) ∝ p_reader(c | x) · p_specialist(c | x)^weight for those classes, p_reader(c | x) for
+    all others.  The specialist re-ranks its classes among themselves, and lowers them all when it is unsure
+    which one the glyph is (a kanji that the reader took for one of them); it never raises another class.
+    Built from :func:`reader_cnn` (same layer names; the class Dense renamed ``reader_logits``) with ``model``'s
+    weights; the added layers are built-in ones with fixed weights (``specialist_logits``: ``weight`` at the
+    specialist's classes), so the file loads in safe mode, and a temperature folds into both Dense layers.
+    """
+    import numpy as np
+
+    size, n = int(model.input_shape[1]), int(model.output_shape[-1])
+    k = int(specialist.output_shape[-1])
+    if len(index) != k:
+        raise ValueError(f"the specialist has {k} classes, {len(index)} indices were given")
+    fresh = reader_cnn(n, size, seed=seed, logits_name="reader_logits")
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        target = "reader_logits" if layer.name == "logits" else layer.name
+        try:
+            mine = fresh.get_layer(target)
+        except ValueError as exc:
+            raise ValueError(f"{model.name} is not a reader network (no layer {target!r})") from exc
+        if [w.shape for w in mine.weights] != [w.shape for w in layer.weights]:
+            raise ValueError(f"{model.name}: layer {layer.name} differs from the reader architecture's")
+        mine.set_weights(layer.get_weights())
+    inp = fresh.inputs[0]
+    spec = keras.Model(specialist.inputs, specialist.get_layer("logits").output, name=SPECIALIST)
+    spec.trainable = False
+    s = layers.Activation("log_softmax", name="specialist_log_probs")(spec(inp))
+    project = layers.Dense(n, use_bias=False, trainable=False, name=SPECIALIST_LOGITS)
+    term = project(s)
+    kernel = np.zeros((k, n), np.float32)
+    kernel[np.arange(k), np.asarray(index)] = weight
+    project.set_weights([kernel])
+    logits = layers.Add(name="logits")([fresh.get_layer("reader_logits").output, term])
+    out = layers.Activation("softmax", name="probs")(logits)
+    return keras.Model(inp, out, name="reader_with_specialist")
+
+
+def without_specialist(model: keras.Model) -> keras.Model:
+    """The reader of a :func:`with_specialist` model alone (its class Dense named ``logits`` again)."""
+    fresh = reader_cnn(int(model.output_shape[-1]), int(model.input_shape[1]))
+    for layer in fresh.layers:
+        if layer.weights:
+            layer.set_weights(model.get_layer("reader_logits" if layer.name == "logits" else layer.name).get_weights())
+    return fresh
 
 
 def warm_start(model: keras.Model, donor: keras.Model) -> list[str]:

@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--page-epochs", type=int, default=None, help="stage 2 epochs")
     p.add_argument("--synth-per-class", type=int, default=None, metavar="N", help="stage 1 renders per character")
     p.add_argument("--no-variants", dest="variants", action="store_false", help="no variant kana forms in stage 2")
+    p.add_argument("--no-specialist", dest="specialist", action="store_false",
+                   help="no KMNIST specialist (models/kmnist10.keras) beside the reader")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train_reader)
 
@@ -261,7 +263,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from .reader import ReaderConfig, page_names, train_base, train_pages
 
     data = args.data or data_dir()
-    cfg = ReaderConfig(seed=args.seed, variants=args.variants)
+    cfg = ReaderConfig(seed=args.seed, variants=args.variants, specialist=ReaderConfig().specialist if args.specialist else "")
     for name in ("epochs", "page_epochs", "synth_per_class"):
         if getattr(args, name) is not None:
             cfg = replace(cfg, **{name: getattr(args, name)})

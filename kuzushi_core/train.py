@@ -188,10 +188,11 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def fold_temperature(model: keras.Model, temperature: float) -> None:
-    """Divide the ``logits`` layer by T so that the model's softmax is calibrated."""
-    layer = model.get_layer("logits")
-    kernel, bias = layer.get_weights()
-    layer.set_weights([kernel / temperature, bias / temperature])
+    """Divide the ``logits`` layer (or the layers adding up to it) by T so that the model's softmax is calibrated."""
+    from .architectures import logit_denses
+
+    for layer in logit_denses(model):
+        layer.set_weights([w / temperature for w in layer.get_weights()])
 
 
 class HistoryToList(keras.callbacks.Callback):
@@ -297,12 +298,17 @@ def calibrate_and_report(model: keras.Model, val: GlyphSet) -> tuple[float, dict
     t = fit_temperature(logits, val.labels)
     before = softmax(logits)
     fold_temperature(model, t)
-    probs = softmax(logits / t)
+    report = probability_report(softmax(logits / t), val)
+    report["ece_uncalibrated"] = expected_calibration_error(before, val.labels)
+    return t, report
+
+
+def probability_report(probs: np.ndarray, val: GlyphSet) -> dict:
+    """Per-class metrics, NLL and expected calibration error of a model's probabilities on ``val``."""
     report = classification_report(val.labels, probs.argmax(1), val.classes)
     report["nll"] = nll(probs, val.labels)
     report["ece"] = expected_calibration_error(probs, val.labels)
-    report["ece_uncalibrated"] = expected_calibration_error(before, val.labels)
-    return t, report
+    return report
 
 
 def train(

@@ -79,7 +79,7 @@ def prepare(
     import keras
     from keras import layers
 
-    from .architectures import FEATURES, build
+    from .architectures import FEATURES, build, class_logits
     if mode not in MODES:
         raise TransferError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     keras.utils.set_random_seed(seed)
@@ -92,7 +92,7 @@ def prepare(
     except ValueError as exc:
         raise TransferError(f"the base model has no layer named {FEATURES!r} (its feature extractor's end)") from exc
     old_dense = _layer(base, "head_dense")
-    old_logits = _layer(base, "logits")
+    old_logits = class_logits(base) if _layer(base, "logits") is not None else None
     x = layers.Dropout(0.4, name="head_dropout")(feats)
     dense = None
     if old_dense is not None:

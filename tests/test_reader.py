@@ -104,9 +104,9 @@ def test_shipped_reader_on_the_kmnist_test_set(shipped, data_dir):
     assert acc >= KMNIST_FLOOR, acc
 
 
-# the shipped reader measured 0.9374 (BENCHMARKS.md, reader); issue #12 asks for 0.95, not reached yet. This floor
-# catches a reader that loses the KMNIST kana (stage 2 with 3,000 KMNIST images measured 0.917).
-KMNIST_FLOOR = 0.93
+# issue #12 asks for 0.95 (argmax over all classes); the shipped reader with its KMNIST specialist measures 0.957
+# (BENCHMARKS.md, reader), without it 0.938.
+KMNIST_FLOOR = 0.95
 
 
 def test_classify_gives_five_candidates_from_the_vocabulary(tmp_path, page_images, shipped):
@@ -172,6 +172,12 @@ def test_stage_two_recipe_on_a_small_base(tmp_path, faces, data_dir):  # noqa: F
     train, _val = pages_data(data_dir, classes, set(page_names(data_dir)) - {held}, cfg)
     assert card["prior_adjustment"]["tau"] == cfg.prior_tau > 0
     assert card["prior_adjustment"]["counts"] == np.bincount(train.labels, minlength=len(classes)).tolist()
+    # the KMNIST specialist beside it, its weight chosen on KMNIST's validation split
+    sp = card["specialist"]
+    by = sp["validation_by_weight"]
+    assert sp["model"] == "kmnist10.keras" and by[str(sp["weight"])]["nll"] <= min(v["nll"] for v in by.values()) + 1e-6
+    assert 0 <= card["test_without_specialist"]["accuracy"] <= 1
+    assert load_model(out).model.get_layer("specialist_logits") is not None
 
 
 def test_prior_adjustment_moves_the_argmax_off_the_big_classes():
@@ -189,3 +195,92 @@ def test_prior_adjustment_moves_the_argmax_off_the_big_classes():
     adjust_for_prior(model, np.array([999, 0]), 0.5)
     z = model.predict(x, verbose=0)[0]
     assert z.argmax() == 1 and np.isclose((z[0] - z[1]) - 0.5, -0.5 * np.log(1000), atol=1e-4)
+
+
+def _reader_and_specialist():
+    import keras
+
+    from kuzushi_core.architectures import build
+
+    keras.utils.set_random_seed(3)
+    reader, spec = build("reader", 20), build("default", 3)
+    rng = np.random.default_rng(1)
+    for m in (reader, spec):  # random heads, so that the outputs differ from class to class
+        layer = m.get_layer("logits")
+        layer.set_weights([w + rng.normal(0, 0.5, w.shape).astype(w.dtype) for w in layer.get_weights()])
+    x = rng.integers(0, 255, (6, 28, 28, 1)).astype("float32")
+    return reader, spec, x
+
+
+def test_a_specialist_reranks_only_its_classes(tmp_path):
+    """with_specialist: log p(c) = log p_reader(c) + w log p_specialist(c) + const for the specialist's classes,
+    log p_reader(c) + the same const for all others; the numpy twin gives the same; saved and reloaded safely; its
+    temperature folds into both terms; transfer learning starts from it (the specialist stays behind)."""
+    from kuzushi_core.architectures import with_specialist, without_specialist
+    from kuzushi_core.predict import load_model
+    from kuzushi_core.reader import with_specialist_logits
+    from kuzushi_core.train import fold_temperature, logits_of, save_weights_only_model, softmax
+    from kuzushi_core.transfer import prepare
+
+    reader, spec, x = _reader_and_specialist()
+    index, w = [5, 7, 9], 1.5
+    both = with_specialist(reader, spec, index, w)
+    lp_r = np.log(np.asarray(reader(x, training=False), np.float64))
+    lp_s = np.log(np.asarray(spec(x, training=False), np.float64))
+    lp = np.log(np.asarray(both(x, training=False), np.float64))
+    d = lp - lp_r
+    d[:, index] -= w * lp_s
+    assert np.allclose(d, d[:, :1], atol=1e-4), "one constant per glyph"
+    assert not np.allclose(lp[:, index], lp_r[:, index] + d[:, :1], atol=1e-3), "the specialist changed nothing"
+    twin = softmax(with_specialist_logits(logits_of(reader, x), logits_of(spec, x), np.array(index), w))
+    assert np.allclose(twin, np.exp(lp), atol=1e-5)
+    assert np.allclose(without_specialist(both)(x, training=False), np.exp(lp_r), atol=1e-6)
+
+    path = tmp_path / "both.keras"
+    save_weights_only_model(both, path)
+    path.with_suffix(".json").write_text(json.dumps({"classes": [f"c{i}" for i in range(20)]}))
+    back = load_model(path)
+    g = x[..., 0].astype(np.uint8)
+    assert np.allclose(back.predict_glyphs(g), both(g[..., None].astype("float32"), training=False), atol=1e-5)
+    z = logits_of(both, x)
+    fold_temperature(both, 2.0)
+    assert np.allclose(logits_of(both, x), z / 2, atol=1e-4)
+
+    new = prepare(both, tuple(f"c{i}" for i in range(20)), ("c5", "c7", "〇"), "fine-tune", 2, arch="reader")
+    assert new.output_shape[-1] == 3 and new.get_layer("logits").kernel.shape[0] == 512
+    k_old = both.get_layer("reader_logits").get_weights()[0]
+    assert np.allclose(new.get_layer("logits").get_weights()[0][:, 0], k_old[:, 5])
+
+
+def test_the_specialist_weight_has_the_lowest_calibrated_nll():
+    """A specialist that is right where the reader hesitates gets a weight; one that is wrong gets none."""
+    from kuzushi_core.reader import choose_specialist_weight
+
+    rng = np.random.default_rng(0)
+    y = np.tile([1, 2], 50)  # the reader's classes 1 and 2 (of 3); the specialist knows them as its 0 and 1
+    z = np.zeros((100, 3))
+    z[:, 1:] = 1.0 + rng.normal(0, 0.3, (100, 2))  # the reader hesitates between them
+    right = np.where(y[:, None] == np.array([1, 2]), np.log(0.9), np.log(0.1))
+    w, table = choose_specialist_weight(z, right, np.array([1, 2]), y)
+    assert w > 0 and table[w]["nll"] == min(v["nll"] for v in table.values()) and table[w]["accuracy"] == 1.0
+    w, table = choose_specialist_weight(z, right[:, ::-1], np.array([1, 2]), y)
+    assert w == 0.0 and all(v["temperature"] > 0 for v in table.values())
+
+
+def test_a_specialist_trained_on_another_split_is_refused(tmp_path):
+    """Its weight is chosen on KMNIST's validation split: a specialist that may have trained on it is refused."""
+    import shutil
+
+    from kuzushi_core.predict import ModelFileError
+    from kuzushi_core.reader import ReaderConfig, attach_specialist
+
+    path = tmp_path / "other.keras"
+    shutil.copy(MODELS_DIR / "kmnist10.keras", path)
+    card = json.loads((MODELS_DIR / "kmnist10.json").read_text())
+    card["training"]["config"]["seed"] = 7
+    path.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False))
+    classes = tuple(card["classes"]) + ("田",)
+    with pytest.raises(ModelFileError, match="holdout of seed 0"):
+        attach_specialist(None, classes, tmp_path, None, ReaderConfig(), path)
+    with pytest.raises(ModelFileError, match="lacks"):
+        attach_specialist(None, classes[1:], tmp_path, None, ReaderConfig(), path)
