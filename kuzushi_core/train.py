@@ -298,17 +298,12 @@ def calibrate_and_report(model: keras.Model, val: GlyphSet) -> tuple[float, dict
     t = fit_temperature(logits, val.labels)
     before = softmax(logits)
     fold_temperature(model, t)
-    report = probability_report(softmax(logits / t), val)
-    report["ece_uncalibrated"] = expected_calibration_error(before, val.labels)
-    return t, report
-
-
-def probability_report(probs: np.ndarray, val: GlyphSet) -> dict:
-    """Per-class metrics, NLL and expected calibration error of a model's probabilities on ``val``."""
+    probs = softmax(logits / t)
     report = classification_report(val.labels, probs.argmax(1), val.classes)
     report["nll"] = nll(probs, val.labels)
     report["ece"] = expected_calibration_error(probs, val.labels)
-    return report
+    report["ece_uncalibrated"] = expected_calibration_error(before, val.labels)
+    return t, report
 
 
 def train(
