@@ -19,6 +19,9 @@ from .conftest import require_data_enabled
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+#: the clickable page image (streamlit-image-coordinates); while Streamlit reruns, a second, empty one (height 0)
+#: can stand beside it for a moment, so only the visible one is meant
+IMAGE_FRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"] >> visible=true'
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -11,12 +11,12 @@ from kuzushi_core.intake import import_paths
 from kuzushi_core.reading import read_scan
 from kuzushi_core.store import Store
 
+from .browser import IMAGE_FRAME as FRAME
 from .browser import browser_page, running_app, wait_idle
 from .conftest import need
 
 pytestmark = [pytest.mark.browser]
 
-FRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
 LANDSCAPE = "scans/ndl_kotenseki/9973821_0004.jpg"
 
 

@@ -18,12 +18,12 @@ from kuzushi_core.ledger.templates import make_template
 from kuzushi_core.reading import ensure_default_model
 from kuzushi_core.store import Store
 
+from .browser import IMAGE_FRAME as FRAME
 from .browser import browser_page, running_app, wait_idle
 from .test_ledger_registers import fonts_installed  # noqa: F401
 
 pytestmark = [pytest.mark.browser]
 
-FRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
 FORM, FIRST = 7, 11
 FIELDS = {"lot_no": "地番 (lot_no)", "category": "地目 (category)", "area": "反別 (area)", "value": "地価 (value)",
           "tax": "地租 (tax)"}

@@ -9,11 +9,11 @@ import pytest
 from kuzushi_core.intake import import_paths
 from kuzushi_core.store import Store
 
+from .browser import IMAGE_FRAME as FRAME
 from .browser import browser_page, running_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
-FRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
 
 
 def wait_for(predicate, timeout=30.0):
