@@ -152,17 +152,7 @@ def with_specialist(model: keras.Model, specialist: keras.Model, index, weight: 
     if len(index) != k:
         raise ValueError(f"the specialist has {k} classes, {len(index)} indices were given")
     fresh = reader_cnn(n, size, seed=seed, logits_name="reader_logits")
-    for layer in model.layers:
-        if not layer.weights:
-            continue
-        target = "reader_logits" if layer.name == "logits" else layer.name
-        try:
-            mine = fresh.get_layer(target)
-        except ValueError as exc:
-            raise ValueError(f"{model.name} is not a reader network (no layer {target!r})") from exc
-        if [w.shape for w in mine.weights] != [w.shape for w in layer.weights]:
-            raise ValueError(f"{model.name}: layer {layer.name} differs from the reader architecture's")
-        mine.set_weights(layer.get_weights())
+    _copy_weights(model, fresh, {"logits": "reader_logits"})
     inp = fresh.inputs[0]
     spec = keras.Model(specialist.inputs, specialist.get_layer("logits").output, name=SPECIALIST)
     spec.trainable = False
@@ -180,10 +170,24 @@ def with_specialist(model: keras.Model, specialist: keras.Model, index, weight: 
 def without_specialist(model: keras.Model) -> keras.Model:
     """The reader of a :func:`with_specialist` model alone (its class Dense named ``logits`` again)."""
     fresh = reader_cnn(int(model.output_shape[-1]), int(model.input_shape[1]))
-    for layer in fresh.layers:
-        if layer.weights:
-            layer.set_weights(model.get_layer("reader_logits" if layer.name == "logits" else layer.name).get_weights())
+    _copy_weights(model, fresh, {"reader_logits": "logits"}, skip=(SPECIALIST, SPECIALIST_LOGITS))
     return fresh
+
+
+def _copy_weights(src: keras.Model, dst: keras.Model, rename: dict[str, str], skip=()) -> None:
+    """Every weighted layer of ``src`` but those named in ``skip`` into the layer of ``dst`` of the same name, or of
+    ``rename[name]``; shapes must agree."""
+    for layer in src.layers:
+        if not layer.weights or layer.name in skip:
+            continue
+        target = rename.get(layer.name, layer.name)
+        try:
+            mine = dst.get_layer(target)
+        except ValueError as exc:
+            raise ValueError(f"{src.name} is not a reader network (no layer {target!r})") from exc
+        if [w.shape for w in mine.weights] != [w.shape for w in layer.weights]:
+            raise ValueError(f"{src.name}: layer {layer.name} differs from the reader architecture's")
+        mine.set_weights(layer.get_weights())
 
 
 def warm_start(model: keras.Model, donor: keras.Model) -> list[str]:

@@ -300,32 +300,44 @@ def finish(model, counts: np.ndarray, val: GlyphSet, cfg: ReaderConfig) -> tuple
     return t, report, entry
 
 
-def adjust_saved(path: Path, data: Path, cfg: ReaderConfig = ReaderConfig()) -> dict:
-    """The prior adjustment (:func:`finish`) applied to a stage-2 model file trained before it existed, for the
-    pages its card names: what :func:`train_pages` now does after its fit, without fitting again."""
+def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
+    """A stage-2 model file and its card, with the recipe its card records (except the fields ``own``, which the
+    caller's ``cfg`` decides) → (card, LoadedModel, pages or None for all, cfg)."""
     import json
 
     from .predict import load_model
 
-    path = Path(path)
-    card = json.loads(path.with_suffix(".json").read_text())
+    card = json.loads(Path(path).with_suffix(".json").read_text())
     if card.get("stage") != "pages":
         raise ValueError(f"{path} is not a stage-2 reader model")
+    cfg = replace(cfg, **{k: v for k, v in card.get("reader", {}).items() if k in ReaderConfig.__dataclass_fields__
+                          and k not in (*own, "processes")})
+    return card, load_model(path), None if card["pages"] == "all" else set(card["pages"]), cfg
+
+
+def _save_stage2(path: Path, model, card: dict) -> dict:
+    import json
+
+    from .train import save_weights_only_model
+
+    save_weights_only_model(model, Path(path))
+    Path(path).with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
+    return card
+
+
+def adjust_saved(path: Path, data: Path, cfg: ReaderConfig = ReaderConfig()) -> dict:
+    """The prior adjustment (:func:`finish`) applied to a stage-2 model file trained before it existed, for the
+    pages its card names: what :func:`train_pages` now does after its fit, without fitting again."""
+    card, lm, pages, cfg = _saved_stage2(path, cfg, own=("prior_tau",))
     if card.get("prior_adjustment"):
         return card
-    lm = load_model(path)
-    pages = None if card["pages"] == "all" else set(card["pages"])
-    cfg = replace(cfg, **{k: v for k, v in card.get("reader", {}).items() if k in ReaderConfig.__dataclass_fields__
-                          and k not in ("prior_tau", "processes")})
     counts = stage2_counts(data, lm.classes, pages, cfg)
     _t, report, entry = finish(lm.model, counts, pages_val(data, lm.classes, pages, cfg), cfg)
     card["validation"] = {k: v for k, v in report.items() if k != "confusion"}
     card["prior_adjustment"] = entry | {"applied": "after the fit, by reader.adjust_saved"}
     card["reader"] = {**card.get("reader", {}), "prior_tau": cfg.prior_tau}
     card["test"] = kmnist_test(lm.model, lm.classes, data)
-    lm.model.save(path)
-    path.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
-    return card
+    return _save_stage2(path, lm.model, card)
 
 
 SPECIALIST_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -405,18 +417,9 @@ def attach_specialist(model, classes: tuple[str, ...], data: Path, val: GlyphSet
 def specialise_saved(path: Path, data: Path, cfg: ReaderConfig = ReaderConfig()) -> dict:
     """:func:`attach_specialist` applied to a stage-2 model file trained before it existed (for its card's pages),
     without fitting again."""
-    import json
-
-    from .predict import load_model
-
-    path = Path(path)
-    card = json.loads(path.with_suffix(".json").read_text())
-    if card.get("stage") != "pages":
-        raise ValueError(f"{path} is not a stage-2 reader model")
+    card, lm, pages, cfg = _saved_stage2(path, cfg, own=("specialist",))
     if card.get("specialist") or not cfg.specialist:
         return card
-    lm = load_model(path)
-    pages = None if card["pages"] == "all" else set(card["pages"])
     combined, report, entry = attach_specialist(lm.model, lm.classes, data, pages_val(data, lm.classes, pages, cfg),
                                                 cfg)
     card["validation"] = {k: v for k, v in report.items() if k != "confusion"}
@@ -424,9 +427,7 @@ def specialise_saved(path: Path, data: Path, cfg: ReaderConfig = ReaderConfig())
     card["test"] = kmnist_test(combined, lm.classes, data)
     card["specialist"] = entry | {"applied": "after the fit, by reader.specialise_saved"}
     card["reader"] = {**card.get("reader", {}), "specialist": cfg.specialist}
-    combined.save(path)
-    path.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
-    return card
+    return _save_stage2(path, combined, card)
 
 
 def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: ReaderConfig = ReaderConfig(),

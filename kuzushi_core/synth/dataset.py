@@ -45,9 +45,9 @@ def plain_jobs(chars: Sequence[str], n: int, seed: int, faces=None) -> list[Job]
     return out
 
 
-def variant_jobs(n: int, seed: int, faces=None, sources: bool = True) -> list[Job]:
-    """``n`` samples of every variant kana form (see :mod:`kuzushi_core.synth.variants`); ``sources``: the source
-    kanji in the cursive faces too, not only the Unicode hentaigana."""
+def variant_jobs(n: int, seed: int, faces=None, sources: bool = False) -> list[Job]:
+    """``n`` samples of every variant kana form (see :mod:`kuzushi_core.synth.variants`): the Unicode hentaigana,
+    and with ``sources`` the source kanji in the cursive faces too (the reader's previous recipe)."""
     from .variants import source_variants, unicode_variants
 
     faces = fonts.available() if faces is None else faces
