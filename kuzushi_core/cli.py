@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .adapt import AdaptConfig
 from .errors import KuzushiError
 from .store import DEFAULT_DOCUMENT, Store, default_workspace
 
@@ -64,17 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "(may be left out with --base and --synth)")
     p.add_argument("--out", required=True, type=Path, metavar="PATH.keras")
     p.add_argument("--arch", default="default", choices=["default", "baseline"])
-    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="default 50; with --base (feature extraction, fine-tuning on cached features) 12")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--val-split", type=float, default=0.1, metavar="F")
     g.add_argument("--folds", type=int, default=0, metavar="K")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=28, choices=[28, 64])
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=3e-3)
-    p.add_argument("--patience", type=int, default=15, metavar="N",
+    p.add_argument("--learning-rate", type=float, default=None,
+                   help="default 3e-3; with --base the mode's own (feature extraction 1e-3, fine-tuning 5e-4)")
+    p.add_argument("--patience", type=int, default=None, metavar="N",
                    help="early stopping after N epochs without a lower val_loss (>= --epochs: the whole schedule runs; "
-                        "the best epoch on val_loss is kept either way)")
+                        "the best epoch on val_loss is kept either way; default 15, with --base 4)")
     p.add_argument("--stroke-jitter", action="store_true", help="augment stroke thickness (±1 px) during training")
     p.add_argument("--strategy", default="default", choices=["default", "mirrored"],
                    help="mirrored: train on all of this host's GPUs in sync (tf.distribute.MirroredStrategy; "
@@ -99,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --base: also learn these characters from brush-font renders (no real crop needed)")
     p.add_argument("--synth-per-char", type=int, default=300, metavar="N", help="renders per --synth character")
     p.add_argument("--synth-rehearsal", type=int, default=None, metavar="N",
-                   help="with --base: N font renders of every base class as rehearsal (default 3 for a base of more "
-                        "than 500 classes, else 0)")
+                   help="with --base: N font renders of every base class as rehearsal, from the base's feature cache "
+                        "(default 2; 0 = none: the new version may forget the other characters)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("train-reader", help="train the base reader (thousands of characters) from fonts, KMNIST "
@@ -144,6 +147,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", required=True, type=Path, metavar="OUT.json")
         p.add_argument("--model", type=Path, default=None, help="a .keras model with its .json card (default: models/default.keras)")
         p.set_defaults(func=cmd_classify if name == "classify" else cmd_read)
+
+    p = sub.add_parser("adapt", help="learn from the workspace's labels and unlabelled pages: a new model version, "
+                                     "scored against its parent on held-out labels, active only when not worse")
+    _workspace_arg(p)
+    p.add_argument("--out", required=True, type=Path, metavar="PATH.keras")
+    p.add_argument("--base", type=Path, default=None, metavar="PATH.keras",
+                   help="the model to start from (default: the workspace's active model, else the shipped reader)")
+    p.add_argument("--document", default=None, help="learn from (and re-read) this document only")
+    p.add_argument("--mode", default="feature-extraction", choices=["feature-extraction", "fine-tune"])
+    p.add_argument("--unfreeze", type=int, default=1, metavar="N", help="fine-tune: how many top conv blocks train")
+    p.add_argument("--epochs", type=int, default=AdaptConfig.epochs)
+    p.add_argument("--no-pseudo", dest="pseudo", action="store_false",
+                   help="no self-training on the unlabelled boxes the base reads confidently")
+    p.add_argument("--no-rehearsal", dest="rehearsal", action="store_false",
+                   help="no rehearsal of the base's other characters (it may forget them: the parent check still "
+                        "decides whether the new version becomes active)")
+    p.add_argument("--activate", default="auto", choices=["auto", "never", "always"],
+                   help="auto: make the new version active only when it is not worse than its parent")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_adapt)
+
+    p = sub.add_parser("import-labels", help="import CODH coordinate CSVs as boxes and user labels, pages matched to "
+                                             "the workspace's scans by file name stem")
+    _workspace_arg(p)
+    p.add_argument("files", nargs="+", metavar="CSV", type=Path)
+    p.set_defaults(func=cmd_import_labels)
 
     from .ledger import cli as ledger_cli  # the register commands: parse-value, cells
 
@@ -220,9 +250,15 @@ def cmd_score_boxes(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import TrainConfig, train_cli
 
-    cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, batch_size=args.batch_size,
-                      learning_rate=args.learning_rate, val_split=args.val_split, folds=args.folds, seed=args.seed,
-                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights", patience=args.patience,
+    transfer = args.base is not None or args.mode is not None
+    mode = args.mode or "feature-extraction"
+    cached = transfer and mode != "scratch"
+    epochs = args.epochs if args.epochs is not None else (AdaptConfig.epochs if cached else 50)
+    patience = args.patience if args.patience is not None else (AdaptConfig.patience if cached else 15)
+    cfg = TrainConfig(arch=args.arch, size=args.size, epochs=epochs, batch_size=args.batch_size,
+                      learning_rate=args.learning_rate if args.learning_rate is not None else 3e-3,
+                      val_split=args.val_split, folds=args.folds, seed=args.seed,
+                      stroke_jitter=args.stroke_jitter, balance=args.balance or "weights", patience=patience,
                       strategy=args.strategy)
     if args.mixup:
         from dataclasses import replace
@@ -231,13 +267,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         cfg.augment = to_dict(replace(PRESETS["none"], mixup_alpha=args.mixup))
     command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
-    if args.base is not None or args.mode is not None:
+    if transfer:
         from .transfer import DEFAULT_BALANCE, DEFAULT_LEARNING_RATE, transfer_cli
 
-        mode = args.mode or "feature-extraction"
         if mode != "scratch" and args.base is None:
             raise KuzushiError(f"--mode {mode} needs --base PATH.keras")
-        if "--learning-rate" not in sys.argv:
+        if args.learning_rate is None:
             cfg.learning_rate = DEFAULT_LEARNING_RATE[mode]
         cfg.balance = args.balance or DEFAULT_BALANCE
         if args.data is None and not args.synth:
@@ -339,6 +374,62 @@ def cmd_export(args: argparse.Namespace) -> int:
             "text": lambda: export.to_text(pages)}[args.format]()
     out.write_text(text, encoding="utf-8")
     print(f"{len(rows)} characters of {len(pages)} pages → {out}")
+    return 0
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    import time
+
+    from .adapt import adapt
+
+    store = _open_store(args, create=False)
+    cfg = AdaptConfig(mode=args.mode, unfreeze=args.unfreeze, epochs=args.epochs, pseudo=args.pseudo,
+                      rehearsal=args.rehearsal, seed=args.seed)
+    t0 = time.time()
+    last = [0.0]
+
+    def progress(msg: str, frac: float) -> None:
+        t = time.time() - t0
+        if t - last[0] < 1.0 and frac < 1.0:
+            return
+        last[0] = t
+        eta = f", about {t / frac * (1 - frac):.0f} s left" if 0.05 < frac < 1.0 else ""
+        print(f"[{frac:4.0%}] {msg} ({t:.0f} s{eta})", file=sys.stderr, flush=True)
+
+    res = adapt(store, args.out, base=args.base, document=args.document, cfg=cfg, activate=args.activate,
+                progress=progress, command="python -m kuzushi_core " + " ".join(sys.argv[1:])
+                if sys.argv[1:2] == ["adapt"] else "")
+    if args.json:
+        print(json.dumps({"model_id": res.record.id, "path": str(res.path), "parent_id": res.parent.id if res.parent
+                          else None, "scores": res.scores, "not_worse": res.better, "reasons": res.reasons,
+                          "activated": res.activated, "changes": {k: v for k, v in res.changes.items()
+                                                                  if k != "examples"},
+                          "seconds": round(res.seconds, 1), "boxes": res.sample,
+                          "counts": res.retrained.counts}, ensure_ascii=False, indent=1, default=float))
+        return 0
+    h = res.scores.get("holdout")
+    print(f"new version #{res.record.id} ({res.path}) from {res.sample['train']} labelled boxes "
+          f"(+{res.sample['pseudo']} read confidently) in {res.seconds:.0f} s")
+    if h:
+        print(f"held-out labels ({h['n']}): parent {h['parent']:.3f} → new {h['new']:.3f}")
+    for key, label in (("kmnist_val", "KMNIST validation"), ("renders", "renders of every character")):
+        if key in res.scores:
+            print(f"{label}: parent {res.scores[key]['parent']:.4f} → new {res.scores[key]['new']:.4f}")
+    for r in res.reasons:
+        print(f"note: {r}")
+    print(("made active" if res.activated else "not made active: the parent stays active")
+          + f"; re-read {res.changes['read']} boxes, {res.changes['changed']} readings changed "
+            f"({res.changes['now_agree']} now agree with a label, {res.changes['no_longer_agree']} no longer do)")
+    return 0
+
+
+def cmd_import_labels(args: argparse.Namespace) -> int:
+    from .intake import import_label_files
+
+    store = _open_store(args, create=False)
+    for r in import_label_files(store, args.files):
+        print(f"{r['file']}: page {r['page']} → scan #{r['scan']}: {r['labelled']} boxes labelled, "
+              f"{r['added_boxes']} boxes added, {r['kept_user_labels']} user labels kept")
     return 0
 
 

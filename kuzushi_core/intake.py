@@ -92,8 +92,10 @@ def thumbnail_path(store: Store, scan: Scan) -> Path:
     return path
 
 
-def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str = "annotations.csv") -> dict[str, int]:
-    """Labels from a CODH coordinate CSV (or Kaggle train.csv) for one scan, with source ``import``.
+def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str = "annotations.csv",
+                       source: str = "import") -> dict[str, int]:
+    """Labels from a CODH coordinate CSV (or Kaggle train.csv) for one scan, with source ``import`` (``user`` from
+    ``import-labels``: a historian's own labels made elsewhere).
 
     Each true box is matched to a stored box (IoU ≥ 0.5) and labels it; a true box
     without a match is added as a ``user`` box with its label.  When the file holds
@@ -102,9 +104,7 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
     """
     import tempfile
 
-    import numpy as np
-
-    from .scoring import match_iou, read_codh_csv, read_kaggle_csv
+    from .scoring import read_codh_csv, read_kaggle_csv
 
     with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         tmp.write(data)
@@ -120,6 +120,16 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
     gt = pages.get(stem) or (next(iter(pages.values())) if len(pages) == 1 else None)
     if gt is None:
         raise KuzushiError(f"{source_name} has no page named {stem} (it has {', '.join(sorted(pages)[:5])}).")
+    return apply_annotations(store, scan, gt, source)
+
+
+def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import") -> dict[str, int]:
+    """True boxes (:class:`~kuzushi_core.scoring.TrueBox`) of one scan as labels: each matched to a stored box
+    (IoU ≥ 0.5), the others added as boxes; a label a person gave is never overwritten."""
+    import numpy as np
+
+    from .scoring import match_iou
+
     boxes = store.list_boxes(scan.id)
     existing = store.current_labels(scan.id)
     pairs = match_iou(np.array([[g.x, g.y, g.w, g.h] for g in gt]),
@@ -131,7 +141,7 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
         if b.id in existing and existing[b.id].source == "user":
             n_kept += 1
             continue
-        store.add_label(b.id, gt[gi].char, source="import")
+        store.add_label(b.id, gt[gi].char, source=source)
         n_labelled += 1
     missing = [g for i, g in enumerate(gt) if i not in matched]
     if missing:
@@ -140,5 +150,51 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
         new = [b for b in added if b.id not in before]
         for b in new:
             g = min(missing, key=lambda m: abs(m.x - b.x) + abs(m.y - b.y))
-            store.add_label(b.id, g.char, source="import")
+            store.add_label(b.id, g.char, source=source)
     return {"labelled": n_labelled, "added_boxes": len(missing), "kept_user_labels": n_kept, "true_boxes": len(gt)}
+
+
+def _read_annotation_pages(path: Path) -> dict:
+    from .scoring import read_codh_csv, read_kaggle_csv
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KuzushiError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+    try:
+        head = data[:200].decode("utf-8-sig")
+        pages = read_kaggle_csv(path) if head.startswith("image_id") else read_codh_csv(path)
+    except (KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
+        raise KuzushiError(f"{path.name} is not a CODH coordinate CSV or Kaggle train.csv ({exc}).") from exc
+    if not pages:
+        raise KuzushiError(f"{path.name} holds no annotated characters.")
+    return pages
+
+
+def import_label_files(store: Store, paths: list[Path]) -> list[dict]:
+    """``import-labels``: CODH coordinate CSVs as boxes and user labels, each page matched to the workspace's scans
+    by file name stem.  Every file is read and every page matched before anything is written: a page that matches
+    no scan (or several) is an error naming it, and nothing is imported."""
+    by_stem: dict[str, list[Scan]] = {}
+    for scan in store.list_scans():
+        by_stem.setdefault(Path(scan.source_name).stem, []).append(scan)
+    plan, errors = [], []
+    for path in paths:
+        pages = _read_annotation_pages(Path(path))
+        for stem, boxes in pages.items():
+            scans = by_stem.get(stem, [])
+            if len(scans) != 1:
+                errors.append(f"{Path(path).name}: {len(boxes)} rows of page {stem!r} match "
+                              f"{'no scan' if not scans else f'{len(scans)} scans'}")
+                continue
+            plan.append((Path(path), stem, scans[0], len(boxes)))
+    if errors:
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise KuzushiError("; ".join(errors[:3]) + more + "; nothing was imported (scan names: "
+                           + ", ".join(sorted(by_stem)[:5]) + ("…" if len(by_stem) > 5 else "") + ")")
+    out = []
+    for path, stem, scan, n in plan:
+        res = apply_annotations(store, scan, _read_annotation_pages(path)[stem], source="user")
+        out.append({"file": path.name, "page": stem, "scan": scan.id, **res})
+    return out
+

@@ -35,6 +35,9 @@ from .store import Store, now
 LOCK_NAME = "worker.lock"
 LOG_NAME = "worker.log"
 DEFAULTS = {
+    "kind": "train",  # "train" (the Train page) or "adapt" (learn from my corrections: kuzushi_core.adapt)
+    "document": None,  # adapt: learn from (and re-read) this document only
+    "pseudo": True,    # adapt: self-training on the unlabelled boxes read confidently
     "mode": "feature-extraction",
     "base_model_id": None,
     "unfreeze": 1,
@@ -45,7 +48,8 @@ DEFAULTS = {
     "folders": [],
     "synth_chars": "",      # characters to learn from brush-font renders (a new class with zero real crops)
     "synth_per_char": 300,  # renders per such character
-    "synth_rehearsal": 0,   # renders per class of the base model, so that its other classes are not forgotten
+    "synth_rehearsal": 2,   # renders per class of the base model (from its feature cache), so that its other
+    #                         classes are not forgotten; 0 = none (warned, and the parent check still decides)
     "val_split": 0.15,
     "folds": 0,
     "augment": None,  # name of a saved augmentation config
@@ -75,6 +79,10 @@ def normalise(config: dict) -> dict:
     cfg = {**DEFAULTS, **config}
     from .transfer import MODES
 
+    if cfg["kind"] == "adapt":
+        return cfg
+    if cfg["kind"] != "train":
+        raise JobError("a job is a training run or an adaptation")
     if cfg["mode"] not in MODES:
         raise JobError(f"mode must be one of {', '.join(MODES)}")
     if cfg["mode"] != "scratch" and cfg["base_model_id"] is None:
@@ -268,6 +276,10 @@ def execute(store: Store, run: TrainingRun) -> None:
 
 
 def _execute(store: Store, run_id: int, cfg: dict) -> int:
+    if cfg["kind"] == "adapt":
+        return _execute_adapt(store, run_id, cfg)
+    if cfg["mode"] != "scratch":
+        return _execute_cached(store, run_id, cfg)
     import numpy as np
 
     from .predict import load_model
@@ -319,6 +331,107 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
                                card={k: card[k] for k in ("mode", "parent", "new_classes", "data", "licence", "command")},
                                parent_id=base_rec.id if base_rec else None, activate=bool(cfg["activate"]))
     store.update_run(run_id, metrics={**metrics, "counts": data.counts(), "classes": list(classes), "plan": asdict(p)})
+    return rec.id
+
+
+def _store_progress(store: Store, run_id: int):
+    """(progress callable for :mod:`kuzushi_core.adapt`, Keras callback for the epochs' rows and cancel)."""
+    last = [0.0]
+
+    def progress(msg: str, frac: float) -> None:
+        t = time.time()
+        if t - last[0] < 0.5 and frac < 1.0:
+            return
+        last[0] = t
+        store.update_run(run_id, progress=min(max(frac, 0.0), 0.99), metrics={"stage": msg})
+        if store.cancel_requested(run_id):
+            raise Cancelled()
+
+    import keras
+
+    class Epochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}
+            store.add_epoch(run_id, epoch, logs, fold=0)
+            if store.cancel_requested(run_id):
+                raise Cancelled()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch % 20 == 0 and store.cancel_requested(run_id):
+                raise Cancelled()
+
+    return progress, Epochs()
+
+
+def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
+    """Learn from the workspace's labels (kuzushi_core.adapt): active only when not worse than the parent."""
+    from .adapt import AdaptConfig, adapt
+
+    progress, epochs = _store_progress(store, run_id)
+    base = store.get_model(cfg["base_model_id"]).path if cfg["base_model_id"] is not None else None
+    acfg = AdaptConfig(mode=cfg["mode"] if cfg["mode"] != "scratch" else "feature-extraction",
+                       unfreeze=int(cfg["unfreeze"]), pseudo=bool(cfg["pseudo"]),
+                       rehearsal=int(cfg["synth_rehearsal"]) > 0, rehearsal_renders=int(cfg["synth_rehearsal"]) or 2,
+                       seed=int(cfg["seed"]))
+    res = adapt(store, store.files / "models" / f"run-{run_id}.keras", base=base, document=cfg["document"],
+                cfg=acfg, activate="auto" if cfg["activate"] else "never", progress=progress, callbacks=[epochs],
+                name=cfg["name"] or f"adapted #{run_id}", command=f"adaptation run #{run_id} (Read page)")
+    h = res.scores.get("holdout") or {}
+    store.update_run(run_id, metrics={"val_accuracy": h.get("new"), "parent_accuracy": h.get("parent"),
+                                      "n_holdout": h.get("n", 0), "scores": res.scores, "not_worse": res.better,
+                                      "reasons": res.reasons, "activated": res.activated, "changes": res.changes,
+                                      "seconds": round(res.seconds, 1), "boxes": res.sample,
+                                      "parent_id": res.parent.id if res.parent else None})
+    return res.record.id
+
+
+def _execute_cached(store: Store, run_id: int, cfg: dict) -> int:
+    """Feature extraction / fine-tuning from the Train page: the head (and top blocks) on cached features
+    (kuzushi_core.adapt.transfer_run); the new version is active only when not worse than its parent."""
+    from .adapt import AdaptConfig, card_for, save_version, transfer_run
+    from .predict import load_model
+    from .transfer import DEFAULT_LEARNING_RATE, count_warnings
+
+    if not cfg["keep_old"]:
+        raise JobError("feature extraction and fine-tuning keep the base's classes; choose 'from scratch' to drop "
+                       "them")
+    base_rec = store.get_model(cfg["base_model_id"])
+    base = load_model(base_rec.path)
+    raw = build_data(store, {**cfg, "synth_rehearsal": 0}, base.classes, base.size)
+    augment = store.augment_configs().get(cfg["augment"]) if cfg["augment"] else None
+    if cfg["augment"] and augment is None:
+        raise JobError(f"there is no saved augmentation config {cfg['augment']!r}")
+    acfg = AdaptConfig(mode=cfg["mode"], unfreeze=int(cfg["unfreeze"]), epochs=int(cfg["epochs"]),
+                       batch_size=max(int(cfg["batch_size"]), 128),
+                       learning_rate=float(cfg["learning_rate"] or DEFAULT_LEARNING_RATE[cfg["mode"]]),
+                       patience=int(cfg["patience"]), rehearsal=int(cfg["synth_rehearsal"]) > 0,
+                       rehearsal_renders=int(cfg["synth_rehearsal"]) or 2, pseudo=False, seed=int(cfg["seed"]))
+    progress, epochs = _store_progress(store, run_id)
+    store.update_run(run_id, metrics={"n_train": len(raw), "counts": raw.counts()})
+    run = transfer_run(base, raw, acfg, float(cfg["val_split"]), augment, callbacks=[epochs], progress=progress)
+    res = run.retrained
+    out = store.files / f"models/run-{run_id}.keras"
+    card = card_for(base, base_rec, res, acfg, run.scores, run.better, run.reasons, {}, None,
+                    f"training run #{run_id} (Train page); config {json.dumps(cfg, ensure_ascii=False)}",
+                    data={"source": raw.source, "n_train_total": len(raw), "counts": raw.counts()},
+                    licence="derived from the parent model and the workspace's own labels")
+    if run.ood:
+        card["ood"] = run.ood
+    save_version(res, out, card)
+    v = run.scores.get("validation") or {}
+    metrics = {"val_accuracy": v.get("new"), "parent_accuracy": v.get("parent"), "seconds": round(res.seconds, 1),
+               "n_train": run.n_crops, "not_worse": run.better, "reasons": run.reasons, "scores": run.scores,
+               "warnings": count_warnings(raw) + res.warnings}
+    activate = bool(cfg["activate"]) and run.better
+    name = cfg["name"] or f"{cfg['mode']} #{run_id}"
+    rec = store.register_model(name, str(out), res.classes, metrics={k: metrics[k] for k in
+                                                                    ("val_accuracy", "parent_accuracy", "seconds",
+                                                                     "n_train", "not_worse")},
+                               card={k: card[k] for k in ("mode", "parent", "data", "licence", "command",
+                                                          "adaptation")},
+                               parent_id=base_rec.id, activate=activate)
+    store.update_run(run_id, metrics={**metrics, "activated": activate, "counts": raw.counts(),
+                                      "classes": list(res.classes)})
     return rec.id
 
 

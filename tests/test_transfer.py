@@ -104,7 +104,8 @@ def test_train_cli_with_base_and_folders_in_either_polarity(base_model, tmp_path
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["classes"] == ["一", "丨", "口", "十"] and card["new_classes"] == ["十"]
     assert card["mode"] == "feature-extraction" and card["parent"]["classes"] == ["一", "丨", "口"]
-    assert card["training"]["config"]["patience"] == 7 and card["training"]["config"]["epochs"] == 3
+    assert card["adaptation"]["config"]["patience"] == 7 and card["adaptation"]["config"]["epochs"] == 3
+    assert card["adaptation"]["cut"] == "features" and card["adaptation"]["counts"]["rehearsal"] > 0  # cached features
     assert load_model(out).classes == ("一", "丨", "口", "十")
     r = subprocess.run([sys.executable, "-m", "kuzushi_core", "train", "--mode", "fine-tune", "--data", str(folders),
                         "--out", str(tmp_path / "x.keras")], cwd=ROOT, capture_output=True, text=True, timeout=120)

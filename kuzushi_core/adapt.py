@@ -1,0 +1,587 @@
+"""The reader learns the historian's book: a new model version from the workspace's labels and unlabelled pages.
+
+One code path (:func:`retrain`) serves every retraining from a base model — ``adapt`` (CLI and the Read and
+Label-next pages), ``train --base`` (CLI) and the Train page's feature extraction and fine-tuning runs:
+
+1. the model is cut where it stops being trainable and everything below the cut runs **once** per glyph
+   (:mod:`kuzushi_core.features`);
+2. the run's own crops are expanded before the cut (re-cuts of each page box with a segmenter's jitter, or the
+   model's rotation/shift/zoom for crops without a page), the unlabelled boxes the base reads with confidence
+   ≥ ``pseudo_threshold`` are added as self-training targets (weight ``pseudo_weight``);
+3. **rehearsal** of what the base already reads — renders of every class and KMNIST training images — comes from a
+   feature cache made once per base (:func:`kuzushi_core.features.rehearsal`);
+4. the top is trained on the arrays (best epoch on val_loss kept), calibrated (temperature), and
+5. **scored against its parent** (:func:`compare`) on a slice of the labels held out of training, on KMNIST's
+   validation split and on a fresh render of every class (neither ever trained on).  :func:`verdict` says whether
+   the new version is not worse; only then is it made active.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from . import features as ft  # noqa: E402
+from .datasets import GlyphSet  # noqa: E402
+from .errors import KuzushiError  # noqa: E402
+
+Progress = Callable[[str, float], None]
+
+
+class AdaptError(KuzushiError):
+    """Nothing to learn from, or a base model that cannot be adapted."""
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    mode: str = "feature-extraction"  # or "fine-tune" (the top ``unfreeze`` conv blocks train too)
+    unfreeze: int = 1
+    epochs: int = 12
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    patience: int = 4
+    jitter: int = 16            # re-cuts of every labelled box (augmented copies of a crop without a page)
+    rehearsal: bool = True      # renders of every class + KMNIST from the base's feature cache
+    rehearsal_renders: int = ft.REHEARSAL_RENDERS  # renders of every class in that cache
+    pseudo: bool = True         # self-training on the unlabelled boxes read with confidence ≥ pseudo_threshold
+    pseudo_threshold: float = 0.7
+    pseudo_jitter: int = 2
+    pseudo_weight: float = 0.5
+    holdout: float = 0.2        # share of the labelled boxes held out to score parent and new version
+    seed: int = 0
+
+
+# "not worse": the tolerances of the parent comparison (one image of KMNIST's 701-image validation split is 0.14
+# points, one render of 3,172 classes 0.03 points)
+TOLERANCE = {"kmnist_val": 0.005, "renders": 0.01}
+
+
+@dataclass
+class Retrained:
+    model: object
+    classes: tuple[str, ...]
+    cut: str
+    history: list[dict]
+    temperature: float
+    seconds: float
+    timings: dict
+    counts: dict
+    rehearsal: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- the model to train ----------------------------------------------------------------------------------------
+def derive(base, base_classes: Sequence[str], classes: Sequence[str]):
+    """A trainable copy of ``base`` for ``classes`` (the base's first, new ones after; their rows start near zero).
+    A reader's KMNIST specialist is kept (transfer used to leave it behind)."""
+    import keras
+
+    from .architectures import with_specialist, without_specialist
+    from .transfer import prepare
+
+    if tuple(classes) == tuple(base_classes):
+        model = keras.Model.from_config(base.get_config())
+        model.set_weights(base.get_weights())
+        return model
+    if not ft.has_specialist(base):
+        return prepare(base, base_classes, classes, "feature-extraction")
+    kernel = np.asarray(base.get_layer("specialist_logits").get_weights()[0])  # k × n: weight at each kana's class
+    index, weight = kernel.argmax(1), float(kernel.max())
+    grown = prepare(without_specialist(base), base_classes, classes, "feature-extraction")
+    return with_specialist(grown, base.get_layer("specialist"), index, weight)
+
+
+def expand(data: GlyphSet, copies: int, seed: int = 0) -> GlyphSet:
+    """Each crop and ``copies`` copies under the model's own rotation/shift/zoom (for crops without a page box)."""
+    if copies <= 0 or len(data) == 0:
+        return data
+    import keras
+
+    from .architectures import augmentation_block
+
+    keras.utils.set_random_seed(seed)
+    aug = augmentation_block(rotation=6.0, shift=0.06, zoom=0.08, seed=seed)
+    x = data.images[..., None].astype(np.float32)
+    out = [data.images]
+    for _ in range(copies):
+        out.append(np.clip(np.asarray(aug(x, training=True))[..., 0], 0, 255).astype(np.uint8))
+    return GlyphSet(np.concatenate(out), np.tile(data.labels, copies + 1), data.classes, data.source)
+
+
+def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig, pseudo: GlyphSet | None = None,
+            callbacks: Sequence = (), progress: Progress | None = None, data_dir: Path | None = None,
+            keep_old: bool = True) -> Retrained:
+    """Train a new version of ``lm`` (a loaded base) on cached features.  ``train_own`` is already expanded
+    (re-cuts); ``val_own`` chooses the best epoch with a slice of the rehearsal set."""
+    from .transfer import output_classes
+
+    say = progress or (lambda msg, frac: None)
+    t0 = time.time()
+    timings: dict[str, float] = {}
+    own_classes = set(train_own.classes) | (set(pseudo.classes) if pseudo is not None else set())
+    if val_own is not None:
+        own_classes |= set(val_own.classes)
+    classes = output_classes(lm.classes, sorted(own_classes), keep_old)
+    if not keep_old:
+        raise AdaptError("cached-feature training keeps the base's classes; train from scratch to drop them")
+    model = derive(lm.model, lm.classes, classes)
+    cut = ft.cut_layer(model, cfg.mode, cfg.unfreeze)
+    warnings = []
+    reh_info: dict = {"used": False}
+    parts, weights = [], []
+    if cfg.rehearsal:
+        t = time.time()
+        reh = ft.rehearsal(lm, cut, data_dir, renders=cfg.rehearsal_renders, seed=cfg.seed,
+                           progress=lambda m, f: say(m, 0.05 + 0.35 * f))
+        timings["rehearsal_cache"] = time.time() - t
+        reh_info = {"used": True, "n": len(reh.train), "built": reh.built, "seconds": round(timings["rehearsal_cache"], 1),
+                    "path": str(reh.path)}
+        rtrain = reh.train
+    else:
+        warnings.append("rehearsal is off: the new version may forget characters that are not in this run's "
+                        "crops (the check against the parent still decides whether it becomes active)")
+        rtrain = None
+    say("features of the crops", 0.4)
+    t = time.time()
+    own_f = ft.of(model, cut, train_own)
+    pseudo_f = ft.of(model, cut, pseudo) if pseudo is not None and len(pseudo) else None
+    val_f = ft.of(model, cut, val_own) if val_own is not None and len(val_own) else None
+    timings["crop_features"] = time.time() - t
+    parts.append(own_f)
+    weights.append(np.ones(len(own_f), np.float32))
+    if pseudo_f is not None:
+        parts.append(pseudo_f)
+        weights.append(np.full(len(pseudo_f), cfg.pseudo_weight, np.float32))
+    vparts = [val_f] if val_f is not None else []
+    if rtrain is not None and len(rtrain):
+        rng = np.random.default_rng(cfg.seed)
+        order = rng.permutation(len(rtrain))
+        n_val = max(1, len(rtrain) // 10)
+        parts.append(rtrain.subset(order[n_val:]))
+        weights.append(np.ones(len(rtrain) - n_val, np.float32))
+        vparts.append(rtrain.subset(order[:n_val]))
+    if not vparts:  # nothing apart to choose the epoch with: a tenth of the own crops
+        rng = np.random.default_rng(cfg.seed)
+        order = rng.permutation(len(own_f))
+        k = max(1, len(own_f) // 10)
+        vparts.append(own_f.subset(order[:k]))
+    train_f = ft.concat(parts, classes)
+    val_f_all = ft.concat(vparts, classes)
+    w = np.concatenate(weights)
+    top = ft.top(model, cut)
+    epochs = cfg.epochs
+
+    class _Say(__import__("keras").callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            say(f"epoch {epoch + 1}/{epochs}", 0.45 + 0.5 * (epoch + 1) / epochs)
+
+    say("training", 0.45)
+    t = time.time()
+    history = ft.fit_top(top, train_f, val_f_all, ft.TopConfig(cfg.epochs, cfg.batch_size, cfg.learning_rate,
+                                                               cfg.patience, cfg.seed),
+                         sample_weight=w, callbacks=[_Say(), *callbacks])
+    timings["fit"] = time.time() - t
+    from .train import fit_temperature, fold_temperature
+
+    logits = ft.top_logits(top, val_f_all)
+    temp = fit_temperature(logits, val_f_all.labels) if len(val_f_all) else 1.0
+    fold_temperature(model, temp)
+    counts = {"own": int(len(own_f)), "pseudo": int(len(pseudo_f) if pseudo_f is not None else 0),
+              "rehearsal": int(len(rtrain) if rtrain is not None else 0), "val": int(len(val_f_all)),
+              "new_classes": [c for c in classes if c not in lm.classes]}
+    return Retrained(model, classes, cut, history, temp, time.time() - t0, timings, counts, reh_info, warnings)
+
+
+# -- parent against new version ------------------------------------------------------------------------------
+def _acc(probs: np.ndarray, labels: np.ndarray) -> float | None:
+    return float((probs.argmax(1) == labels).mean()) if len(labels) else None
+
+
+def compare(parent, child, child_classes: Sequence[str], holdout: GlyphSet | None, cut: str,
+            data_dir: Path | None = None, seed: int = 0, renders: int = ft.REHEARSAL_RENDERS) -> dict:
+    """Top-1 of parent and new version on the held-out labels, KMNIST's validation split and one fresh render of
+    every class; and on the held-out boxes the parent read right, the share the new version still reads right."""
+    from .predict import LoadedModel
+
+    out: dict = {}
+    child_lm = child if isinstance(child, LoadedModel) else LoadedModel(child, tuple(child_classes), parent.size,
+                                                                       {}, Path("."))
+    if holdout is not None and len(holdout):
+        pi = {c: i for i, c in enumerate(parent.classes)}
+        ci = {c: i for i, c in enumerate(child_lm.classes)}
+        truth = [holdout.classes[k] for k in holdout.labels]
+        pp = parent.predict_glyphs(holdout.images).argmax(1)
+        cp = child_lm.predict_glyphs(holdout.images).argmax(1)
+        p_ok = np.array([pi.get(t, -1) == p for t, p in zip(truth, pp)])
+        c_ok = np.array([ci.get(t, -1) == c for t, c in zip(truth, cp)])
+        out["holdout"] = {"n": len(truth), "parent": float(p_ok.mean()), "new": float(c_ok.mean()),
+                          "kept": float(c_ok[p_ok].mean()) if p_ok.any() else None}
+    try:
+        reh = ft.rehearsal(parent, cut, data_dir, renders=renders, seed=seed)
+    except KuzushiError:
+        reh = None
+    if reh is not None:
+        ptop, ctop = ft.top(parent.model, cut), ft.top(child_lm.model, cut)
+        for name in ("kmnist_val", "renders"):
+            f: ft.Features = getattr(reh, name)
+            if len(f):
+                out[name] = {"n": len(f), "parent": _acc(ft.top_logits(ptop, f), f.labels),
+                             "new": _acc(ft.top_logits(ctop, f)[:, :len(parent.classes)], f.labels)}
+    return out
+
+
+def verdict(scores: dict) -> tuple[bool, list[str]]:
+    """(not worse than the parent, the reasons why not — or what was left unmeasured)."""
+    reasons, ok = [], True
+    h = scores.get("holdout")
+    if h:
+        if h["new"] + 1e-9 < h["parent"]:
+            ok = False
+            reasons.append(f"held-out labels: {h['new']:.3f} against the parent's {h['parent']:.3f}")
+    else:
+        reasons.append("no labels were held out (too few): the gain on this book is not measured")
+    for name, label in (("kmnist_val", "KMNIST validation"), ("renders", "renders of every character")):
+        s = scores.get(name)
+        if s and s["new"] is not None and s["parent"] is not None and s["new"] < s["parent"] - TOLERANCE[name]:
+            ok = False
+            reasons.append(f"{label}: {s['new']:.3f} against the parent's {s['parent']:.3f}")
+    return ok, reasons
+
+
+# -- the workspace ---------------------------------------------------------------------------------------------
+@dataclass
+class Sample:
+    """The workspace's material for one adaptation run."""
+
+    train: GlyphSet        # labelled boxes (re-cut ``jitter`` times)
+    val: GlyphSet | None   # a few labelled boxes apart, to choose the epoch
+    holdout: GlyphSet | None  # labelled boxes never trained on: parent and new version are scored on them
+    pseudo: GlyphSet | None   # unlabelled boxes read confidently by the parent
+    boxes: dict            # counts
+
+
+def _bucket(box_id: int, seed: int) -> float:
+    return (zlib.crc32(f"{seed}:{box_id}".encode()) % 10_000) / 10_000
+
+
+def document_scans(store, document: str | None):
+    if document is None:
+        return store.list_scans()
+    docs = {d.name: d.id for d in store.list_documents()}
+    if document not in docs:
+        raise AdaptError(f"there is no document named {document!r} (there are: {', '.join(docs) or 'none'})")
+    return store.list_scans(docs[document])
+
+
+def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None = None) -> Sample:
+    """Labelled boxes (split into train / val / holdout by a hash of the box id, so a box keeps its part from run
+    to run), and the unlabelled boxes the parent reads with confidence ≥ ``cfg.pseudo_threshold``; scans without
+    boxes are segmented (and read) first."""
+    from .crops import crop_box, to_glyph
+    from .imaging import read_image
+    from .predict import classify_crops
+    from .reading import read_scan
+    from .synth.render import jitter_crop
+
+    say = progress or (lambda m, f: None)
+    rng = np.random.default_rng(cfg.seed)
+    size = lm.size
+    tr_i, tr_c, va_i, va_c, ho_i, ho_c, ps_i, ps_c = ([] for _ in range(8))
+    n_lab = n_unlab = n_conf = n_train = 0
+    for k, scan in enumerate(scans):
+        say(f"reading page {k + 1}/{len(scans)}", k / max(1, len(scans)))
+        if not store.list_boxes(scan.id) and record is not None:
+            read_scan(store, scan, record)  # segment it; the parent's readings are kept
+        boxes = [b for b in store.list_boxes(scan.id) if "excluded" not in b.flags]
+        if not boxes:
+            continue
+        labels = store.current_labels(scan.id)
+        page = read_image(store.scan_path(scan), gray=True)
+        unl = [b for b in boxes if b.id not in labels]
+        for b in boxes:
+            if b.id not in labels:
+                continue
+            n_lab += 1
+            ch = labels[b.id].char
+            u = _bucket(b.id, cfg.seed)
+            plain = to_glyph(crop_box(page, b.x, b.y, b.w, b.h), size)
+            if u < cfg.holdout:
+                ho_i.append(plain)
+                ho_c.append(ch)
+            elif u < cfg.holdout + 0.1:
+                va_i.append(plain)
+                va_c.append(ch)
+            else:
+                n_train += 1
+                tr_i.append(plain)
+                tr_c.append(ch)
+                for _ in range(cfg.jitter):
+                    tr_i.append(jitter_crop(page, b.x, b.y, b.w, b.h, rng, size))
+                    tr_c.append(ch)
+        n_unlab += len(unl)
+        if cfg.pseudo and unl:
+            preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in unl])
+            for b, p in zip(unl, preds):
+                if p.confidence < cfg.pseudo_threshold:
+                    continue
+                n_conf += 1
+                ps_i.append(to_glyph(crop_box(page, b.x, b.y, b.w, b.h), size))
+                ps_c.append(p.label)
+                for _ in range(cfg.pseudo_jitter):
+                    ps_i.append(jitter_crop(page, b.x, b.y, b.w, b.h, rng, size))
+                    ps_c.append(p.label)
+    if not tr_c and not ps_c:
+        raise AdaptError("nothing to learn from: label some characters first (the Read or Label next page), "
+                         "or import labels (python -m kuzushi_core import-labels)")
+
+    def gs(imgs, chars, name):
+        if not chars:
+            return None
+        classes = tuple(sorted(set(chars)))
+        index = {c: i for i, c in enumerate(classes)}
+        return GlyphSet(np.stack(imgs), np.array([index[c] for c in chars], np.int64), classes, name)
+
+    train = gs(tr_i, tr_c, "workspace") or GlyphSet(np.zeros((0, size, size), np.uint8), np.zeros(0, np.int64),
+                                                      (), "workspace")
+    return Sample(train, gs(va_i, va_c, "workspace-val"), gs(ho_i, ho_c, "workspace-holdout"),
+                  gs(ps_i, ps_c, "self-training"),
+                  {"labelled": n_lab, "train": n_train,
+                   "val": len(va_c), "holdout": len(ho_c), "unlabelled": n_unlab, "pseudo": n_conf})
+
+
+@dataclass
+class AdaptResult:
+    record: object           # the registered ModelRecord
+    parent: object           # the parent's ModelRecord (or None for a file)
+    path: Path
+    scores: dict
+    better: bool             # not worse than the parent (the verdict)
+    reasons: list[str]
+    activated: bool
+    changes: dict
+    seconds: float
+    retrained: Retrained
+    sample: dict
+
+
+def base_for(store, base: str | os.PathLike[str] | None):
+    """(LoadedModel, its record or None): a file given, else the active model, else the shipped reader."""
+    from .predict import load_model
+    from .reading import ensure_default_model, loaded
+
+    if base is not None:
+        path = Path(base).resolve()
+        for m in store.list_models():
+            if Path(m.path).resolve() == path:
+                return loaded(m), m
+        return load_model(path), None
+    rec = store.active_model() or ensure_default_model(store)
+    if rec is None:
+        raise AdaptError("the workspace has no model and the shipped reader is missing (models/default.keras)")
+    return loaded(rec), rec
+
+
+def adapt(store, out: str | os.PathLike[str] | None = None, base=None, document: str | None = None,
+          cfg: AdaptConfig = AdaptConfig(), activate: str = "auto", progress: Progress | None = None,
+          callbacks: Sequence = (), name: str = "", command: str = "") -> AdaptResult:
+    """Learn from the workspace (or one document of it): train, score against the parent, register (active when not
+    worse and ``activate`` is "auto"; "never" leaves the parent active), re-read the document with the new version.
+    """
+    say = progress or (lambda m, f: None)
+    t0 = time.time()
+    lm, parent_rec = base_for(store, base)
+    scans = document_scans(store, document)
+    if not scans:
+        raise AdaptError("the workspace has no scans" + (f" in {document!r}" if document else ""))
+    sample = gather(store, lm, parent_rec, scans, cfg, progress=lambda m, f: say(m, 0.05 * f))
+    res = retrain(lm, sample.train, sample.val, cfg, sample.pseudo, callbacks=callbacks,
+                  progress=lambda m, f: say(m, 0.05 + 0.8 * f))
+    say("scoring against the parent", 0.86)
+    scores = compare(lm, res.model, res.classes, sample.holdout, res.cut, seed=cfg.seed,
+                     renders=cfg.rehearsal_renders)
+    better, reasons = verdict(scores)
+    if out is None:
+        out = store.files / "models" / f"adapt-{int(time.time() * 1000)}.keras"
+    out = Path(out)
+    card = card_for(lm, parent_rec, res, cfg, scores, better, reasons, sample.boxes, document,
+                    command or f"python -m kuzushi_core adapt --workspace {store.root} --out {out}")
+    save_version(res, out, card)
+    h = scores.get("holdout") or {}
+    metrics = {"holdout_accuracy": h.get("new"), "parent_holdout_accuracy": h.get("parent"),
+               "n_holdout": h.get("n", 0), "seconds": round(res.seconds, 1), "not_worse": better}
+    for k in ("kmnist_val", "renders"):
+        if k in scores:
+            metrics[f"{k}_accuracy"] = scores[k]["new"]
+    do_activate = activate == "always" or (activate == "auto" and better)
+    rec = store.register_model(name or f"adapted #{len(store.list_models()) + 1}", str(out), res.classes,
+                               metrics=metrics, card={k: card[k] for k in ("mode", "parent", "data", "licence",
+                                                                           "command", "adaptation")},
+                               parent_id=parent_rec.id if parent_rec else None, activate=do_activate)
+    say("re-reading the document", 0.92)
+    changes = reread(store, rec, parent_rec, scans)
+    say("done", 1.0)
+    return AdaptResult(rec, parent_rec, out, scores, better, reasons, do_activate, changes, time.time() - t0, res,
+                       sample.boxes)
+
+
+def card_for(lm, parent_rec, res: Retrained, cfg: AdaptConfig, scores: dict, better: bool, reasons: list[str],
+             boxes: dict, document: str | None, command: str, data: dict | None = None,
+             licence: str = "derived from the parent model (see its card) and the workspace's own labels") -> dict:
+    """The new version's card: the parent's, with what this run did and measured."""
+    card = {k: v for k, v in lm.card.items() if k not in ("classes", "temperature", "training", "validation", "ood",
+                                                           "adaptation", "open_set")}
+    if lm.card.get("open_set"):
+        card["open_set"] = lm.card["open_set"]  # the same confidence scale: calibrated again below
+    card.update({
+        "classes": list(res.classes),
+        "temperature": res.temperature,
+        "mode": cfg.mode,
+        "parent": ({"id": parent_rec.id, "name": parent_rec.name, "path": parent_rec.path} if parent_rec
+                   else {"path": str(lm.path), "classes": list(lm.classes)}),
+        "data": data or {"source": f"workspace labels{' of ' + document if document else ''}", **boxes},
+        "licence": licence,
+        "command": command,
+        "new_classes": list(res.counts.get("new_classes", [])),
+        "unfrozen_blocks": _unfrozen(res),
+        "adaptation": {"config": asdict(cfg), "cut": res.cut, "counts": res.counts, "timings": res.timings,
+                       "rehearsal": res.rehearsal, "history": res.history, "scores": scores,
+                       "not_worse": better, "reasons": reasons, "seconds": round(res.seconds, 1),
+                       "warnings": res.warnings},
+    })
+    return card
+
+
+def _unfrozen(res: Retrained) -> list[str]:
+    from keras import layers
+
+    return sorted({layer.name.split("_")[0] for layer in ft._chain(res.model, res.cut)
+                   if isinstance(layer, layers.Conv2D)})
+
+
+def reread(store, rec, parent_rec, scans) -> dict:
+    """Read every box of ``scans`` with the new version (predictions kept), against the parent's readings: how
+    many changed, and of the labelled ones how many now agree / no longer agree with the label."""
+    from .crops import crop_box
+    from .imaging import read_image
+    from .predict import classify_crops
+    from .reading import loaded
+
+    lm = loaded(rec)
+    old_lm = loaded(parent_rec) if parent_rec is not None else None
+    changed = fixed = broken = total = 0
+    examples = []
+    for scan in scans:
+        boxes = store.list_boxes(scan.id)
+        if not boxes:
+            continue
+        page = read_image(store.scan_path(scan))
+        crops = [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes]
+        new = classify_crops(lm, crops)
+        store.save_predictions(rec.id, [(b.id, p) for b, p in zip(boxes, new)])
+        if old_lm is None:
+            continue
+        old = store.predictions(scan.id, parent_rec.id)
+        missing = [i for i, b in enumerate(boxes) if b.id not in old]
+        if missing:
+            got = classify_crops(old_lm, [crops[i] for i in missing])
+            store.save_predictions(parent_rec.id, [(boxes[i].id, p) for i, p in zip(missing, got)])
+            old = store.predictions(scan.id, parent_rec.id)
+        labels = store.current_labels(scan.id)
+        for b, p in zip(boxes, new):
+            total += 1
+            before = old[b.id].label
+            if before == p.label:
+                continue
+            changed += 1
+            lab = labels.get(b.id)
+            if lab is not None and lab.char == p.label:
+                fixed += 1
+            elif lab is not None and lab.char == before:
+                broken += 1
+            if len(examples) < 20:
+                examples.append({"box_id": b.id, "scan_id": scan.id, "before": before, "after": p.label,
+                                 "label": lab.char if lab else None})
+    return {"read": total, "changed": changed, "now_agree": fixed, "no_longer_agree": broken, "examples": examples}
+
+
+# -- the Train page's and ``train --base``'s transfer runs ----------------------------------------------------
+def expand_for(data: GlyphSet, target: int = 4000, most: int = 16) -> int:
+    """How many augmented copies of each crop a run of ``len(data)`` crops gets (about ``target`` in all)."""
+    return int(np.clip(round(target / max(1, len(data))) - 1, 0, most))
+
+
+def augmented(data: GlyphSet, copies: int, seed: int = 0, augment: dict | None = None) -> GlyphSet:
+    """``expand`` with a saved augmentation config of the Augment page instead of the model's own layers."""
+    if augment is None or copies <= 0 or len(data) == 0:
+        return expand(data, copies, seed)
+    from dataclasses import replace
+
+    from .augment import build as build_augment
+    from .augment import from_dict
+
+    aug = build_augment(replace(from_dict(augment), rescale=1.0), seed=seed)
+    x = data.images[..., None].astype(np.float32)
+    out = [data.images] + [np.clip(np.asarray(aug(x, training=True))[..., 0], 0, 255).astype(np.uint8)
+                           for _ in range(copies)]
+    return GlyphSet(np.concatenate(out), np.tile(data.labels, copies + 1), data.classes, data.source)
+
+
+@dataclass
+class TransferRun:
+    retrained: Retrained
+    scores: dict
+    better: bool
+    reasons: list[str]
+    n_crops: int
+    ood: dict | None = None
+
+
+def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, augment: dict | None = None,
+                 callbacks: Sequence = (), progress: Progress | None = None) -> TransferRun:
+    """Feature extraction or fine-tuning of ``lm`` on ``data`` (crops without page boxes: folders, KMNIST, the
+    workspace's labels as glyphs): a stratified ``val_split`` apart chooses the epoch and is where parent and new
+    version are compared, beside KMNIST's validation split and the renders."""
+    from .datasets import stratified_split
+
+    if len(data) == 0:
+        raise AdaptError("no training crops")
+    tr, va = stratified_split(data.labels, [1 - val_split, val_split], cfg.seed)
+    if len(va) == 0:  # tiny data: one crop of every class with two or more
+        va = np.array([np.flatnonzero(data.labels == c)[-1] for c in np.unique(data.labels)
+                       if (data.labels == c).sum() >= 2], np.int64)
+        tr = np.setdiff1d(np.arange(len(data)), va)
+    train, val = data.subset(tr), (data.subset(va) if len(va) else None)
+    train = augmented(train, expand_for(train, most=cfg.jitter), cfg.seed, augment)
+    res = retrain(lm, train, val, cfg, callbacks=callbacks, progress=progress)
+    scores = compare(lm, res.model, res.classes, val, res.cut, seed=cfg.seed, renders=cfg.rehearsal_renders)
+    if "holdout" in scores:
+        scores["validation"] = scores.pop("holdout")
+    better, reasons = verdict({**scores, "holdout": scores.get("validation")})
+    from .predict import fit_ood
+
+    index = {c: i for i, c in enumerate(res.classes)}
+    remap = np.array([index[c] for c in data.classes], np.int64)
+    ood = fit_ood(res.model, data.images, remap[data.labels], len(res.classes))
+    return TransferRun(res, scores, better, reasons, len(tr), ood)
+
+
+def save_version(res: Retrained, out: Path, card: dict) -> Path:
+    """The model without optimizer state and its card beside it; the file appears whole or not at all."""
+    from .train import save_weights_only_model
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".tmp.keras")
+    save_weights_only_model(res.model, tmp)
+    out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, out)
+    return out
