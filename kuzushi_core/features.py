@@ -95,12 +95,13 @@ def top(model, cut: str):
     import keras
     from keras import layers
 
-    shape = tuple(model.get_layer(cut).output.shape[1:])
-    inp = keras.Input(shape, name="cut")
-    x = inp
+    shape = tuple(int(d) for d in model.get_layer(cut).output.shape[1:])
+    inp = keras.Input((int(np.prod(shape)),), name="cut")  # the cache holds each glyph's output flattened
+    x = layers.Reshape(shape, name="cut_shape")(inp) if len(shape) > 1 else inp
     for layer in _chain(model, cut):
-        if isinstance(layer, layers.BatchNormalization):
-            layer.trainable = False  # inference mode: the big data set's statistics are kept
+        # everything above the cut trains but batch normalisation, which stays in inference mode (the big data
+        # set's statistics are kept: a few dozen crops would ruin them)
+        layer.trainable = not isinstance(layer, layers.BatchNormalization)
         x = layer(x)
     if not has_specialist(model):
         return keras.Model(inp, x, name="top")
