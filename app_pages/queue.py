@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages._learn import learn_panel
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
@@ -23,6 +24,8 @@ if model is None:
     st.stop()
 if "queue_flash" in st.session_state:
     st.success(st.session_state.pop("queue_flash"))
+with st.expander(tr("learn.title"), expanded=False):
+    learn_panel(s, "queue")
 doc = current_document_id()
 scan_ids = {sc.id for sc in s.list_scans(doc)} if doc else None
 skipped = st.session_state.setdefault("queue_skipped", set())

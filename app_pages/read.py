@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from app_pages._learn import learn_panel
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
@@ -49,6 +50,9 @@ if "read_message" in st.session_state:
     st.success(st.session_state.pop("read_message"))
 if "read_saved" in st.session_state:
     st.success(st.session_state.pop("read_saved"))
+
+with st.container(border=True):
+    learn_panel(s, "read")
 
 with st.expander(tr("read.annotations")):
     st.caption(tr("read.annotations_help"))

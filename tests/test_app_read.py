@@ -64,3 +64,41 @@ def test_read_page_reads_and_corrects(ws):
     assert ws.current_labels(scan.id)[boxes[0].id].char == "〇"
     assert transcription(ws, scan, model)[0][0] == "〇"
     assert not at.exception
+
+
+def test_learn_from_my_corrections_scores_the_new_version_beside_its_parent(ws):
+    import time
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/read.py").run()
+    at.sidebar.radio[0].set_value("en").run()
+    at.button(key="read_run").click().run()
+    scan = ws.list_scans()[0]
+    parent = ws.active_model()
+    boxes = ws.list_boxes(scan.id)
+    for b, ch in zip(boxes, ["一", "丨", "口"] * 2):
+        ws.add_label(b.id, ch, "user")
+    at.run()
+    learn = at.button(key="read_learn")
+    assert "6 labels" in learn.label and not learn.disabled
+    learn.click().run()
+    assert not at.exception, at.exception
+    deadline = time.time() + 240
+    while time.time() < deadline and ws.list_runs()[0].status in ("queued", "running"):
+        time.sleep(1)
+    run = ws.list_runs()[0]
+    assert run.status == "completed", run.error
+    assert run.config["kind"] == "adapt" and ws.get_model(run.model_id).parent_id == parent.id
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join([m.label for m in at.metric] + [x.value for x in at.success] + [x.value for x in at.warning])
+    if run.metrics["scores"].get("holdout"):
+        assert "Held-out labels" in shown
+    if run.metrics["activated"]:
+        assert ws.active_model().id == run.model_id and "is active" in shown
+        assert len(ws.predictions(scan.id, run.model_id)) == len(boxes)  # the page was re-read
+    else:
+        assert ws.active_model().id == parent.id and "not made active" in shown
+        at.button(key=f"read_learn_activate_{run.id}").click().run()
+        assert ws.active_model().id == run.model_id
+    assert len(ws.current_labels(scan.id)) == 6  # no label lost
