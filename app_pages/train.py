@@ -13,8 +13,9 @@ from kuzushi_core import jobs
 from kuzushi_core.classzip import unpack as unpack_class_zip
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluate import mean_curves, overfitting_onset
+from kuzushi_core.features import rehearsal_ready
 from kuzushi_core.paths import data_dir
-from kuzushi_core.transfer import BIG_BASE, BIG_BASE_REHEARSAL, DEFAULT_LEARNING_RATE, MIN_PER_CLASS, MODES
+from kuzushi_core.transfer import BIG_BASE_REHEARSAL, DEFAULT_LEARNING_RATE, MIN_PER_CLASS, MODES
 
 s = store()
 st.title(tr("train.title"))
@@ -63,8 +64,7 @@ with c2:
     folders += [f.strip() for f in folders_text.splitlines() if f.strip()]
     synth_chars = st.text_input(tr("train.synth"), "", key="train_synth", help=tr("train.synth_help")).strip()
     base_rec = next((m for m in models if m.id == base_id), None)
-    many = base_rec is not None and len(base_rec.classes) > BIG_BASE
-    synth_rehearsal = st.number_input(tr("train.synth_rehearsal"), 0, 50, BIG_BASE_REHEARSAL if many else 0,
+    synth_rehearsal = st.number_input(tr("train.synth_rehearsal"), 0, 50, BIG_BASE_REHEARSAL,
                                       key="train_synth_reh",
                                       help=tr("train.synth_rehearsal_help")) if mode != "scratch" else 0
 with c3:
@@ -96,7 +96,11 @@ with st.expander(tr("train.counts", n=sum(counts.values()), k=len(counts)), expa
 small = [c for c, n in counts.items() if n < MIN_PER_CLASS]
 if small:
     st.warning(tr("train.small", chars="".join(small[:40]), min=MIN_PER_CLASS))
-est = jobs.estimate_seconds(sum(counts.values()), int(epochs), mode, int(folds) or 1)
+est = jobs.estimate_seconds(sum(counts.values()), int(epochs), mode, int(folds) or 1,
+                           base_classes=len(base_rec.classes) if base_rec and int(synth_rehearsal) else 0,
+                           cache_ready=base_rec is None or rehearsal_ready(base_rec.path), patience=int(patience))
+if mode != "scratch" and not int(synth_rehearsal):
+    st.warning(tr("train.no_rehearsal"))
 name = st.text_input(tr("train.name"), "", key="train_name", placeholder=f"{mode} …")
 if st.button(tr("train.start", minutes=est / 60), type="primary", key="train_start", disabled=not counts):
     try:
@@ -184,7 +188,12 @@ def live() -> None:
         st.error(tr("train.error", error=run.error))
     if run.status == "completed" and run.model_id:
         m = run.metrics
-        st.success(tr("train.completed", model=run.model_id, acc=m.get("val_accuracy", 0), s=m.get("seconds", 0)))
+        st.success(tr("train.completed", model=run.model_id, acc=m.get("val_accuracy") or 0, s=m.get("seconds", 0)))
+        if m.get("activated") is False:
+            st.warning(tr("learn.kept", id=run.model_id,
+                          why="; ".join(m.get("reasons") or []) or tr("learn.worse_why")))
+        for w in m.get("warnings") or []:
+            st.caption(w)
     compare = st.multiselect(tr("train.compare"), [i for i in ids if i != run_id], key="train_compare",
                              format_func=lambda i, b=by_id: f"#{i} · {b[i].config.get('mode')} · {b[i].status}")
     rows = {i: s.run_epochs(i) for i in [run_id, *compare]}

@@ -514,9 +514,9 @@ def reread(store, rec, parent_rec, scans) -> dict:
 
 
 # -- the Train page's and ``train --base``'s transfer runs ----------------------------------------------------
-def expand_for(data: GlyphSet, target: int = 4000, most: int = 16) -> int:
-    """How many augmented copies of each crop a run of ``len(data)`` crops gets (about ``target`` in all)."""
-    return int(np.clip(round(target / max(1, len(data))) - 1, 0, most))
+def expand_for(n: int, target: int = 4000, most: int = 16) -> int:
+    """How many augmented copies of each crop a run of ``n`` crops gets (about ``target`` in all)."""
+    return int(np.clip(round(target / max(1, n)) - 1, 0, most))
 
 
 def augmented(data: GlyphSet, copies: int, seed: int = 0, augment: dict | None = None) -> GlyphSet:
@@ -560,7 +560,7 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
                        if (data.labels == c).sum() >= 2], np.int64)
         tr = np.setdiff1d(np.arange(len(data)), va)
     train, val = data.subset(tr), (data.subset(va) if len(va) else None)
-    train = augmented(train, expand_for(train, most=cfg.jitter), cfg.seed, augment)
+    train = augmented(train, expand_for(len(train), most=cfg.jitter), cfg.seed, augment)
     res = retrain(lm, train, val, cfg, callbacks=callbacks, progress=progress)
     scores = compare(lm, res.model, res.classes, val, res.cut, seed=cfg.seed, renders=cfg.rehearsal_renders)
     if "holdout" in scores:

@@ -236,7 +236,9 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     t0 = time.time()
     if path.exists():
         try:
-            return _load_rehearsal(path, lm.classes, time.time() - t0)
+            out = _load_rehearsal(path, lm.classes, time.time() - t0)
+            _remember(lm.path, path.name)
+            return out
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a broken cache is made again
     say = progress or (lambda msg, frac: None)
@@ -265,6 +267,7 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
                                                                                   lm.classes),
                     key, 0.0, path, True)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remember(lm.path, path.name)
     tmp = path.with_name(path.stem + ".tmp.npz")
     arrays = {}
     for name in ("train", "kmnist_val", "renders"):
@@ -277,6 +280,38 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     out.seconds = time.time() - t0
     say("rehearsal features ready", 1.0)
     return out
+
+
+def _file_id(model_path: Path) -> str:
+    st = Path(model_path).stat()
+    return f"{Path(model_path).resolve()}|{st.st_size}|{int(st.st_mtime)}"
+
+
+def _remember(model_path: Path, cache_name: str) -> None:
+    """Note which cache file a model file's rehearsal went to (so a page can tell, without loading the model,
+    whether a run will have to build it first)."""
+    import json
+
+    index = cache_root() / "index.json"
+    try:
+        data = json.loads(index.read_text(encoding="utf-8")) if index.exists() else {}
+        data[_file_id(model_path)] = cache_name
+        index.parent.mkdir(parents=True, exist_ok=True)
+        index.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    except (OSError, ValueError):
+        pass  # only an estimate depends on it
+
+
+def rehearsal_ready(model_path: str | os.PathLike[str]) -> bool:
+    """Whether a run from this model file finds its rehearsal features already cached (for the time estimate)."""
+    import json
+
+    index = cache_root() / "index.json"
+    try:
+        name = json.loads(index.read_text(encoding="utf-8")).get(_file_id(Path(model_path)))
+    except (OSError, ValueError):
+        return False
+    return bool(name) and (cache_root() / name).exists()
 
 
 def _resized(g: GlyphSet, size: int) -> GlyphSet:

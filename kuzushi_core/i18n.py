@@ -178,8 +178,16 @@ STRINGS.update(
                                    "実際の切り出しで磨きます。"},
         "train.synth_rehearsal": {"en": "Font renders per base class (rehearsal)", "ja": "元のクラスごとの合成字形（復習）"},
         "train.synth_rehearsal_help": {"en": "Keeps a model of thousands of characters from forgetting the ones this "
-                                             "run has no crops of.",
-                                       "ja": "数千字のモデルが、今回切り出しのない文字を忘れないようにします。"},
+                                             "run has no crops of. Their features are computed once per base model "
+                                             "and kept (a few minutes the first time), so a run costs seconds.",
+                                       "ja": "数千字のモデルが、今回切り出しのない文字を忘れないようにします。特徴量は元のモデルごとに"
+                                             "一度だけ計算して保存します（初回は数分）。"},
+        "train.no_rehearsal": {"en": "Rehearsal is off: the new version will likely forget characters that are not in "
+                                     "this run's crops (seen: a reader that read most of a page as 。). It becomes "
+                                     "active only if it is not worse than its parent on the held-out crops, KMNIST "
+                                     "and renders of every character.",
+                               "ja": "復習がオフです。今回の切り出しにない文字を忘れる恐れがあります（例：ページの大半を「。」と"
+                                     "読むモデル）。検証用の切り出し・KMNIST・全文字の描画で元のモデルより劣らない場合だけ使用中になります。"},
         "read.more": {"en": "Longer candidate list (20)", "ja": "候補をもっと表示（20）"},
         "read.no_fonts": {"en": "Brush fonts are not installed, so candidates are shown as text only (missing: "
                                 "{packages}; scripts/install_fonts.sh installs them).",
