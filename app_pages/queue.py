@@ -13,7 +13,8 @@ from app_pages._learn import learn_panel
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
-from kuzushi_core.review import uncertainty_queue
+from kuzushi_core.review import QUEUE_ORDERS, uncertainty_queue
+from kuzushi_core.synth.render import specimen
 
 s = store()
 st.title(tr("queue.title"))
@@ -29,7 +30,9 @@ with st.expander(tr("learn.title"), expanded=False):
 doc = current_document_id()
 scan_ids = {sc.id for sc in s.list_scans(doc)} if doc else None
 skipped = st.session_state.setdefault("queue_skipped", set())
-queue = [(b, p) for b, p in uncertainty_queue(s, model.id, 200, scan_ids) if b.id not in skipped]
+order = st.radio(tr("queue.order"), QUEUE_ORDERS[:2], key="queue_order", horizontal=True,
+                 format_func=lambda o, lab={o: tr(f"queue.order.{o}") for o in QUEUE_ORDERS}: lab[o])
+queue = [(b, p) for b, p in uncertainty_queue(s, model.id, 200, scan_ids, order=order) if b.id not in skipped]
 if not queue:
     st.info(tr("queue.empty"))
     st.stop()
@@ -44,14 +47,42 @@ def crop_of(box, margin=0.15):
     return crop_box(page_gray(str(s.scan_path(s.get_scan(box.scan_id)))), box.x, box.y, box.w, box.h, margin=margin)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def brush(ch: str):
+    return specimen(ch, size=40)
+
+
+def column_context(box, before: int = 3, after: int = 3) -> np.ndarray:
+    """The page around the box: its neighbours in the same column, the box itself outlined."""
+    import cv2
+
+    col = [b for b in s.list_boxes(box.scan_id) if b.column == box.column]
+    k = next(i for i, b in enumerate(col) if b.id == box.id)
+    near = col[max(0, k - before): k + after + 1]
+    x0, y0 = min(b.x for b in near), min(b.y for b in near)
+    x1, y1 = max(b.x + b.w for b in near), max(b.y + b.h for b in near)
+    pad = int(0.2 * max(b.w for b in near))
+    page = page_gray(str(s.scan_path(s.get_scan(box.scan_id))))
+    x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
+    x1, y1 = min(page.shape[1], x1 + pad), min(page.shape[0], y1 + pad)
+    out = cv2.cvtColor(page[y0:y1, x0:x1], cv2.COLOR_GRAY2RGB)
+    cv2.rectangle(out, (box.x - x0, box.y - y0), (box.x - x0 + box.w, box.y - y0 + box.h), (215, 25, 28),
+                  max(2, box.w // 30))
+    return out
+
+
 box, pred = queue[0]
 st.caption(tr("queue.count", n=len(queue)))
-left, right = st.columns([1, 2])
+left, mid, right = st.columns([1, 1, 3])
 left.image(crop_of(box), width=180, caption=f"#{box.id} · {tr('queue.scan')} #{box.scan_id}")
+mid.image(column_context(box), width=110, caption=tr("queue.context"))
 with right:
-    st.markdown(" ".join(f"**{k + 1}** {c} `{p:.2f}`" for k, (c, p) in enumerate(pred.candidates)))
     cols = st.columns(len(pred.candidates) + 1)
     for k, (c, p) in enumerate(pred.candidates):
+        sheet = brush(c)
+        if sheet is not None:
+            cols[k].image(sheet, output_format="PNG")
+        cols[k].caption(f"{p:.2f}")
         if cols[k].button(f"{k + 1}: {c}", key=f"queue_cand_{k}"):
             s.add_label(box.id, c, "user")
             st.session_state["queue_flash"] = tr("read.saved", id=box.id, char=c)

@@ -513,5 +513,14 @@ STRINGS.update(
         "learn.activate": {"en": "Make version #{id} active anyway", "ja": "版 #{id} を使用中にする"},
         "learn.made_active": {"en": "Version #{id} is now active.", "ja": "版 #{id} を使用中にしました。"},
         "learn.worse_why": {"en": "it is worse than the current version", "ja": "今の版より劣ります"},
+            "read.type_help": {"en": "Enter saves and moves on: a digit 1–9 picks that candidate, an empty field accepts "
+                                 "the reading, anything else is the label.",
+                           "ja": "Enter で保存して次へ：数字 1〜9 はその候補、空欄は認識結果のまま、それ以外はそのままラベルに。"},
+        "queue.order": {"en": "Order", "ja": "順番"},
+        "queue.order.gain": {"en": "most to learn first (uncertainty × how often its candidates occur here)",
+                             "ja": "学びの多い順（不確かさ × 候補がこの文書に出る回数）"},
+        "queue.order.uncertainty": {"en": "least sure first", "ja": "確信の低い順"},
+        "queue.order.random": {"en": "random", "ja": "ランダム"},
+        "queue.context": {"en": "The column around it", "ja": "前後の文字（同じ列）"},
     }
 )

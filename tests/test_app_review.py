@@ -58,6 +58,13 @@ def test_label_next_page_orders_by_uncertainty_and_labels_by_number(read_ws):
     at = open_page("app_pages/queue.py")
     assert any("3 characters waiting" in c.value for c in at.caption)
     preds = s.predictions(scan.id, s.active_model().id)
+    from kuzushi_core.review import uncertainty_queue
+
+    by_gain = uncertainty_queue(s, s.active_model().id)  # the default order: expected gain
+    assert at.radio(key="queue_order").value == "gain"
+    assert [t.key for t in at.main.text_input] == [f"queue_typed_{by_gain[0][0].id}"]  # the queue's first box
+    at.radio(key="queue_order").set_value("uncertainty")
+    at.run()
     unlabelled = sorted(boxes[3:], key=lambda b: (preds[b.id].confidence, b.id))
     first = unlabelled[0]
     at.text_input(key=f"queue_typed_{first.id}").input("2")

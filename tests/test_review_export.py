@@ -147,11 +147,25 @@ def test_uncertainty_queue_orders_unlabelled_boxes_by_confidence(demo_ws):
     boxes = s.list_boxes(scan.id)
     s.add_label(boxes[0].id, "x")
     s.set_box_flags(boxes[1].id, "excluded")
-    q = uncertainty_queue(s, model.id)
+    q = uncertainty_queue(s, model.id, order="uncertainty")
     ids = [b.id for b, _ in q]
     assert boxes[0].id not in ids and boxes[1].id not in ids and len(ids) == len(boxes) - 2
     confs = [p.confidence for _, p in q]
     assert confs == sorted(confs)
+    rand = uncertainty_queue(s, model.id, order="random")
+    assert sorted(b.id for b, _ in rand) == sorted(ids)
+
+
+def test_expected_gain_prefers_a_doubt_about_a_frequent_character():
+    from kuzushi_core.records import Prediction
+    from kuzushi_core.review import expected_gain
+
+    counts = {"の": 40, "之": 1, "乃": 2}
+    frequent = Prediction("の", 0.5, (("の", 0.5), ("乃", 0.3)))
+    rare = Prediction("之", 0.4, (("之", 0.4), ("乃", 0.3)))
+    sure = Prediction("の", 0.99, (("の", 0.99),))
+    assert expected_gain(frequent, counts) > expected_gain(rare, counts) > 0
+    assert expected_gain(sure, counts) < expected_gain(frequent, counts)
 
 
 # -- registry --------------------------------------------------------------------
