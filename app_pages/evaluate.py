@@ -13,7 +13,8 @@ from kuzushi_core.datasets import load_kmnist
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.paths import data_dir
 from kuzushi_core.reading import loaded
-from kuzushi_core.review import Evaluation, compare, evaluate_glyphs, evaluate_workspace
+from kuzushi_core.review import (Evaluation, accuracy_by_kind, compare, evaluate_glyphs, evaluate_workspace,
+                                 label_kinds)
 
 s = store()
 st.title(tr("eval.title"))
@@ -72,6 +73,12 @@ m[2].metric("macro F1", f"{rep['macro']['f1']:.3f}")
 m[3].metric("weighted F1", f"{rep['weighted']['f1']:.3f}")
 m[4].metric(tr("eval.n"), rep["n"])
 m[5].metric(tr("eval.oov"), ev.out_of_vocabulary, help=tr("eval.oov_help"))
+by_kind = accuracy_by_kind(ev, label_kinds(s, [it.box_id for it in ev.items if it.box_id is not None]))
+if by_kind:
+    k = st.columns(len(by_kind))
+    for col, (kind, (acc, n)) in zip(k, by_kind.items()):
+        col.metric(tr(f"eval.kind.{kind}", n=n), f"{acc:.3f}")
+    st.caption(tr("eval.kind_help"))
 if ev.pairs:
     st.caption(tr("eval.pairs") + " " + " · ".join(f"{a}→{b} ×{n}" for a, b, n in ev.pairs[:8]))
 

@@ -522,5 +522,13 @@ STRINGS.update(
         "queue.order.uncertainty": {"en": "least sure first", "ja": "確信の低い順"},
         "queue.order.random": {"en": "random", "ja": "ランダム"},
         "queue.context": {"en": "The column around it", "ja": "前後の文字（同じ列）"},
+            "eval.kind.correction": {"en": "on corrections ({n})", "ja": "直したラベル（{n}）"},
+        "eval.kind.confirmation": {"en": "on confirmations ({n})", "ja": "確かめたラベル（{n}）"},
+        "eval.kind.unread": {"en": "on labels given before any reading ({n})", "ja": "認識前のラベル（{n}）"},
+        "eval.kind_help": {"en": "A correction is a label that differs from the reading shown when it was given: the "
+                                 "model that showed that reading scores 0 on corrections by construction, so compare "
+                                 "versions there, not with that model's own overall accuracy.",
+                           "ja": "「直したラベル」は、付けたときに表示されていた読みと違うラベルです。その読みを出したモデルは"
+                                 "直したラベルで必ず 0 点になるので、版どうしの比較に使ってください。"},
     }
 )

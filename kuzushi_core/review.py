@@ -114,6 +114,33 @@ def evaluate_workspace(store: Store, lm: LoadedModel, scan_ids: set[int] | None 
     return evaluate_glyphs(lm, glyphs, chars, box_ids, scans)
 
 
+def label_kinds(store: Store, box_ids: list[int]) -> dict[int, str]:
+    """For each labelled box: ``correction`` when the label differs from the reading shown when it was given (the
+    earliest stored prediction made before the label), ``confirmation`` when it agrees, ``unread`` when no reading
+    preceded it (imported transcriptions, boxes labelled before any model read them)."""
+    labels = store.current_labels()
+    out: dict[int, str] = {}
+    with store.read() as con:
+        for b in box_ids:
+            lab = labels.get(b)
+            if lab is None:
+                continue
+            row = con.execute("SELECT label FROM predictions WHERE box_id = ? AND created_at <= ? "
+                              "ORDER BY created_at, model_id LIMIT 1", (b, lab.created_at)).fetchone()
+            out[b] = "unread" if row is None else ("confirmation" if row["label"] == lab.char else "correction")
+    return out
+
+
+def accuracy_by_kind(ev: Evaluation, kinds: dict[int, str]) -> dict[str, tuple[float, int]]:
+    """The evaluation's accuracy over corrections, confirmations and unread labels apart: (accuracy, n)."""
+    out = {}
+    for kind in ("correction", "confirmation", "unread"):
+        items = [it for it in ev.items if kinds.get(it.box_id) == kind]
+        if items:
+            out[kind] = (float(np.mean([it.truth == it.predicted for it in items])), len(items))
+    return out
+
+
 def compare(ev_a: Evaluation, ev_b: Evaluation) -> dict[str, list[int]]:
     """Item indices model B fixed / broke against model A on the same set (same order of samples)."""
     if [it.truth for it in ev_a.items] != [it.truth for it in ev_b.items]:

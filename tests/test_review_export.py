@@ -272,3 +272,21 @@ def test_export_cli(demo_ws, tmp_path):
     assert r.returncode == 0 and len(list((tmp_path / "xml").glob("*.xml"))) == 1
     r = run("--format", "csv", "--out", str(tmp_path / "y.csv"), "--document", "nope")
     assert r.returncode == 1 and "no document named" in r.stderr
+
+
+def test_labels_split_into_corrections_and_confirmations(demo_ws):
+    from kuzushi_core.review import accuracy_by_kind, evaluate_workspace, label_kinds
+    from kuzushi_core.reading import loaded
+
+    s, scan, model = demo_ws
+    boxes = s.list_boxes(scan.id)
+    preds = s.predictions(scan.id, model.id)
+    s.add_label(boxes[0].id, preds[boxes[0].id].label)  # agrees with the reading shown: a confirmation
+    wrong = next(c for c in model.classes if c != preds[boxes[1].id].label)
+    s.add_label(boxes[1].id, wrong)  # differs: a correction
+    kinds = label_kinds(s, [boxes[0].id, boxes[1].id])
+    assert kinds == {boxes[0].id: "confirmation", boxes[1].id: "correction"}
+    ev = evaluate_workspace(s, loaded(model))
+    by = accuracy_by_kind(ev, kinds)
+    assert by["correction"] == (0.0, 1)  # the model that showed the reading scores 0 there by construction
+    assert by["confirmation"][1] == 1
