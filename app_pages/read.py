@@ -101,14 +101,21 @@ uncertain = [b for b in boxes if preds[b.id].confidence < UNCERTAIN and b.id not
 
 
 def save_and_next(box_id: int, char: str) -> None:
-    """Keep the label, and move the reviewer on to the next uncertain unlabelled character (the page stays where
-    it was: only the panel on the right changes)."""
+    """Keep the label, and move the reviewer on to the next uncertain unlabelled character (a button callback:
+    it runs before the page is drawn again, so the selection changes in the browser too, and the page stays where it
+    was: only the panel on the right changes)."""
     s.add_label(box_id, char, "user")
     st.session_state["read_saved"] = tr("read.saved", id=box_id, char=char)
     rest = sorted((b for b in boxes if b.id not in labels and b.id != box_id), key=lambda b: preds[b.id].confidence)
     if rest:
-        st.session_state["read_box_next"] = rest[0].id
-    st.rerun()
+        st.session_state["read_box"] = rest[0].id
+
+
+def save_typed(box_id: int, candidates: list, reading: str) -> None:
+    """The typing field's Enter: a digit picks that candidate, an empty field accepts the reading, else the text."""
+    t = str(st.session_state.get(f"typed_{box_id}", "")).strip()
+    char = candidates[int(t) - 1][0] if t.isdigit() and 1 <= int(t) <= min(9, len(candidates)) else (t or reading)
+    save_and_next(box_id, char)
 st.caption(tr("read.uncertain", n=len(uncertain), total=len(boxes), thr=UNCERTAIN))
 
 left, right = st.columns([3, 2])
@@ -157,8 +164,6 @@ with right:
 
     order = sorted(boxes, key=lambda b: (b.id in labels, preds[b.id].confidence))
     ids = [b.id for b in order]
-    if "read_box_next" in st.session_state:  # after a label: on to the next uncertain character
-        st.session_state["read_box"] = st.session_state.pop("read_box_next")
     if st.session_state.get("read_box") not in ids:
         st.session_state["read_box"] = ids[0]
     box_id = st.selectbox(tr("read.box"), ids, key="read_box",
@@ -184,21 +189,16 @@ with right:
         st.caption(tr("read.no_fonts", packages=", ".join(synth_fonts.missing_packages())))
     for k, (ch, prob) in enumerate(candidates):
         row = st.container(key=f"cand_row_{box.id}_{k}", horizontal=True, vertical_alignment="center")
-        if row.button(f"{k + 1}: {ch} {prob:.2f}" if k < 9 else f"{ch} {prob:.2f}", key=f"cand_{box.id}_{k}"):
-            save_and_next(box.id, ch)
+        row.button(f"{k + 1}: {ch} {prob:.2f}" if k < 9 else f"{ch} {prob:.2f}", key=f"cand_{box.id}_{k}",
+                   on_click=save_and_next, args=(box.id, ch))
         if have_fonts:
             sheet = candidate_sheet(ch)
             if sheet is not None:
                 row.image(sheet, width=min(60 * sheet.shape[1] // sheet.shape[0], 300),
                           caption=None, output_format="PNG")
     with st.form(f"type_{box.id}", clear_on_submit=True, border=False):
-        typed = st.text_input(tr("read.type"), max_chars=4, key=f"typed_{box.id}", help=tr("read.type_help"))
-        if st.form_submit_button(tr("read.save")):
-            t = typed.strip()
-            # keyboard: a digit picks that candidate, Enter on an empty field accepts the reading, else the text
-            char = candidates[int(t) - 1][0] if t.isdigit() and 1 <= int(t) <= min(9, len(candidates)) else (
-                t or p.label)
-            save_and_next(box.id, char)
+        st.text_input(tr("read.type"), max_chars=4, key=f"typed_{box.id}", help=tr("read.type_help"))
+        st.form_submit_button(tr("read.save"), on_click=save_typed, args=(box.id, candidates, p.label))
 
 st.subheader(tr("read.table"))
 rows = pd.DataFrame(

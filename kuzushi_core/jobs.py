@@ -375,7 +375,7 @@ def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
                        seed=int(cfg["seed"]))
     res = adapt(store, store.files / "models" / f"run-{run_id}.keras", base=base, document=cfg["document"],
                 cfg=acfg, activate="auto" if cfg["activate"] else "never", progress=progress, callbacks=[epochs],
-                name=cfg["name"] or f"adapted #{run_id}", command=f"adaptation run #{run_id} (Read page)")
+                name=cfg["name"], command=f"adaptation run #{run_id} (Read page)")
     h = res.scores.get("holdout") or {}
     store.update_run(run_id, metrics={"val_accuracy": h.get("new"), "parent_accuracy": h.get("parent"),
                                       "n_holdout": h.get("n", 0), "scores": res.scores, "not_worse": res.better,

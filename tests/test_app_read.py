@@ -35,6 +35,10 @@ def ws(tmp_path, monkeypatch, tiny_model):  # noqa: F811
     return s
 
 
+def review_list(at):
+    return at.selectbox(key="read_box")
+
+
 def test_read_page_reads_and_corrects(ws):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("app_pages/read.py").run()
@@ -51,13 +55,14 @@ def test_read_page_reads_and_corrects(ws):
     assert transcription(ws, scan, model) == ["一丨口", "一丨口"]
 
     # correct the box under review by clicking a candidate, then by typing
-    box_id = at.selectbox(key="read_box").value
+    box_id = review_list(at).value
     at.toggle(key=f"read_more_{box_id}").set_value(True).run()  # the longer list, computed for this crop
     assert not at.exception, at.exception
     assert len([b for b in at.button if b.key and b.key.startswith(f"cand_{box_id}_")]) == len(model.classes)
     at.button(key=f"cand_{box_id}_1").click().run()
     assert ws.current_labels(scan.id)[box_id].source == "user"
-    at.selectbox(key="read_box").set_value(boxes[0].id).run()
+    assert review_list(at).value != box_id  # on to the next uncertain character
+    review_list(at).set_value(boxes[0].id).run()
     at.text_input(key=f"typed_{boxes[0].id}").input("〇")
     form_buttons = [b for b in at.button if b.label == "Save label"]
     form_buttons[0].click().run()

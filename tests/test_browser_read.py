@@ -47,7 +47,7 @@ def test_read_and_correct_in_the_browser(tmp_path, page_images, artifacts):
         img.wait_for()
         assert page.evaluate("(el) => el.naturalWidth > 0 && el.naturalHeight > 0", img.element_handle())
         row.screenshot(path=str(artifacts / "read_candidate_brush.png"))
-        row.get_by_role("button", name=f"{second} {preds[review].candidates[1][1]:.2f}").click()
+        row.get_by_role("button", name=f"2: {second} {preds[review].candidates[1][1]:.2f}").click()
         page.get_by_text(f"枠 #{review} に「{second}」を付けました").wait_for()
         wait_idle(page)
         time.sleep(1)
