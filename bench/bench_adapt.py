@@ -16,6 +16,8 @@ the CLI's ``adapt`` and the Read page's button run it):
   all labels so far) the not-yet-labelled pages are read: top-1 on true boxes, end-to-end F1 (our segmenter, Kaggle
   rule), seconds; and the unlabelled pages alone (self-training with no label) and the labels alone (no
   self-training);
+* **queue**: the Label-next order (expected gain) against least-sure-first and random order: 20 labels on a page,
+  adapt, read the next page;
 * **guard**: six corrections on a page (six boxes the reader got wrong, labelled right), every setting of the Train
   page (mode × rehearsal × KMNIST images): is a version made active that reads the page (its other characters) or
   KMNIST test worse than its parent?
@@ -23,7 +25,7 @@ the CLI's ``adapt`` and the Read page's button run it):
   200 KMNIST training images a class as rehearsal, default settings: wall time of the command, recall of の/し on
   the third page's crops, KMNIST test drop.
 
-    python bench/bench_adapt.py [--reader build/reader-nopages.keras] [--sections pairs,curve,guard,fewshot]
+    python bench/bench_adapt.py [--reader build/reader-nopages.keras] [--sections pairs,curve,queue,guard,fewshot]
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from kuzushi_core import jobs  # noqa: E402
 from kuzushi_core.adapt import AdaptConfig, adapt  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
 from kuzushi_core.datasets import load_kmnist  # noqa: E402
+from kuzushi_core.features import rehearsal_ready  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.intake import apply_annotations, import_paths  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
@@ -170,6 +173,41 @@ def section_curve(reader: Path, tmp: Path) -> str:
                       "end-to-end F1 | made active | seconds |", "|---|---|---|---|---|---|---|---|---|", *rows])
 
 
+def section_queue(reader: Path, tmp: Path, n_labels: int = 20) -> str:
+    """Label next's order against random order: on page A, the first ``n_labels`` boxes of the queue (true boxes,
+    read by the reader) are labelled; adapt; page B (unlabelled) is read."""
+    from kuzushi_core.reading import read_scan
+    from kuzushi_core.review import uncertainty_queue
+
+    base = load_model(reader)
+    rows = []
+    for a, b in zip(PAGES, PAGES[1:]):
+        before = top1(base, b)
+        for order, seed in (("gain", 0), ("uncertainty", 0), ("random", 0), ("random", 1), ("random", 2)):
+            root = tmp / f"queue-{a}-{order}-{seed}"
+            s = workspace(root, [a, b], [], reader)
+            sc = next(x for x in s.list_scans() if Path(x.source_name).stem == a)
+            added = s.add_boxes(sc.id, [dict(x=g.x, y=g.y, w=g.w, h=g.h) for g in GT[a]])
+            truth = {bx.id: g.char for bx, g in zip(added, GT[a])}
+            read_scan(s, sc, s.active_model())
+            q = uncertainty_queue(s, s.active_model().id, n_labels, {sc.id}, order=order, seed=seed)
+            for bx, _ in q:
+                s.add_label(bx.id, truth[bx.id], "user")
+            res, secs = run_adapt(s, AdaptConfig(), root / "out.keras")
+            t = top1(load_model(res.path), b)
+            rows.append((a, b, order, seed, before, t))
+            print(rows[-1], flush=True)
+    lines = ["| labelled page | read page | order | reader top-1 | adapted top-1 |", "|---|---|---|---|---|"]
+    for a, b, order, seed, before, t in rows:
+        lines.append(f"| {a[-7:]} | {b[-7:]} | {order}{f' (seed {seed})' if order == 'random' else ''} | "
+                     f"{before:.3f} | {t:.3f} |")
+    mean = {o: np.mean([r[5] - r[4] for r in rows if r[2] == o]) for o in ("gain", "uncertainty", "random")}
+    lines += ["", f"{n_labels} labels on one page, then the next page read. Mean change of its top-1: expected gain "
+                  f"**{mean['gain']:+.3f}**, least sure first {mean['uncertainty']:+.3f}, random "
+                  f"{mean['random']:+.3f} (three seeds)."]
+    return "\n".join(lines)
+
+
 def six_corrections(s: Store, base, page: str) -> list[int]:
     sc = s.list_scans()[0]
     img = read_image(s.scan_path(sc), gray=True)
@@ -196,10 +234,15 @@ def section_guard(reader: Path, tmp: Path) -> str:
         root = tmp / f"guard-{mode}-{reh}-{km}"
         s = workspace(root, [page], [], reader)
         six_corrections(s, base, page)
-        run = jobs.submit(s, {"mode": mode, "base_model_id": s.active_model().id, "synth_rehearsal": reh,
-                              "kmnist_per_class": km, "epochs": 10, "patience": 8}, start_worker=False)
+        cfg = {"mode": mode, "base_model_id": s.active_model().id, "synth_rehearsal": reh,
+               "kmnist_per_class": km, "epochs": 10, "patience": 8}
+        est = jobs.estimate_seconds(sum(jobs.planned_counts(s, jobs.normalise(cfg)).values()), 10, mode,
+                                    base_classes=len(base.classes) if reh else 0,
+                                    cache_ready=rehearsal_ready(reader), patience=8)
         t0 = time.time()
-        jobs.work(s)
+        run = jobs.submit(s, cfg)  # the worker process, as the Train page starts it
+        while s.get_run(run.id).status in ("queued", "running"):
+            time.sleep(0.5)
         secs = time.time() - t0
         run = s.get_run(run.id)
         if run.status != "completed":
@@ -211,12 +254,12 @@ def section_guard(reader: Path, tmp: Path) -> str:
         worse = t_page < base_page or t_km < base_km - 0.005
         bad += int(active and worse)
         rows.append(f"| {mode} | {reh} | {km} | {t_page:.3f} | {t_km:.4f} | {'yes' if active else 'no'} | "
-                    f"{'; '.join(run.metrics.get('reasons') or []) or '–'} | {secs:.0f} |")
+                    f"{'; '.join(run.metrics.get('reasons') or []) or '–'} | {secs:.0f} (estimate {est:.0f}) |")
         print(rows[-1], flush=True)
     return "\n".join([f"Page {page[-7:]}, six corrections; the reader alone: page top-1 {base_page:.3f}, KMNIST test "
                       f"{base_km:.4f}.", "",
                       "| mode | renders a class (rehearsal) | KMNIST a class | page top-1 | KMNIST test | made active | "
-                      "why not (the parent check) | seconds |", "|---|---|---|---|---|---|---|---|", *rows, "",
+                      "why not (the parent check) | seconds (the Train page's estimate) |", "|---|---|---|---|---|---|---|---|", *rows, "",
                       f"Versions made active that read the page worse than the reader, or KMNIST test by more than "
                       f"half a point (the gate's tolerance on KMNIST's validation split; 50 of 10,000 images): "
                       f"**{bad}** of {len(rows)}."])
@@ -269,7 +312,7 @@ def section_fewshot(reader: Path, tmp: Path, label: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reader", type=Path, default=PROJECT_ROOT / "build" / "reader-nopages.keras")
-    ap.add_argument("--sections", default="pairs,curve,guard,fewshot")
+    ap.add_argument("--sections", default="pairs,curve,queue,guard,fewshot")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     reader = args.reader.resolve()
@@ -287,6 +330,8 @@ def main() -> None:
         if "curve" in want:
             parts += ["", "### Adaptation curve (the book's pages labelled in reading order)", "",
                       section_curve(reader, tmp)]
+        if "queue" in want:
+            parts += ["", "### Label next: expected gain against random order", "", section_queue(reader, tmp)]
         if "guard" in want:
             parts += ["", "### Never worse by surprise: six corrections, every Train page setting", "",
                       section_guard(reader, tmp)]
