@@ -226,7 +226,8 @@ def _progress_callback(store: Store, run_id: int, epochs: int, folds: int):
 
 
 def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int):
-    """The training set of a job: workspace labels, KMNIST rehearsal, class folders; base classes first."""
+    """The training set of a job: workspace labels, KMNIST rehearsal, class folders; base classes first.  (The renders
+    of every base class come from the base's feature cache, :func:`kuzushi_core.features.rehearsal`.)"""
     from .datasets import DatasetError, load_class_folders, load_kmnist, load_workspace, merge, per_class_sample
     from .paths import data_dir
 
@@ -253,10 +254,6 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
         from .transfer import synth_glyphs
 
         parts.append(synth_glyphs(cfg["synth_chars"], int(cfg["synth_per_char"]), int(cfg["seed"]), size))
-    if cfg.get("synth_rehearsal") and base_classes:  # base_classes is empty unless old classes are kept
-        from .transfer import rehearsal_glyphs
-
-        parts.append(rehearsal_glyphs(base_classes, int(cfg["synth_rehearsal"]), int(cfg["seed"]), size))
     return merge(parts, base_classes if cfg["keep_old"] else None)
 
 
@@ -397,7 +394,7 @@ def _execute_cached(store: Store, run_id: int, cfg: dict) -> int:
                        "them")
     base_rec = store.get_model(cfg["base_model_id"])
     base = load_model(base_rec.path)
-    raw = build_data(store, {**cfg, "synth_rehearsal": 0}, base.classes, base.size)
+    raw = build_data(store, cfg, base.classes, base.size)
     augment = store.augment_configs().get(cfg["augment"]) if cfg["augment"] else None
     if cfg["augment"] and augment is None:
         raise JobError(f"there is no saved augmentation config {cfg['augment']!r}")
