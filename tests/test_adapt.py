@@ -154,3 +154,21 @@ def test_adapt_with_nothing_to_learn_says_so(tmp_path, data_dir):
 def test_adapt_config_defaults_are_laptop_sized():
     cfg = AdaptConfig()
     assert cfg.rehearsal and cfg.epochs <= 20 and 0 < cfg.holdout < 0.5
+
+
+def test_every_new_ui_string_has_both_languages():
+    from kuzushi_core.i18n import STRINGS
+
+    for key in [k for k in STRINGS if k.startswith(("learn.", "queue.order", "queue.context", "eval.kind",
+                                                     "train.no_rehearsal", "read.type_help"))]:
+        assert STRINGS[key].get("en") and STRINGS[key].get("ja"), key
+
+
+def test_estimate_counts_the_cache_build_only_when_it_is_missing():
+    from kuzushi_core.jobs import estimate_seconds
+
+    ready = estimate_seconds(20, 10, "feature-extraction", base_classes=3172, cache_ready=True, patience=4)
+    cold = estimate_seconds(20, 10, "feature-extraction", base_classes=3172, cache_ready=False, patience=4)
+    assert 15 < ready < 60 and cold - ready > 100  # seconds once the base's rehearsal features exist
+    assert estimate_seconds(20, 10, "fine-tune", base_classes=3172, patience=4) > ready
+    assert estimate_seconds(20, 10, "feature-extraction", patience=4) < ready  # no rehearsal: fewer samples
