@@ -124,6 +124,10 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
     (re-cuts); ``val_own`` chooses the best epoch with a slice of the rehearsal set."""
     from .transfer import output_classes
 
+    import keras
+
+    if not keep_old:
+        raise AdaptError("cached-feature training keeps the base's classes; train from scratch to drop them")
     say = progress or (lambda msg, frac: None)
     t0 = time.time()
     timings: dict[str, float] = {}
@@ -131,8 +135,6 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
     if val_own is not None:
         own_classes |= set(val_own.classes)
     classes = output_classes(lm.classes, sorted(own_classes), keep_old)
-    if not keep_old:
-        raise AdaptError("cached-feature training keeps the base's classes; train from scratch to drop them")
     model = derive(lm.model, lm.classes, classes)
     cut = ft.cut_layer(model, cfg.mode, cfg.unfreeze)
     warnings = []
@@ -162,6 +164,7 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
         parts.append(pseudo_f)
         weights.append(np.full(len(pseudo_f), cfg.pseudo_weight, np.float32))
     vparts = [val_f] if val_f is not None else []
+    vweights = [np.ones(len(val_f), np.float32)] if val_f is not None else []
     if rtrain is not None and len(rtrain):
         rng = np.random.default_rng(cfg.seed)
         order = rng.permutation(len(rtrain))
@@ -169,18 +172,22 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
         parts.append(rtrain.subset(order[n_val:]))
         weights.append(np.ones(len(rtrain) - n_val, np.float32))
         vparts.append(rtrain.subset(order[:n_val]))
+        # the epoch is chosen by the run's own crops and the rehearsal in equal parts (a few own crops would
+        # otherwise not count beside hundreds of renders)
+        vweights.append(np.full(n_val, len(val_f) / n_val if val_f is not None else 1.0, np.float32))
     if not vparts:  # nothing apart to choose the epoch with: a tenth of the own crops
         rng = np.random.default_rng(cfg.seed)
         order = rng.permutation(len(own_f))
         k = max(1, len(own_f) // 10)
         vparts.append(own_f.subset(order[:k]))
+        vweights.append(np.ones(k, np.float32))
     train_f = ft.concat(parts, classes)
     val_f_all = ft.concat(vparts, classes)
     w = np.concatenate(weights)
     top = ft.top(model, cut)
     epochs = cfg.epochs
 
-    class _Say(__import__("keras").callbacks.Callback):
+    class _Say(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             say(f"epoch {epoch + 1}/{epochs}", 0.45 + 0.5 * (epoch + 1) / epochs)
 
@@ -188,7 +195,7 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
     t = time.time()
     history = ft.fit_top(top, train_f, val_f_all, ft.TopConfig(cfg.epochs, cfg.batch_size, cfg.learning_rate,
                                                                cfg.patience, cfg.seed),
-                         sample_weight=w, callbacks=[_Say(), *callbacks])
+                         sample_weight=w, val_weight=np.concatenate(vweights), callbacks=[_Say(), *callbacks])
     timings["fit"] = time.time() - t
     from .train import fit_temperature, fold_temperature
 

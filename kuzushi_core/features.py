@@ -343,7 +343,7 @@ class TopConfig:
 
 
 def fit_top(t, train: Features, val: Features, cfg: TopConfig, sample_weight: np.ndarray | None = None,
-            callbacks: Sequence = ()) -> list[dict]:
+            callbacks: Sequence = (), val_weight: np.ndarray | None = None) -> list[dict]:
     """Fit the top on cached features; the weights of the epoch with the lowest val_loss are kept.  Returns one row
     per epoch (loss, accuracy, val_loss, val_accuracy, seconds)."""
     import tempfile
@@ -366,7 +366,8 @@ def fit_top(t, train: Features, val: Features, cfg: TopConfig, sample_weight: np
         best = Path(tmp) / "best.weights.h5"
         t.fit(x if len(x) > 1 else x[0], train.labels, sample_weight=sample_weight, batch_size=cfg.batch_size,
               epochs=cfg.epochs, shuffle=True, verbose=0,
-              validation_data=(vx if len(vx) > 1 else vx[0], val.labels),
+              validation_data=(vx if len(vx) > 1 else vx[0], val.labels, val_weight)
+              if val_weight is not None else (vx if len(vx) > 1 else vx[0], val.labels),
               callbacks=[hist,
                          keras.callbacks.ModelCheckpoint(str(best), monitor="val_loss", save_best_only=True,
                                                          save_weights_only=True),
