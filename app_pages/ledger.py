@@ -16,7 +16,7 @@ from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger import workspace as lw
 from kuzushi_core.ledger.lots import ALPHABETS
-from kuzushi_core.ledger.templates import FIELDS, TemplateError, make_template, place
+from kuzushi_core.ledger.templates import FIELDS, TemplateError, make_template
 from kuzushi_core.overlay import display_scale, page_point
 
 s = store()
@@ -54,7 +54,6 @@ if st.session_state.get("ledger_template") not in tpl_names:  # another volume's
     st.session_state["ledger_template"] = next(iter(tpl_names), None)
 template_id = st.selectbox(tr("ledger.template"), [None] + list(tpl_names), key="ledger_template",
                            format_func=lambda i: tr("ledger.no_template") if i is None else f"#{i} {tpl_names[i]}")
-placed = place(lw.template_of(s, template_id), cells) if template_id else []
 
 # -- the page with its cells ----------------------------------------------------------------------------
 page = page_image(str(s.scan_path(scan)))

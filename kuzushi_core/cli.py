@@ -226,7 +226,11 @@ def cmd_score_boxes(args: argparse.Namespace) -> int:
         header = args.gt.read_text(encoding="utf-8").splitlines()[0]
     except (OSError, IndexError, UnicodeDecodeError) as exc:
         raise KuzushiError(f"cannot read the ground truth {args.gt}") from exc
-    gt = read_kaggle_csv(args.gt) if header.startswith("image_id") else read_codh_csv(args.gt)
+    try:
+        gt = read_kaggle_csv(args.gt) if header.startswith("image_id") else read_codh_csv(args.gt)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise KuzushiError(f"{args.gt} is not a CODH coordinate CSV (Unicode, Image, X, Y, Width, Height) or a "
+                           f"Kaggle train.csv (image_id, labels): {exc!r} is missing or malformed") from exc
     try:
         pred_doc = json.loads(args.pred.read_text(encoding="utf-8"))
         pred = {Path(p["image"]).stem: p["boxes"] for p in pred_doc["pages"]}

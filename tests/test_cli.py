@@ -76,3 +76,20 @@ def test_workspace_from_environment(tmp_path):
     a.write_bytes(g.rgb("BMP"))
     assert cli("import", a, env=env).returncode == 0
     assert (tmp_path / "envws" / "kuzushi.sqlite").exists()
+
+
+def test_score_boxes_on_a_csv_without_unicode_is_one_line(tmp_path):
+    gt = tmp_path / "gt.csv"
+    gt.write_text("Image,X,Y,Width,Height\np,1,2,3,4\n", encoding="utf-8")
+    pred = tmp_path / "pred.json"
+    pred.write_text(json.dumps({"pages": [{"image": "p.png", "boxes": []}]}), encoding="utf-8")
+    r = cli("score-boxes", "--gt", gt, "--pred", pred)
+    assert r.returncode == 1 and r.stderr.startswith("error: ") and "Unicode" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_adapt_and_import_labels_on_a_missing_workspace(tmp_path):
+    for args in (("adapt", "--workspace", tmp_path / "none", "--out", tmp_path / "x.keras"),
+                 ("import-labels", "--workspace", tmp_path / "none", tmp_path / "x.csv")):
+        r = cli(*args)
+        assert r.returncode == 1 and r.stderr.startswith("error: No workspace") and "Traceback" not in r.stderr

@@ -98,13 +98,15 @@ def test_train_cli_with_base_and_folders_in_either_polarity(base_model, tmp_path
     assert load_class_folders(folders).counts() == {"一": 8, "丨": 8, "口": 8, "十": 20}
     out = tmp_path / "new.keras"
     r = subprocess.run([sys.executable, "-m", "kuzushi_core", "train", "--base", str(path), "--mode",
-                        "feature-extraction", "--data", str(folders), "--out", str(out), "--epochs", "3", "--patience", "7"],
+                        "feature-extraction", "--data", str(folders), "--out", str(out), "--epochs", "3", "--patience", "7",
+                        "--learning-rate=2e-3"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["classes"] == ["一", "丨", "口", "十"] and card["new_classes"] == ["十"]
     assert card["mode"] == "feature-extraction" and card["parent"]["classes"] == ["一", "丨", "口"]
     assert card["adaptation"]["config"]["patience"] == 7 and card["adaptation"]["config"]["epochs"] == 3
+    assert card["adaptation"]["config"]["learning_rate"] == 0.002  # given as --learning-rate=…, it is taken
     assert card["adaptation"]["cut"] == "features" and card["adaptation"]["counts"]["rehearsal"] > 0  # cached features
     assert load_model(out).classes == ("一", "丨", "口", "十")
     r = subprocess.run([sys.executable, "-m", "kuzushi_core", "train", "--mode", "fine-tune", "--data", str(folders),
