@@ -18,9 +18,10 @@ the CLI's ``adapt`` and the Read page's button run it):
   self-training);
 * **queue**: the Label-next order (expected gain) against least-sure-first and random order: 20 labels on a page,
   adapt, read the next page;
-* **guard**: six corrections on a page (six boxes the reader got wrong, labelled right), every setting of the Train
-  page (mode × rehearsal × KMNIST images): is a version made active that reads the page (its other characters) or
-  KMNIST test worse than its parent?
+* **guard**: six corrections on a page (six boxes the reader got wrong, labelled right), the Train page's settings
+  that decide what is forgotten (mode × rehearsal on/off, and KMNIST rehearsal images on/off), each run in the
+  worker process as the page starts it, beside the page's time estimate: is a version made active that reads the
+  page (its other characters) or KMNIST test worse than its parent?
 * **fewshot**: ``train --base READER --mode feature-extraction --data の/し crops`` (the crops of two pages) with
   200 KMNIST training images a class as rehearsal, default settings: wall time of the command, recall of の/し on
   the third page's crops, KMNIST test drop.
