@@ -162,7 +162,7 @@ def section_curve(reader: Path, tmp: Path) -> str:
         f_old = np.mean([e2e(base, p) for p in rest])
         line = (f"| {label} | {k} | {sum(len(GT[p]) for p in labelled)} | {res.sample['pseudo']} | "
                 f"{', '.join(p[-7:] for p in rest)} | {t_old:.3f} → **{t_new:.3f}** | {f_old:.3f} → **{f_new:.3f}** | "
-                f"{'yes' if res.activated else 'no'} | {secs:.0f} |")
+                f"{'yes' if res.activated else 'no: ' + '; '.join(res.reasons)} | {secs:.0f} |")
         print(line, flush=True)
         rows.append(line)
 
