@@ -555,7 +555,8 @@ class TransferRun:
 
 
 def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, augment: dict | None = None,
-                 callbacks: Sequence = (), progress: Progress | None = None) -> TransferRun:
+                 callbacks: Sequence = (), progress: Progress | None = None,
+                 balance: str = "oversample") -> TransferRun:
     """Feature extraction or fine-tuning of ``lm`` on ``data`` (crops without page boxes: folders, KMNIST, the
     workspace's labels as glyphs): a stratified ``val_split`` apart chooses the epoch and is where parent and new
     version are compared, beside KMNIST's validation split and the renders."""
@@ -569,6 +570,10 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
                        if (data.labels == c).sum() >= 2], np.int64)
         tr = np.setdiff1d(np.arange(len(data)), va)
     train, val = data.subset(tr), (data.subset(va) if len(va) else None)
+    if balance == "oversample":  # a few crops of a character beside hundreds of KMNIST images: repeated (each
+        from .train import oversample  # copy augmented anew below) up to the largest class, as before the cache
+
+        train = oversample(train, cfg.seed)
     train = augmented(train, expand_for(len(train), most=cfg.jitter), cfg.seed, augment)
     res = retrain(lm, train, val, cfg, callbacks=callbacks, progress=progress)
     scores = compare(lm, res.model, res.classes, val, res.cut, seed=cfg.seed, renders=cfg.rehearsal_renders)

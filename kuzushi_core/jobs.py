@@ -405,7 +405,8 @@ def _execute_cached(store: Store, run_id: int, cfg: dict) -> int:
                        rehearsal_renders=int(cfg["synth_rehearsal"]) or 2, pseudo=False, seed=int(cfg["seed"]))
     progress, epochs = _store_progress(store, run_id)
     store.update_run(run_id, metrics={"n_train": len(raw), "counts": raw.counts()})
-    run = transfer_run(base, raw, acfg, float(cfg["val_split"]), augment, callbacks=[epochs], progress=progress)
+    run = transfer_run(base, raw, acfg, float(cfg["val_split"]), augment, callbacks=[epochs], progress=progress,
+                       balance=cfg["balance"])
     res = run.retrained
     out = store.files / f"models/run-{run_id}.keras"
     card = card_for(base, base_rec, res, acfg, run.scores, run.better, run.reasons, {}, None,

@@ -293,7 +293,7 @@ def _cached_cli(base, base_path, mode: str, data: GlyphSet, out, cfg, unfreeze: 
         eta = f", about {t / frac * (1 - frac):.0f} s left" if 0.05 < frac < 1 else ""
         print(f"[{frac:4.0%}] {msg} ({t:.0f} s{eta})", file=sys.stderr, flush=True)
 
-    run = transfer_run(base, data, acfg, cfg.val_split or 0.15, cfg.augment, progress=progress)
+    run = transfer_run(base, data, acfg, cfg.val_split or 0.15, cfg.augment, progress=progress, balance=cfg.balance)
     res = run.retrained
     card = card_for(base, None, res, acfg, run.scores, run.better, run.reasons, {}, None, command,
                     data={"source": data.source, "n_train_total": len(data), "counts": data.counts()},
