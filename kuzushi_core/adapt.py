@@ -599,3 +599,55 @@ def save_version(res: Retrained, out: Path, card: dict) -> Path:
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, out)
     return out
+
+
+def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
+                 rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
+                 synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
+    """What ``python -m kuzushi_core train --base PATH --mode feature-extraction|fine-tune`` does, on cached
+    features (the same path as the Train page and ``adapt``)."""
+    import sys
+
+    from .predict import load_model
+    from .transfer import TransferError, count_warnings, load_parts
+
+    base = load_model(base_path)
+    data = load_parts(base, data_src, cfg, rehearsal, per_class, synth, synth_per_char)
+    command = command or (f"python -m kuzushi_core train --base {base_path} --mode {mode} --data {data_src} "
+                          f"--out {out}")
+    if not keep_old:
+        raise TransferError("--no-keep-old needs --mode scratch (feature extraction and fine-tuning keep the base's "
+                            "classes and add the new ones)")
+    acfg = AdaptConfig(mode=mode, unfreeze=unfreeze, epochs=cfg.epochs, batch_size=max(cfg.batch_size, 128),
+                       learning_rate=cfg.learning_rate, patience=cfg.patience, seed=cfg.seed,
+                       rehearsal=synth_rehearsal is None or synth_rehearsal > 0,
+                       rehearsal_renders=synth_rehearsal or 2, pseudo=False)
+    t0 = time.time()
+
+    def progress(msg: str, frac: float) -> None:
+        t = time.time() - t0
+        eta = f", about {t / frac * (1 - frac):.0f} s left" if 0.05 < frac < 1 else ""
+        print(f"[{frac:4.0%}] {msg} ({t:.0f} s{eta})", file=sys.stderr, flush=True)
+
+    run = transfer_run(base, data, acfg, cfg.val_split or 0.15, cfg.augment, progress=progress, balance=cfg.balance)
+    res = run.retrained
+    card = card_for(base, None, res, acfg, run.scores, run.better, run.reasons, {}, None, command,
+                    data={"source": data.source, "n_train_total": len(data), "counts": data.counts()},
+                    licence="derived from the base model (see its card) and the given data")
+    if run.ood:
+        card["ood"] = run.ood
+    save_version(res, Path(out), card)
+    v = run.scores.get("validation") or {}
+    new = [c for c in res.classes if c not in base.classes]
+    lines = [f"{mode} on cached features: {len(res.classes)} classes ({len(new)} new: {''.join(new)}), "
+             f"{len(data)} crops ({run.n_crops} trained, {res.counts['own']} with augmented copies, "
+             f"{res.counts['rehearsal']} rehearsal features), {res.seconds:.0f} s"]
+    if v:
+        lines.append(f"validation accuracy {v['new']:.4f} (base {v['parent']:.4f}, {v['n']} crops)")
+    for key, label in (("kmnist_val", "KMNIST validation"), ("renders", "renders of every character")):
+        if key in run.scores:
+            lines.append(f"{label}: base {run.scores[key]['parent']:.4f} → new {run.scores[key]['new']:.4f}")
+    lines += [f"warning: {w}" for w in count_warnings(data) + res.warnings]
+    lines += [f"note: {r}" for r in run.reasons]
+    lines.append(f"saved {out} and {Path(out).with_suffix('.json')}")
+    return "\n".join(lines)

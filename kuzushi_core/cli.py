@@ -281,6 +281,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg.balance = args.balance or DEFAULT_BALANCE
         if args.data is None and not args.synth:
             raise KuzushiError("give --data SRC, or --synth CHARS to learn characters from font renders")
+        if mode != "scratch":  # feature extraction, fine-tuning: on cached features
+            from .adapt import transfer_cli
         print(transfer_cli(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
                            rehearsal=args.rehearsal, per_class=args.per_class, command=command,
                            synth=args.synth, synth_per_char=args.synth_per_char,

@@ -403,3 +403,11 @@ def load_codh_pages(folder: str | os.PathLike[str], size: int = 28, pages: set[s
     out = GlyphSet(np.stack(imgs), np.array([index[c] for c in chars], np.int64), classes, f"codh:{folder}")
     out.pages = where  # type: ignore[attr-defined]
     return out
+
+
+def kmnist_split(data: str | os.PathLike[str], seed: int) -> tuple[GlyphSet, GlyphSet]:
+    """KMNIST's 7,011 training images split 90/10 (stratified): the reader trains on the first part only, so the
+    second is a validation set no model of the project has trained on."""
+    km = load_kmnist(Path(data) / "kmnist", "train")
+    tr, va = stratified_split(km.labels, [0.9, 0.1], seed)
+    return km.subset(tr), km.subset(va)

@@ -254,7 +254,7 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     kdir = Path(data_dir or default_data()) / "kmnist"
     if kmnist and kdir.is_dir():
         from .datasets import KMNIST_CLASSES, per_class_sample
-        from .reader import kmnist_split
+        from .datasets import kmnist_split
 
         if set(KMNIST_CLASSES) <= known:
             a, b = kmnist_split(kdir.parent, seed)

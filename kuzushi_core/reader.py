@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from .datasets import GlyphSet, load_kmnist, merge, stratified_split  # noqa: E402
+from .datasets import GlyphSet, kmnist_split, load_kmnist, merge, stratified_split  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,6 @@ def shuffled(g: GlyphSet, seed: int) -> GlyphSet:
 
 def repeat(g: GlyphSet, k: int) -> GlyphSet:
     return g.subset(np.tile(np.arange(len(g)), k))
-
-
-def kmnist_split(data: Path, seed: int) -> tuple[GlyphSet, GlyphSet]:
-    km = load_kmnist(Path(data) / "kmnist", "train")
-    tr, va = stratified_split(km.labels, [0.9, 0.1], seed)
-    return km.subset(tr), km.subset(va)
 
 
 def base_data(data: Path, classes: tuple[str, ...], cfg: ReaderConfig, progress=None) -> tuple[GlyphSet, GlyphSet]:

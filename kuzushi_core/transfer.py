@@ -226,31 +226,34 @@ def rehearsal_glyphs(classes, per_class: int, seed: int = 0, size: int = 28) -> 
     return sd.make(sd.plain_jobs(classes, per_class, seed + 31), SynthConfig(size=size), processes=1)
 
 
-def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
-                 rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
-                 synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
-    """What ``python -m kuzushi_core train --base PATH --mode ...`` does: prepare, train, calibrate, save + card.
-
-    Feature extraction and fine-tuning train on cached features (:func:`kuzushi_core.adapt.transfer_run`, the
-    same path as the Train page and ``adapt``); scratch trains the whole network."""
-    from dataclasses import replace
-
+def load_parts(base, data_src, cfg, rehearsal=None, per_class: int = 200, synth: str = "",
+               synth_per_char: int = 300) -> GlyphSet:
+    """The training crops of ``train --base``: the data source, font renders of ``synth``, KMNIST-like rehearsal."""
     from .datasets import load_source, merge, per_class_sample
-    from .predict import load_model
-    from .train import PrintProgress, save, train
 
-    base = load_model(base_path) if base_path else None
     size = base.size if base else cfg.size
     parts = [load_source(data_src, size, "train")] if data_src is not None else []
     if synth:
         parts.append(synth_glyphs(synth, synth_per_char, cfg.seed, size))
     if rehearsal is not None:
         parts.append(per_class_sample(load_source(rehearsal, size, "train"), per_class, cfg.seed))
-    default_command = (f"python -m kuzushi_core train --base {base_path} --mode {mode} --data {data_src} "
-                       f"--out {out}")
-    if mode != "scratch" and base is not None:
-        return _cached_cli(base, base_path, mode, merge(parts), out, cfg, unfreeze, keep_old, synth_rehearsal,
-                           command or default_command)
+    return merge(parts)
+
+
+def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, keep_old: bool = True,
+                 rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
+                 synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
+    """What ``python -m kuzushi_core train --base PATH --mode scratch`` does: prepare, train, calibrate, save + card.
+    (Feature extraction and fine-tuning: :func:`kuzushi_core.adapt.transfer_cli`, on cached features.)"""
+    from dataclasses import replace
+
+    from .datasets import merge
+    from .predict import load_model
+    from .train import PrintProgress, save, train
+
+    base = load_model(base_path) if base_path else None
+    size = base.size if base else cfg.size
+    parts = [load_parts(base, data_src, cfg, rehearsal, per_class, synth, synth_per_char)]
     if synth_rehearsal and base is not None and keep_old:
         parts.append(rehearsal_glyphs(base.classes, synth_rehearsal, cfg.seed, size))
     model, p, data = setup(base, merge(parts), mode, unfreeze, keep_old, cfg.arch, cfg.seed)
@@ -260,7 +263,8 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
         result, p, data,
         parent=None if base is None else {"path": str(base_path), "classes": list(base.classes)},
         licence="derived from the base model (see its card) and the given data",
-        command=command or default_command,
+        command=command or f"python -m kuzushi_core train --base {base_path} --mode {mode} --data {data_src} "
+                           f"--out {out}",
     )
     path, card = save(result, out, extra)
     warn = count_warnings(data)
@@ -270,48 +274,3 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
                       f"validation accuracy {result.val_metrics['accuracy']:.4f}",
                       *[f"warning: {w}" for w in warn],
                       f"saved {path} and {card}"])
-
-
-def _cached_cli(base, base_path, mode: str, data: GlyphSet, out, cfg, unfreeze: int, keep_old: bool,
-                synth_rehearsal: int | None, command: str) -> str:
-    import sys
-    import time
-
-    from .adapt import AdaptConfig, card_for, save_version, transfer_run
-
-    if not keep_old:
-        raise TransferError("--no-keep-old needs --mode scratch (feature extraction and fine-tuning keep the base's "
-                            "classes and add the new ones)")
-    acfg = AdaptConfig(mode=mode, unfreeze=unfreeze, epochs=cfg.epochs, batch_size=max(cfg.batch_size, 128),
-                       learning_rate=cfg.learning_rate, patience=cfg.patience, seed=cfg.seed,
-                       rehearsal=synth_rehearsal is None or synth_rehearsal > 0,
-                       rehearsal_renders=synth_rehearsal or 2, pseudo=False)
-    t0 = time.time()
-
-    def progress(msg: str, frac: float) -> None:
-        t = time.time() - t0
-        eta = f", about {t / frac * (1 - frac):.0f} s left" if 0.05 < frac < 1 else ""
-        print(f"[{frac:4.0%}] {msg} ({t:.0f} s{eta})", file=sys.stderr, flush=True)
-
-    run = transfer_run(base, data, acfg, cfg.val_split or 0.15, cfg.augment, progress=progress, balance=cfg.balance)
-    res = run.retrained
-    card = card_for(base, None, res, acfg, run.scores, run.better, run.reasons, {}, None, command,
-                    data={"source": data.source, "n_train_total": len(data), "counts": data.counts()},
-                    licence="derived from the base model (see its card) and the given data")
-    if run.ood:
-        card["ood"] = run.ood
-    save_version(res, Path(out), card)
-    v = run.scores.get("validation") or {}
-    new = [c for c in res.classes if c not in base.classes]
-    lines = [f"{mode} on cached features: {len(res.classes)} classes ({len(new)} new: {''.join(new)}), "
-             f"{len(data)} crops ({run.n_crops} trained, {res.counts['own']} with augmented copies, "
-             f"{res.counts['rehearsal']} rehearsal features), {res.seconds:.0f} s"]
-    if v:
-        lines.append(f"validation accuracy {v['new']:.4f} (base {v['parent']:.4f}, {v['n']} crops)")
-    for key, label in (("kmnist_val", "KMNIST validation"), ("renders", "renders of every character")):
-        if key in run.scores:
-            lines.append(f"{label}: base {run.scores[key]['parent']:.4f} → new {run.scores[key]['new']:.4f}")
-    lines += [f"warning: {w}" for w in count_warnings(data) + res.warnings]
-    lines += [f"note: {r}" for r in run.reasons]
-    lines.append(f"saved {out} and {Path(out).with_suffix('.json')}")
-    return "\n".join(lines)
