@@ -338,7 +338,12 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
                     tr_c.append(ch)
         n_unlab += len(unl)
         if cfg.pseudo and unl:
-            preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in unl])
+            # the parent's stored readings where it has them (a page just segmented was read above); the rest now
+            stored = store.predictions(scan.id, record.id) if record is not None else {}
+            todo = [b for b in unl if b.id not in stored]
+            fresh = dict(zip((b.id for b in todo),
+                             classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in todo]) if todo else []))
+            preds = [stored.get(b.id) or fresh[b.id] for b in unl]
             for b, p in zip(unl, preds):
                 if p.confidence < cfg.pseudo_threshold:
                     continue

@@ -38,7 +38,7 @@ MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
 # learning rates that worked on the few-shot benchmark (bench/bench_transfer.py)
 # (feature extraction and fine-tuning: the head on cached features, kuzushi_core.adapt; bench/bench_adapt.py)
 DEFAULT_LEARNING_RATE = {"feature-extraction": 1e-3, "fine-tune": 5e-4, "scratch": 3e-3}
-BIG_BASE, BIG_BASE_REHEARSAL = 500, 2  # renders per base class as rehearsal (from the base's feature cache)
+BIG_BASE_REHEARSAL = 2  # renders per base class as rehearsal (from the base's feature cache)
 DEFAULT_BALANCE = "oversample"  # few-shot classes: repeat their crops (each time newly augmented), see BENCHMARKS.md
 
 
