@@ -81,7 +81,7 @@ with right:
     for k, (c, p) in enumerate(pred.candidates):
         sheet = brush(c)
         if sheet is not None:
-            cols[k].image(sheet, output_format="PNG")
+            cols[k].image(sheet, width=min(sheet.shape[1], 150), output_format="PNG")
         cols[k].caption(f"{p:.2f}")
         if cols[k].button(f"{k + 1}: {c}", key=f"queue_cand_{k}"):
             s.add_label(box.id, c, "user")

@@ -413,12 +413,12 @@ STRINGS.update(
         "eval.broke": {"en": "Broke", "ja": "壊れた"},
         # Queue
         "queue.title": {"en": "Label these next", "ja": "次にラベルを付ける文字"},
-        "queue.intro": {"en": "The model's least certain characters across the workspace. Type a character and press "
-                              "Enter; 1–5 picks a candidate; Enter alone accepts the model's reading.",
-                        "ja": "確信度の低い文字から順に。文字を入力して Enter、1〜5 で候補を選択、空のまま Enter で予測を採用。"},
+        "queue.intro": {"en": "The unlabelled characters across the workspace, in the chosen order. Type a character and "
+                              "press Enter; 1–5 picks a candidate; Enter alone accepts the model's reading.",
+                        "ja": "ラベルのない文字を、選んだ順に。文字を入力して Enter、1〜5 で候補を選択、空のまま Enter で予測を採用。"},
         "queue.empty": {"en": "Nothing to label: read some pages first, or everything read is labelled.",
                         "ja": "ラベル待ちの文字はありません。"},
-        "queue.count": {"en": "{n} characters waiting (least certain first)", "ja": "{n} 文字が待っています（確信度の低い順）"},
+        "queue.count": {"en": "{n} characters waiting", "ja": "{n} 文字が待っています"},
         "queue.scan": {"en": "scan", "ja": "スキャン"},
         "queue.skip": {"en": "Skip", "ja": "飛ばす"},
         "queue.type": {"en": "Character, or 1–5", "ja": "文字、または 1〜5"},
