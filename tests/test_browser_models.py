@@ -17,6 +17,15 @@ from .browser import browser_page, running_app, wait_idle
 pytestmark = [pytest.mark.browser]
 
 
+def upload(page, model, card) -> None:
+    """Choose both files and wait until the uploader lists them: a click before the upload has landed
+    submits an empty form (the form clears its uploader after each submit)."""
+    page.locator(".st-key-models_files input[type=file]").set_input_files([str(model), str(card)])
+    for f in (model, card):
+        page.locator(".st-key-models_files").get_by_text(f.name, exact=True).wait_for(timeout=60_000)
+    wait_idle(page)
+
+
 def test_models_page_import_refusals_and_success(tmp_path, artifacts):
     import keras
 
@@ -44,14 +53,12 @@ def test_models_page_import_refusals_and_success(tmp_path, artifacts):
         wait_idle(page)
         for path, message in ((corrupt, "not a Keras model file"), (lam, "cannot be loaded safely"),
                               (wrong, "expects input")):
-            page.locator(".st-key-models_files input[type=file]").set_input_files([str(path), str(card)])
-            wait_idle(page)
+            upload(page, path, card)
             page.get_by_role("button", name="取り込む").click()
             page.get_by_text(re.compile(f"取り込めません：{path.stem}.keras.*{message}")).wait_for(timeout=180_000)
             assert store.list_models() == before
             page.screenshot(path=str(artifacts / f"models_refused_{path.stem}.png"), full_page=True)
-        page.locator(".st-key-models_files input[type=file]").set_input_files([str(good), str(card)])
-        wait_idle(page)
+        upload(page, good, card)
         page.locator(".st-key-models_name input").fill("copy of default")
         page.get_by_role("button", name="取り込む").click()
         page.get_by_text("「copy of default」を取り込みました").wait_for()
