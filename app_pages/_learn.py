@@ -1,5 +1,5 @@
 """The "learn from my corrections" panel of the Read and Label-next pages: one click queues an adaptation run
-(kuzushi_core.adapt, in the background worker); the panel follows it and shows the new version's score on the
+(kuzushi_core.train.adapt, in the background worker); the panel follows it and shows the new version's score on the
 held-out labels beside its parent's, and whether it was made active."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._shell import current_document_id, tr
-from kuzushi_core import jobs
+from kuzushi_core.train import jobs
 from kuzushi_core.errors import KuzushiError
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, QUERY_KEY, SETTING_KEY, choose_language, t
-from kuzushi_core.reading import ensure_default_model
+from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.store import Store, default_workspace
 
 

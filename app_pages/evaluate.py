@@ -9,11 +9,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages._shell import current_document_id, store, tr
-from kuzushi_core.datasets import load_kmnist
+from kuzushi_core.data.datasets import load_kmnist
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.paths import data_dir
-from kuzushi_core.reading import loaded
-from kuzushi_core.review import (Evaluation, accuracy_by_kind, compare, evaluate_glyphs, evaluate_workspace,
+from kuzushi_core.predict.reading import loaded
+from kuzushi_core.evaluation.review import (Evaluation, accuracy_by_kind, compare, evaluate_glyphs, evaluate_workspace,
                                  label_kinds)
 
 s = store()

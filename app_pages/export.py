@@ -8,7 +8,7 @@ import zipfile
 import streamlit as st
 
 from app_pages._shell import current_document_id, store, tr
-from kuzushi_core import export
+from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
 
 s = store()

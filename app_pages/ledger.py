@@ -17,7 +17,7 @@ from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger import workspace as lw
 from kuzushi_core.ledger.lots import ALPHABETS
 from kuzushi_core.ledger.templates import FIELDS, TemplateError, make_template
-from kuzushi_core.overlay import display_scale, page_point
+from kuzushi_core.segment.overlay import display_scale, page_point
 
 s = store()
 st.title(tr("ledger.title"))

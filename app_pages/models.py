@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages._shell import store, tr
 from kuzushi_core.errors import KuzushiError
-from kuzushi_core.registry import export_model_zip, import_model, rollback
+from kuzushi_core.train.registry import export_model_zip, import_model, rollback
 
 s = store()
 st.title(tr("models.title"))

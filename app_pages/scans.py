@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kuzushi_core.intake import import_bytes, thumbnail_path
-from kuzushi_core.ledger.registers import demo_pages
+from kuzushi_core.data.intake import import_bytes, thumbnail_path
+from kuzushi_core.synth.registers import demo_pages
 from kuzushi_core.synth import fonts as synth_fonts
 from kuzushi_core.paths import DEMO_PAGE
 from kuzushi_core.store import DEFAULT_DOCUMENT

@@ -6,7 +6,7 @@ KMNIST, variant kana, prior adjustment, KMNIST specialist). The shipped ``models
 three shared pages, so any figure it gives on them is a figure on its own training data (it is reported only for
 the few-shot timing, as the issue's check names it).
 
-Sections (everything through the product's own code path, :func:`kuzushi_core.adapt.adapt` on a workspace, as
+Sections (everything through the product's own code path, :func:`kuzushi_core.train.adapt.adapt` on a workspace, as
 the CLI's ``adapt`` and the Read page's button run it):
 
 * **pairs**: one labelled page and one unlabelled page of the book in a workspace (every ordered pair of the three
@@ -46,16 +46,16 @@ from _report import write_section  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from kuzushi_core import jobs  # noqa: E402
-from kuzushi_core.adapt import AdaptConfig, adapt  # noqa: E402
+from kuzushi_core.train import jobs  # noqa: E402
+from kuzushi_core.train.adapt import AdaptConfig, adapt  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
-from kuzushi_core.datasets import load_kmnist  # noqa: E402
-from kuzushi_core.features import rehearsal_ready  # noqa: E402
+from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
+from kuzushi_core.train.features import rehearsal_ready  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
-from kuzushi_core.intake import apply_annotations, import_paths  # noqa: E402
+from kuzushi_core.data.intake import apply_annotations, import_paths  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
-from kuzushi_core.predict import load_model, read_page  # noqa: E402
-from kuzushi_core.scoring import read_codh_csv, score_reading  # noqa: E402
+from kuzushi_core.predict.classifier import load_model, read_page  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.store import Store  # noqa: E402
 
 BOOK = data_dir() / "pages" / "100241706"
@@ -177,8 +177,8 @@ def section_curve(reader: Path, tmp: Path) -> str:
 def section_queue(reader: Path, tmp: Path, n_labels: int = 20, pairs: int = 1) -> str:
     """Label next's order against random order: on page A, the first ``n_labels`` boxes of the queue (true boxes,
     read by the reader) are labelled; adapt; page B (unlabelled) is read."""
-    from kuzushi_core.reading import read_scan
-    from kuzushi_core.review import uncertainty_queue
+    from kuzushi_core.predict.reading import read_scan
+    from kuzushi_core.evaluation.review import uncertainty_queue
 
     base = load_model(reader)
     rows = []
@@ -268,7 +268,7 @@ def section_guard(reader: Path, tmp: Path) -> str:
 
 
 def section_fewshot(reader: Path, tmp: Path, label: str, held_out: tuple[str, ...] = tuple(PAGES)) -> str:
-    from kuzushi_core.datasets import load_codh_pages
+    from kuzushi_core.data.datasets import load_codh_pages
 
     import cv2
 

@@ -62,8 +62,8 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=200)
     args = ap.parse_args()
     n = args.pages
-    from kuzushi_core.datasets import load_kmnist
-    from kuzushi_core.ledger.kanapages import write_pages
+    from kuzushi_core.data.datasets import load_kmnist
+    from kuzushi_core.synth.kanapages import write_pages
     from kuzushi_core.paths import data_dir
 
     work = ROOT / "build" / "bench-archive"

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.imaging import read_image  # noqa: E402
-from kuzushi_core.intake import import_paths  # noqa: E402
+from kuzushi_core.data.intake import import_paths  # noqa: E402
 from kuzushi_core.paths import DEMO_PAGE  # noqa: E402
-from kuzushi_core.segmentation import segment  # noqa: E402
+from kuzushi_core.segment.columns import segment  # noqa: E402
 from kuzushi_core.store import Store  # noqa: E402
 from tests.browser import browser_page, running_app, wait_idle  # noqa: E402
 

@@ -19,14 +19,14 @@ from _report import write_section  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from kuzushi_core.architectures import baseline_cnn  # noqa: E402
+from kuzushi_core.train.architectures import baseline_cnn  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
-from kuzushi_core.datasets import KMNIST_CLASSES, load_kmnist  # noqa: E402
-from kuzushi_core.evaluate import classification_report, expected_calibration_error  # noqa: E402
+from kuzushi_core.data.datasets import KMNIST_CLASSES, load_kmnist  # noqa: E402
+from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, data_dir  # noqa: E402
-from kuzushi_core.predict import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.scoring import read_codh_csv  # noqa: E402
+from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv  # noqa: E402
 
 
 def main() -> None:

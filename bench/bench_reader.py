@@ -1,6 +1,6 @@
 """The reader benchmark (issue #12): leave-one-page-out over the three shared pages.
 
-For every held-out page, stage 2 of the reader (``kuzushi_core.reader.train_pages``) is run from the
+For every held-out page, stage 2 of the reader (``kuzushi_core.train.reader.train_pages``) is run from the
 stage-1 model (fonts + KMNIST, no page crop) on the *other two* pages only; the held-out page's crops are
 never trained on.  Measured on the held-out page:
 
@@ -11,7 +11,7 @@ never trained on.  Measured on the held-out page:
   ``jpn_vert`` (character boxes from its word boxes), F1 and seconds per page;
 * open set: AUROC of the held-out in-vocabulary crops against crops that are no vocabulary character
   (segmenter boxes on the page that hit no true box: ruby, fragments; ruling fragments and stains; JIS
-  level-2 kanji rendered by the fonts), for each score of :mod:`kuzushi_core.openset`.
+  level-2 kanji rendered by the fonts), for each score of :mod:`kuzushi_core.predict.openset`.
 
 And on the shipped ``models/default.keras``: KMNIST test accuracy (argmax over all classes), ``read`` time of
 a 2404×3874 page, crops per second, file size.  ``--apply`` writes the chosen open-set score into its card.
@@ -36,15 +36,15 @@ from bench_segprotocol import describe  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from kuzushi_core import openset  # noqa: E402
+from kuzushi_core.predict import openset  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
-from kuzushi_core.datasets import load_kmnist  # noqa: E402
+from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
-from kuzushi_core.predict import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.reader import (ReaderConfig, adjust_saved, page_names, specialise_saved, train_pages,  # noqa: E402
+from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
+from kuzushi_core.train.reader import (ReaderConfig, adjust_saved, page_names, specialise_saved, train_pages,  # noqa: E402
                                  with_specialist_logits)
-from kuzushi_core.scoring import read_codh_csv, score_reading  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.synth.vocabulary import jis_level2_kanji, kind  # noqa: E402
 
 BUILD = PROJECT_ROOT / "build"

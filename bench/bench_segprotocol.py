@@ -28,11 +28,11 @@ from _report import write_section  # noqa: E402
 
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
-from kuzushi_core.predict import load_model  # noqa: E402
-from kuzushi_core.refine import RefineParams, refine_by_reading  # noqa: E402
-from kuzushi_core.scoring import read_codh_csv, score  # noqa: E402
-from kuzushi_core.segmentation import SegmentParams, segment  # noqa: E402
-from kuzushi_core.synth.pages import handwriting_glyphs, handwritten_page  # noqa: E402
+from kuzushi_core.predict.classifier import load_model  # noqa: E402
+from kuzushi_core.segment.refine import RefineParams, refine_by_reading  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv, score  # noqa: E402
+from kuzushi_core.segment.columns import SegmentParams, segment  # noqa: E402
+from kuzushi_core.synth.handwritten import handwriting_glyphs, handwritten_page  # noqa: E402
 
 GRID = {"merge_gap": (0.15, 0.25, 0.4), "max_aspect": (1.2, 1.35, 1.6), "column_smoothing": (0.15, 0.25, 0.4)}
 DEV_SEEDS = range(0, 6)
@@ -142,7 +142,7 @@ def main() -> None:
 only on pages it was not chosen on; grid: {', '.join(f'`{k}` ∈ {v}' for k, v in GRID.items())}
 ({len(combos)} combinations); a choice maximises the mean of F1@IoU0.5 and centre-rule F1. The defaults
 (chosen by hand on all three shared pages, so not an honest score there) are shown beside. Then joining and
-splitting by reading (`kuzushi_core.refine`: an unsure box merged with the next or split at its projection
+splitting by reading (`kuzushi_core.segment.refine`: an unsure box merged with the next or split at its projection
 minimum, the variant read with more confidence kept), {', '.join(REFINE)}, chosen the same way; on the shared pages
 each page is read by the reader trained without it (`build/reader-lopo-*.keras`). Time: segmenting and refining. The refine variants'
 margins were set during development looking at these pages: the choice among them is honest, the variants less so.

@@ -27,12 +27,12 @@ from _report import write_section  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from kuzushi_core.augment import PRESETS, to_dict  # noqa: E402
-from kuzushi_core.datasets import GlyphSet, load_codh_pages, load_kmnist, merge, per_class_sample  # noqa: E402
+from kuzushi_core.train.augment import PRESETS, to_dict  # noqa: E402
+from kuzushi_core.data.datasets import GlyphSet, load_codh_pages, load_kmnist, merge, per_class_sample  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, data_dir  # noqa: E402
-from kuzushi_core.predict import load_model  # noqa: E402
-from kuzushi_core.train import TrainConfig, train  # noqa: E402
-from kuzushi_core.transfer import output_classes, prepare  # noqa: E402
+from kuzushi_core.predict.classifier import load_model  # noqa: E402
+from kuzushi_core.train.fit import TrainConfig, train  # noqa: E402
+from kuzushi_core.train.transfer import output_classes, prepare  # noqa: E402
 
 FULL_NETWORK_LR = {"feature-extraction": 5e-4, "fine-tune": 5e-4}  # tuned for this path (README, "Retraining")
 

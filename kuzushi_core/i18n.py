@@ -484,7 +484,7 @@ STRINGS.update(
 
 STRINGS.update(
     {
-        # Learn from my corrections (Read and Label next pages; kuzushi_core.adapt)
+        # Learn from my corrections (Read and Label next pages; kuzushi_core.train.adapt)
         "learn.title": {"en": "Learn from my corrections", "ja": "直したラベルから学ぶ"},
         "learn.help": {"en": "Trains a new version of the active model on this document's labels and its unlabelled "
                              "pages (in the background, usually well under a minute once the base's rehearsal cache "

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import (
+from kuzushi_core.errors import (
     CorruptImageError,
     DecompressionBombError,
     EmptyFileError,

@@ -35,8 +35,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import NotFoundError, StoreError, WorkspaceError
-from .records import (
+from kuzushi_core.errors import NotFoundError, StoreError, WorkspaceError
+from kuzushi_core.containers import (
     CharBox,
     CharClass,
     Document,
@@ -547,7 +547,7 @@ class Store:
         never loses a label.  New boxes that overlap a kept box (IoU ≥ 0.5) are
         not added.  Reading order is recomputed over all boxes of the scan.
         """
-        from .segmentation import reading_order
+        from kuzushi_core.segment.columns import reading_order
 
         with self.write() as con:
             labelled = "SELECT box_id FROM labels"
@@ -575,7 +575,7 @@ class Store:
 
         Every box touched becomes a ``user`` box.  A box that is moved keeps its labels.
         """
-        from .segmentation import reading_order
+        from kuzushi_core.segment.columns import reading_order
 
         with self.write() as con:
             for box_id in delete:

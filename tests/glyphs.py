@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kuzushi_core.datasets import GlyphSet
+from kuzushi_core.data.datasets import GlyphSet
 
 
 def bars(n_per_class=60, seed=0) -> GlyphSet:

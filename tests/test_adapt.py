@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kuzushi_core import features as ft
-from kuzushi_core.adapt import AdaptConfig, derive, verdict
-from kuzushi_core.intake import import_paths
+from kuzushi_core.train import features as ft
+from kuzushi_core.train.adapt import AdaptConfig, derive, verdict
+from kuzushi_core.data.intake import import_paths
 from kuzushi_core.paths import MODELS_DIR
-from kuzushi_core.predict import load_model
+from kuzushi_core.predict.classifier import load_model
 from kuzushi_core.store import Store
 
 from .conftest import need
@@ -165,7 +165,7 @@ def test_every_new_ui_string_has_both_languages():
 
 
 def test_estimate_counts_the_cache_build_only_when_it_is_missing():
-    from kuzushi_core.jobs import estimate_seconds
+    from kuzushi_core.train.jobs import estimate_seconds
 
     ready = estimate_seconds(20, 10, "feature-extraction", base_classes=3172, cache_ready=True, patience=4)
     cold = estimate_seconds(20, 10, "feature-extraction", base_classes=3172, cache_ready=False, patience=4)

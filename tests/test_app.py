@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kuzushi_core.intake import import_bytes
+from kuzushi_core.data.intake import import_bytes
 from kuzushi_core.store import Store
 
 from . import imagegen as g
@@ -160,8 +160,8 @@ def test_new_document_from_sidebar(ws):
 def test_demo_page_is_added_and_segments_well(ws):
     from kuzushi_core.imaging import read_image
     from kuzushi_core.paths import DEMO_PAGE
-    from kuzushi_core.scoring import read_codh_csv, score
-    from kuzushi_core.segmentation import segment
+    from kuzushi_core.evaluation.scoring import read_codh_csv, score
+    from kuzushi_core.segment.columns import segment
 
     at = app("app_pages/scans.py")
     at.button(key="demo_button").click().run()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kuzushi_core.intake import import_paths
+from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
-from kuzushi_core.ledger.registers import generate_register, save
-from kuzushi_core.reading import ensure_default_model
+from kuzushi_core.synth.registers import generate_register, save
+from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.store import Store
 
 from .test_ledger_registers import fonts_installed  # noqa: F401

@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kuzushi_core.imaging import encode_png
-from kuzushi_core.intake import import_bytes
-from kuzushi_core.reading import transcription
+from kuzushi_core.data.intake import import_bytes
+from kuzushi_core.predict.reading import transcription
 from kuzushi_core.store import Store
 
 from .test_classifier import tiny_model  # noqa: F401 - the module-scoped fixture

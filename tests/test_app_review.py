@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kuzushi_core import jobs
-from kuzushi_core.reading import read_scan
+from kuzushi_core.train import jobs
+from kuzushi_core.predict.reading import read_scan
 
 from .test_app_read import ws  # noqa: F401 - a workspace with a read-able page and the bars model
 from .test_classifier import tiny_model  # noqa: F401
@@ -58,7 +58,7 @@ def test_label_next_page_orders_by_uncertainty_and_labels_by_number(read_ws):
     at = open_page("app_pages/queue.py")
     assert any("3 characters waiting" in c.value for c in at.caption)
     preds = s.predictions(scan.id, s.active_model().id)
-    from kuzushi_core.review import uncertainty_queue
+    from kuzushi_core.evaluation.review import uncertainty_queue
 
     by_gain = uncertainty_queue(s, s.active_model().id)  # the default order: expected gain
     assert at.radio(key="queue_order").value == "gain"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kuzushi_core.intake import import_bytes
-from kuzushi_core.ledger import LedgerParams, generate_page
+from kuzushi_core.data.intake import import_bytes
+from kuzushi_core.synth.kanapages import LedgerParams, generate_page
 from kuzushi_core.imaging import encode_png
 from kuzushi_core.store import Store
 
@@ -81,7 +81,7 @@ def test_run_edit_and_rerun_keeps_user_boxes_and_labels(ws):
 
 
 def test_the_method_is_chosen_shown_and_remembered(ws):
-    from kuzushi_core.refine import METHOD_SETTING
+    from kuzushi_core.segment.refine import METHOD_SETTING
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.switch_page("app_pages/segment.py").run()

@@ -18,7 +18,7 @@ import pytest
 from kuzushi_core.archive import SCHEMA, done_pages, expand_sources, plan_tasks, read_archive, read_dataset
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import PageFile
-from kuzushi_core.ledger.kanapages import write_pages
+from kuzushi_core.synth.kanapages import write_pages
 from kuzushi_core.paths import MODELS_DIR
 from tests import imagegen as g
 from tests.conftest import require_data_enabled
@@ -234,7 +234,7 @@ def test_import_results_brings_a_run_into_the_workspace(archive: Path, tmp_path:
     # the app shows the run's reading of an imported page without reading it again
     from streamlit.testing.v1 import AppTest
 
-    from kuzushi_core.reading import transcription
+    from kuzushi_core.predict.reading import transcription
 
     os.environ["KUZUSHI_WORKSPACE"] = str(store.root)
     try:

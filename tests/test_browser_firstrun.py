@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from kuzushi_core.intake import import_paths
-from kuzushi_core.reading import read_scan
+from kuzushi_core.data.intake import import_paths
+from kuzushi_core.predict.reading import read_scan
 from kuzushi_core.store import Store
 
 from .browser import IMAGE_FRAME as FRAME
@@ -69,7 +69,7 @@ def test_a_landscape_scan_is_shown_whole_on_segment_and_read(tmp_path, data_dir,
     store = Store(ws)
     doc = store.ensure_document("NDL")
     import_paths(store, [path], doc.id)
-    from kuzushi_core.reading import ensure_default_model
+    from kuzushi_core.predict.reading import ensure_default_model
 
     ensure_default_model(store)
     scan = store.list_scans()[0]

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from kuzushi_core.intake import apply_annotations, import_paths
-from kuzushi_core.scoring import read_codh_csv
+from kuzushi_core.data.intake import apply_annotations, import_paths
+from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.store import Store
 
 from .browser import browser_page, running_app, wait_idle

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from kuzushi_core.paths import MODELS_DIR
-from kuzushi_core.reading import ensure_default_model
+from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.store import Store
 
 from .browser import browser_page, running_app, wait_idle

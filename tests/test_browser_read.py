@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kuzushi_core.intake import import_paths
+from kuzushi_core.data.intake import import_paths
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.store import Store
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kuzushi_core.intake import import_paths
+from kuzushi_core.data.intake import import_paths
 from kuzushi_core.store import Store
 
 from .browser import IMAGE_FRAME as FRAME
@@ -113,7 +113,7 @@ def test_box_editor_in_the_browser(tmp_path, page_images, artifacts):
 def test_segmentation_method_in_the_browser(tmp_path, page_images, artifacts):
     """The second method (joined and split by reading) is picked, run, shown with the boxes and kept after a
     reload."""
-    from kuzushi_core.refine import METHOD_SETTING
+    from kuzushi_core.segment.refine import METHOD_SETTING
 
     ws, store, scan = workspace_with(tmp_path, page_images, "100241706_00005_2.jpg")
     with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1300) as page:

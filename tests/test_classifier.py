@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 
 from kuzushi_core.crops import to_glyph
-from kuzushi_core.datasets import (DatasetError, GlyphSet, assert_disjoint, content_hashes, kfold, load_class_folders,
+from kuzushi_core.data.datasets import (DatasetError, GlyphSet, assert_disjoint, content_hashes, kfold, load_class_folders,
                                    load_kmnist, load_seed_npz, load_source, load_workspace, save_seed_npz,
                                    stratified_split)
-from kuzushi_core.evaluate import classification_report, expected_calibration_error
-from kuzushi_core.predict import ModelFileError, classify_crops, load_model
-from kuzushi_core.train import TrainConfig, fit_temperature, save, softmax, train
+from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error
+from kuzushi_core.predict.classifier import ModelFileError, classify_crops, load_model
+from kuzushi_core.train.fit import TrainConfig, fit_temperature, save, softmax, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -216,7 +216,7 @@ def test_classify_cli(tmp_path, tiny_model):
 
 
 def test_workspace_labels_become_a_dataset(tmp_path):
-    from kuzushi_core.intake import import_bytes
+    from kuzushi_core.data.intake import import_bytes
     from kuzushi_core.store import Store
 
     from . import imagegen as g
@@ -245,7 +245,7 @@ def test_k49_from_small_generated_files(tmp_path):
 
 @pytest.mark.data
 def test_codh_page_crops(data_dir):
-    from kuzushi_core.datasets import load_codh_pages
+    from kuzushi_core.data.datasets import load_codh_pages
 
     folder = data_dir / "pages" / "100241706"
     crops = load_codh_pages(folder)
@@ -260,7 +260,7 @@ def test_codh_page_crops(data_dir):
 
 def test_default_architecture_saves_and_reloads_in_safe_mode(tmp_path):
     """Every layer of the default model (augmentation included) must survive save → safe load."""
-    from kuzushi_core.architectures import FEATURES, build, conv_blocks
+    from kuzushi_core.train.architectures import FEATURES, build, conv_blocks
 
     for size in (28, 64):
         m = build("default", 4, size)
@@ -276,7 +276,7 @@ def test_default_architecture_saves_and_reloads_in_safe_mode(tmp_path):
 def test_read_page_shows_a_broken_model_as_a_message(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from kuzushi_core.intake import import_bytes
+    from kuzushi_core.data.intake import import_bytes
     from kuzushi_core.store import Store
 
     from . import imagegen as g
@@ -299,7 +299,7 @@ def test_read_page_shows_a_broken_model_as_a_message(tmp_path, monkeypatch):
 
 
 def test_stroke_jitter_thickens_thins_or_keeps():
-    from kuzushi_core.train import dataset
+    from kuzushi_core.train.fit import dataset
 
     x = np.zeros((64, 28, 28), np.uint8)
     x[:, 10:18, 13:15] = 255  # an 8×2 stroke
@@ -310,7 +310,7 @@ def test_stroke_jitter_thickens_thins_or_keeps():
 
 
 def test_ood_centroids_of_classes_without_crops_are_finite(tiny_model):
-    from kuzushi_core.predict import fit_ood, load_model, ood_factor
+    from kuzushi_core.predict.classifier import fit_ood, load_model, ood_factor
 
     path, data = tiny_model
     lm = load_model(path)
@@ -326,7 +326,7 @@ def test_ood_centroids_of_classes_without_crops_are_finite(tiny_model):
 def test_repeated_training_pipeline_is_whole_reshuffled_passes():
     """fit() runs on one endless iterator (steps_per_epoch = one pass): each pass holds every glyph exactly once,
     batches never straddle two passes, and the order changes from pass to pass."""
-    from kuzushi_core.train import dataset
+    from kuzushi_core.train.fit import dataset
 
     n, batch = 50, 16
     x = np.zeros((n, 28, 28), np.uint8)

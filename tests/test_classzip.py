@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kuzushi_core.classzip import unpack
-from kuzushi_core.datasets import DatasetError, load_class_folders, load_source
+from kuzushi_core.data.classzip import unpack
+from kuzushi_core.data.datasets import DatasetError, load_class_folders, load_source
 from kuzushi_core.store import Store
 
 

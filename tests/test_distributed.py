@@ -20,7 +20,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 sys.path.insert(0, ".")
-from kuzushi_core.train import TrainConfig, model_card, train
+from kuzushi_core.train.fit import TrainConfig, model_card, train
 from tests.glyphs import bars
 res = train(bars(40), TrainConfig(arch="baseline", epochs=6, batch_size=32, strategy=sys.argv[1], patience=20))
 card = model_card(res)

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_reader_architecture_saves_without_optimizer_and_reloads_safely(tmp_path):
     import keras
 
-    from kuzushi_core.architectures import build
-    from kuzushi_core.train import save_weights_only_model
+    from kuzushi_core.train.architectures import build
+    from kuzushi_core.train.fit import save_weights_only_model
 
     m = build("reader", 50)
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
@@ -39,7 +39,7 @@ def test_reader_architecture_saves_without_optimizer_and_reloads_safely(tmp_path
 def test_warm_start_copies_the_kmnist_model_blocks():
     import keras
 
-    from kuzushi_core.architectures import build, warm_start
+    from kuzushi_core.train.architectures import build, warm_start
 
     donor = keras.saving.load_model(MODELS_DIR / "kmnist10.keras", safe_mode=True, compile=False)
     m = build("reader", 20)
@@ -53,7 +53,7 @@ def test_warm_start_copies_the_kmnist_model_blocks():
 
 def test_a_new_class_from_font_renders_alone(tmp_path, faces, data_dir):  # noqa: F811
     """train --base … --synth CHARS: a character the model lacks is learned from zero real crops."""
-    from kuzushi_core.predict import classify_crops, load_model
+    from kuzushi_core.predict.classifier import classify_crops, load_model
     from kuzushi_core.synth.fonts import faces_for
     from kuzushi_core.synth.render import samples_for
 
@@ -80,7 +80,7 @@ def test_synth_needs_a_base_and_a_font(tmp_path):
 
 @pytest.fixture(scope="module")
 def shipped():
-    from kuzushi_core.predict import load_model
+    from kuzushi_core.predict.classifier import load_model
 
     return load_model(MODELS_DIR / "default.keras")
 
@@ -96,7 +96,7 @@ def test_shipped_reader_knows_thousands_of_characters(shipped):
 
 def test_shipped_reader_on_the_kmnist_test_set(shipped, data_dir):
     """Argmax over all the reader's classes, on the 10,000 official test images (never trained on)."""
-    from kuzushi_core.datasets import load_kmnist
+    from kuzushi_core.data.datasets import load_kmnist
 
     km = load_kmnist(data_dir / "kmnist", "test")
     idx = np.array([shipped.classes.index(c) for c in km.classes])
@@ -133,7 +133,7 @@ def test_classify_gives_five_candidates_from_the_vocabulary(tmp_path, page_image
 
 def test_a_training_job_can_take_a_class_from_fonts(store, faces):  # noqa: F811
     """The Train page's "new characters from brush fonts": the job's data holds renders of them, no crop needed."""
-    from kuzushi_core import jobs
+    from kuzushi_core.train import jobs
 
     cfg = jobs.normalise({"mode": "feature-extraction", "base_model_id": 1, "workspace_labels": False,
                           "synth_chars": "畑 田", "synth_per_char": 20})
@@ -146,11 +146,11 @@ def test_a_training_job_can_take_a_class_from_fonts(store, faces):  # noqa: F811
 
 def test_stage_two_recipe_on_a_small_base(tmp_path, faces, data_dir):  # noqa: F811
     """train_pages end to end on a small base (the pages' characters, KMNIST's, hiragana): model, card, KMNIST test."""
-    from kuzushi_core.architectures import build
-    from kuzushi_core.predict import load_model
-    from kuzushi_core.reader import ReaderConfig, page_names, pages_data, train_pages
+    from kuzushi_core.train.architectures import build
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.train.reader import ReaderConfig, page_names, pages_data, train_pages
     from kuzushi_core.synth.vocabulary import HIRAGANA, KMNIST, page_characters
-    from kuzushi_core.train import save_weights_only_model
+    from kuzushi_core.train.fit import save_weights_only_model
 
     classes = tuple(dict.fromkeys(KMNIST + HIRAGANA + page_characters(data_dir)))
     base = tmp_path / "base.keras"
@@ -185,7 +185,7 @@ def test_prior_adjustment_moves_the_argmax_off_the_big_classes():
     exactly tau * log(1000) against a rare one, and the argmax of an ambiguous input changes to the rare class."""
     import keras
 
-    from kuzushi_core.reader import adjust_for_prior
+    from kuzushi_core.train.reader import adjust_for_prior
 
     inp = keras.Input((2,))
     model = keras.Model(inp, keras.layers.Dense(2, name="logits")(inp))
@@ -200,7 +200,7 @@ def test_prior_adjustment_moves_the_argmax_off_the_big_classes():
 def _reader_and_specialist():
     import keras
 
-    from kuzushi_core.architectures import build
+    from kuzushi_core.train.architectures import build
 
     keras.utils.set_random_seed(3)
     reader, spec = build("reader", 20), build("default", 3)
@@ -216,11 +216,11 @@ def test_a_specialist_reranks_only_its_classes(tmp_path):
     """with_specialist: log p(c) = log p_reader(c) + w log p_specialist(c) + const for the specialist's classes,
     log p_reader(c) + the same const for all others; the numpy twin gives the same; saved and reloaded safely; its
     temperature folds into both terms; transfer learning starts from it (the specialist stays behind)."""
-    from kuzushi_core.architectures import with_specialist, without_specialist
-    from kuzushi_core.predict import load_model
-    from kuzushi_core.reader import with_specialist_logits
-    from kuzushi_core.train import fold_temperature, logits_of, save_weights_only_model, softmax
-    from kuzushi_core.transfer import prepare
+    from kuzushi_core.train.architectures import with_specialist, without_specialist
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.train.reader import with_specialist_logits
+    from kuzushi_core.train.fit import fold_temperature, logits_of, save_weights_only_model, softmax
+    from kuzushi_core.train.transfer import prepare
 
     reader, spec, x = _reader_and_specialist()
     index, w = [5, 7, 9], 1.5
@@ -254,7 +254,7 @@ def test_a_specialist_reranks_only_its_classes(tmp_path):
 
 def test_the_specialist_weight_has_the_lowest_calibrated_nll():
     """A specialist that is right where the reader hesitates gets a weight; one that is wrong gets none."""
-    from kuzushi_core.reader import choose_specialist_weight
+    from kuzushi_core.train.reader import choose_specialist_weight
 
     rng = np.random.default_rng(0)
     y = np.tile([1, 2], 50)  # the reader's classes 1 and 2 (of 3); the specialist knows them as its 0 and 1
@@ -271,8 +271,8 @@ def test_a_specialist_trained_on_another_split_is_refused(tmp_path):
     """Its weight is chosen on KMNIST's validation split: a specialist that may have trained on it is refused."""
     import shutil
 
-    from kuzushi_core.predict import ModelFileError
-    from kuzushi_core.reader import ReaderConfig, attach_specialist
+    from kuzushi_core.predict.classifier import ModelFileError
+    from kuzushi_core.train.reader import ReaderConfig, attach_specialist
 
     path = tmp_path / "other.keras"
     shutil.copy(MODELS_DIR / "kmnist10.keras", path)

@@ -1,4 +1,4 @@
-"""Joining and splitting boxes by reading (kuzushi_core.refine), with the shipped reader on printed characters."""
+"""Joining and splitting boxes by reading (kuzushi_core.segment.refine), with the shipped reader on printed characters."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from kuzushi_core.paths import MODELS_DIR
-from kuzushi_core.predict import classify_crops, load_model
-from kuzushi_core.refine import RefineParams, refine_by_reading
-from kuzushi_core.segmentation import Box, Segmentation
+from kuzushi_core.predict.classifier import classify_crops, load_model
+from kuzushi_core.segment.refine import RefineParams, refine_by_reading
+from kuzushi_core.segment.columns import Box, Segmentation
 
 
 @pytest.fixture(scope="module")

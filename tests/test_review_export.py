@@ -11,18 +11,18 @@ import zipfile
 import numpy as np
 import pytest
 
-from kuzushi_core import export
-from kuzushi_core.datasets import load_class_folders, load_seed_npz
-from kuzushi_core.evaluate import (compare_versions, mean_curves, most_confused_pairs, overfitting_onset,
+from kuzushi_core.data import export
+from kuzushi_core.data.datasets import load_class_folders, load_seed_npz
+from kuzushi_core.evaluation.metrics import (compare_versions, mean_curves, most_confused_pairs, overfitting_onset,
                                    reliability_curve, top_losses)
-from kuzushi_core.intake import import_annotations, import_bytes
+from kuzushi_core.data.intake import import_annotations, import_bytes
 from kuzushi_core.paths import DEMO_PAGE, schemas_dir
-from kuzushi_core.predict import ModelFileError
-from kuzushi_core.records import Prediction
-from kuzushi_core.registry import export_model_zip, import_model, rollback
-from kuzushi_core.review import compare, evaluation_from_probs, uncertainty_queue
+from kuzushi_core.predict.classifier import ModelFileError
+from kuzushi_core.containers import Prediction
+from kuzushi_core.train.registry import export_model_zip, import_model, rollback
+from kuzushi_core.evaluation.review import compare, evaluation_from_probs, uncertainty_queue
 from kuzushi_core.store import SCHEMA_VERSION, Store
-from kuzushi_core.train import oversample
+from kuzushi_core.train.fit import oversample
 
 from .conftest import need
 from .glyphs import bars
@@ -75,7 +75,7 @@ def demo_ws(tmp_path, tiny_model):  # noqa: F811
     doc = s.ensure_document("台帳 & 帳簿")
     import_bytes(s, DEMO_PAGE.read_bytes(), "ledger_demo.jpg", doc.id)
     scan = s.list_scans()[0]
-    from kuzushi_core.reading import read_scan
+    from kuzushi_core.predict.reading import read_scan
 
     model = s.register_model("bars", str(path), data.classes, activate=True)
     read_scan(s, scan, model)
@@ -157,8 +157,8 @@ def test_uncertainty_queue_orders_unlabelled_boxes_by_confidence(demo_ws):
 
 
 def test_expected_gain_prefers_a_doubt_about_a_frequent_character():
-    from kuzushi_core.records import Prediction
-    from kuzushi_core.review import expected_gain
+    from kuzushi_core.containers import Prediction
+    from kuzushi_core.evaluation.review import expected_gain
 
     counts = {"の": 40, "之": 1, "乃": 2}
     frequent = Prediction("の", 0.5, (("の", 0.5), ("乃", 0.3)))
@@ -275,8 +275,8 @@ def test_export_cli(demo_ws, tmp_path):
 
 
 def test_labels_split_into_corrections_and_confirmations(demo_ws):
-    from kuzushi_core.review import accuracy_by_kind, evaluate_workspace, label_kinds
-    from kuzushi_core.reading import loaded
+    from kuzushi_core.evaluation.review import accuracy_by_kind, evaluate_workspace, label_kinds
+    from kuzushi_core.predict.reading import loaded
 
     s, scan, model = demo_ws
     boxes = s.list_boxes(scan.id)

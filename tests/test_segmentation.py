@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kuzushi_core.datasets import GlyphSet
+from kuzushi_core.data.datasets import GlyphSet
 from kuzushi_core.imaging import read_image
-from kuzushi_core.ledger import LedgerParams, generate_page
-from kuzushi_core.scoring import (TrueBox, match_centre, match_iou, read_codh_csv, read_kaggle_csv, score,
+from kuzushi_core.synth.kanapages import LedgerParams, generate_page
+from kuzushi_core.evaluation.scoring import (TrueBox, match_centre, match_iou, read_codh_csv, read_kaggle_csv, score,
                                   write_codh_csv)
-from kuzushi_core.segmentation import SegmentParams, binarise, ruling_mask, seal_mask, segment
+from kuzushi_core.segment.columns import SegmentParams, binarise, ruling_mask, seal_mask, segment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +146,7 @@ def test_segment_cli_refuses_bad_image(tmp_path):
 def test_deskew_straightens_a_turned_page():
     import cv2
 
-    from kuzushi_core.segmentation import estimate_skew
+    from kuzushi_core.segment.columns import estimate_skew
 
     glyphs = synthetic_glyphs()
     page = generate_page(glyphs, seed=8, params=LedgerParams(width=800, height=1200, rotation_deg=0.0))

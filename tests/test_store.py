@@ -246,7 +246,7 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path):
 
 
 def test_version_1_workspace_migrates_and_keeps_labels(tmp_path):
-    from kuzushi_core.records import Prediction
+    from kuzushi_core.containers import Prediction
     from kuzushi_core.store import _split_sql
 
     root = tmp_path / "v1"

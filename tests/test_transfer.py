@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kuzushi_core import jobs
-from kuzushi_core.datasets import load_class_folders, merge
-from kuzushi_core.predict import load_model
+from kuzushi_core.train import jobs
+from kuzushi_core.data.datasets import load_class_folders, merge
+from kuzushi_core.predict.classifier import load_model
 from kuzushi_core.store import Store
-from kuzushi_core.train import TrainConfig, save, train
-from kuzushi_core.transfer import TransferError, count_warnings, output_classes, plan, prepare
+from kuzushi_core.train.fit import TrainConfig, save, train
+from kuzushi_core.train.transfer import TransferError, count_warnings, output_classes, plan, prepare
 
 from .glyphs import bars, crosses, write_class_folders
 
@@ -200,8 +200,8 @@ def test_worker_process_cancel_queue_and_sigkill(base_model, tmp_path):
 
 
 def test_pipeline_augmentation_and_mixup_train_on_one_hot_targets():
-    from kuzushi_core.augment import PRESETS, to_dict
-    from kuzushi_core.train import dataset
+    from kuzushi_core.train.augment import PRESETS, to_dict
+    from kuzushi_core.train.fit import dataset
 
     data = bars(30)
     cfg_aug = {**to_dict(PRESETS["none"]), "mixup_alpha": 0.4}

@@ -13,9 +13,9 @@ The pipeline, one module a stage:
 * :mod:`.cli` — ``read-archive`` and ``import-results``.
 """
 
-from .engines import ReadSummary, read_archive
-from .sink import SCHEMA, done_pages, read_dataset
-from .sources import PageTask, expand_sources, plan_tasks
+from kuzushi_core.archive.engines import ReadSummary, read_archive
+from kuzushi_core.archive.sink import SCHEMA, done_pages, read_dataset
+from kuzushi_core.archive.sources import PageTask, expand_sources, plan_tasks
 
 __all__ = ["SCHEMA", "PageTask", "ReadSummary", "done_pages", "expand_sources", "plan_tasks", "read_archive",
            "read_dataset"]

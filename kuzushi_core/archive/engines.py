@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import KuzushiError
-from .sink import PartWriter, clean_temporaries, done_pages
-from .sources import PageOpener, PageTask, expand_sources, plan_tasks
-from .stages import PageResult, SegmentedPage, task_of_record, classify_pages, model_version, segment_page
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.archive.sink import PartWriter, clean_temporaries, done_pages
+from kuzushi_core.archive.sources import PageOpener, PageTask, expand_sources, plan_tasks
+from kuzushi_core.archive.stages import PageResult, SegmentedPage, task_of_record, classify_pages, model_version, segment_page
 
 ENGINES = ("local", "ray")
 
@@ -40,7 +40,7 @@ class ReadSummary:
 
 
 def _model_size(path: Path) -> int:
-    from ..predict import load_card
+    from kuzushi_core.predict.classifier import load_card
 
     card = load_card(path)
     return int((card.get("input") or {}).get("height", 28))
@@ -121,7 +121,7 @@ def _local(todo: list[PageTask], model: Path, version: str, threads: int | None 
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..predict import load_model
+    from kuzushi_core.predict.classifier import load_model
 
     if not single_threaded_tf():
         print("note: TensorFlow was started before with several threads; confidences may differ from the ray "
@@ -172,7 +172,7 @@ class _Classifier:
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-        from ..predict import load_model
+        from kuzushi_core.predict.classifier import load_model
 
         self.lm, self.version = load_model(model_path), version
 

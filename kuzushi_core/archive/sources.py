@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import KuzushiError
-from ..imaging import SUFFIX_FORMAT, Limits, PageFile
-from ..store import sha256_bytes
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.imaging import SUFFIX_FORMAT, Limits, PageFile
+from kuzushi_core.store import sha256_bytes
 
 #: what a folder is searched for (explicit file arguments are read whatever their name)
 PAGE_SUFFIXES = frozenset(SUFFIX_FORMAT) - {".gif"}

@@ -1,9 +1,10 @@
 """Land registers (土地台帳, 名寄帳): from a page to a table of lots.
 
 - :mod:`.values` — the written values of a register (numbers, areas, money, era dates) parsed into numbers;
-- :mod:`.kanapages` — generated ledger-like pages of KMNIST kana (the segmentation benchmark's stand-in).
+- :mod:`.cells` — the printed ruling of a register form, found as cells; :mod:`.cellseg` — the characters of a cell;
+- :mod:`.templates` — a volume's form: the fields marked once, placed on its other pages;
+- :mod:`.lots` — a page's lots: each field's text parsed and cross-checked;
+- :mod:`.workspace` — ledger mode on a workspace (cells, fields, readings, lots of a stored scan).
+
+Generated register pages (with ground truth) live with the other generators in :mod:`kuzushi_core.synth`.
 """
-
-from .kanapages import LedgerPage, LedgerParams, generate_page, write_demo
-
-__all__ = ["LedgerPage", "LedgerParams", "generate_page", "write_demo"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .values import ParsedValue, parse_value
+from kuzushi_core.ledger.values import ParsedValue, parse_value
 
 TAX_RATES = (0.025, 0.03)  # 1877 onwards; 1873–1876
 PARSED_KINDS = ("number", "area", "money", "date")

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..records import ModelRecord, Scan
-from ..store import Store
-from .cells import RuledCell, estimate_skew, find_cells
-from .cellseg import segment_cells
-from .lots import ALPHABETS, CATEGORIES, Lot, check_page, make_field, read_word
-from .templates import Template, place
+from kuzushi_core.containers import ModelRecord, Scan
+from kuzushi_core.store import Store
+from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
+from kuzushi_core.ledger.cellseg import segment_cells
+from kuzushi_core.ledger.lots import ALPHABETS, CATEGORIES, Lot, check_page, make_field, read_word
+from kuzushi_core.ledger.templates import Template, place
 
 K = 20  # candidates kept per character box: enough for the field alphabet to find its numeral
 
@@ -38,7 +38,7 @@ class PageReading:
 
 def page_cells(store: Store, scan: Scan, *, redo: bool = False) -> tuple[list[RuledCell], float]:
     """The scan's ruled cells (found once, then kept in the workspace) and its skew."""
-    from ..imaging import read_image
+    from kuzushi_core.imaging import read_image
 
     kept = None if redo else store.ledger_cells(scan.id)
     if kept is not None:
@@ -58,10 +58,10 @@ def template_of(store: Store, template_id: int) -> Template:
 def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> int:
     """Segment each field cell of the scan into character boxes and read them with the model; returns the
     number of character boxes. Labelled and hand-drawn boxes are kept (a re-run never loses a label)."""
-    from ..imaging import read_image
-    from ..crops import crop_box
-    from ..predict import classify_crops
-    from ..reading import loaded
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.crops import crop_box
+    from kuzushi_core.predict.classifier import classify_crops
+    from kuzushi_core.predict.reading import loaded
 
     cells, angle = page_cells(store, scan)
     placed = place(template_of(store, template_id), cells)
@@ -153,7 +153,7 @@ LOT_COLUMNS = ("document", "page_no", "scan_id", "source_name", "lot", "field", 
 
 def lot_rows(reading: PageReading, document: str = "") -> list[dict]:
     """One row per field of each lot: text, parsed value, unit, confidence, source (user/auto), flag."""
-    from .templates import FIELDS
+    from kuzushi_core.ledger.templates import FIELDS
 
     rows = []
     for k, lot in enumerate(reading.lots):

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from ..crops import crop_box, to_glyph
-from .fonts import FontFace
+from kuzushi_core.crops import crop_box, to_glyph
+from kuzushi_core.synth.fonts import FontFace
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def samples_for(char: str, faces: tuple[FontFace, ...], n: int, seed: int, cfg: 
 def specimen(char: str, face_names: tuple[str, ...] | None = None, size: int = 56) -> np.ndarray | None:
     """``char`` drawn in each display face that has it, side by side (uint8, dark ink on white), for people who
     compare a crop with the candidates' brush forms.  None when no installed face writes it."""
-    from . import fonts
+    from kuzushi_core.synth import fonts
 
     names = fonts.DISPLAY_FACES if face_names is None else face_names
     tiles = []

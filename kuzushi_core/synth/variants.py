@@ -50,7 +50,7 @@ def hentaigana_reading(ch: str) -> str | None:
 
 def unicode_variants(faces) -> list[tuple[str, str, object]]:
     """(variant character, kana, face) for every hentaigana the given faces draw."""
-    from .fonts import coverage
+    from kuzushi_core.synth.fonts import coverage
 
     out = []
     for face in faces:
@@ -63,7 +63,7 @@ def unicode_variants(faces) -> list[tuple[str, str, object]]:
 
 def source_variants(faces) -> list[tuple[str, str, object]]:
     """(source kanji, kana, cursive face) for every 字母 a cursive face draws."""
-    from .fonts import coverage
+    from kuzushi_core.synth.fonts import coverage
 
     out = []
     cursive = [f for f in faces if f.name in CURSIVE_FACES]

@@ -72,7 +72,7 @@ def build(data: Path | None, min_fonts: int = 3, faces=None) -> tuple[str, ...]:
 
     ``min_fonts``: a character that no real data covers needs at least that many installed fonts writing it.
     """
-    from . import fonts
+    from kuzushi_core.synth import fonts
 
     faces = fonts.available() if faces is None else faces
     ledger = "".join(ledger_characters(data).values()) if data else ""

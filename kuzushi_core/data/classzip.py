@@ -2,7 +2,7 @@
 
 A browser user has such a zip on their own computer, not a folder on the server: the zip is checked
 and unpacked once into the workspace (``files/datasets/<sha256>/``), where the training worker reads
-it as a folder of class folders (:func:`kuzushi_core.datasets.load_class_folders`).
+it as a folder of class folders (:func:`kuzushi_core.data.datasets.load_class_folders`).
 
 Checked before anything is written: that it is a zip; no member may leave the folder (absolute
 paths, ``..``), links are refused; limits on members, sizes and compression ratio keep a zip bomb
@@ -22,8 +22,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .datasets import IMAGE_SUFFIXES, DatasetError
-from .store import Store, sha256_bytes
+from kuzushi_core.data.datasets import IMAGE_SUFFIXES, DatasetError
+from kuzushi_core.store import Store, sha256_bytes
 
 MAX_MEMBERS = 200_000
 MAX_TOTAL_BYTES = 1 << 30  # uncompressed, all members

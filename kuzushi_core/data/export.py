@@ -26,8 +26,8 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from .records import CharBox, ModelRecord, Scan
-from .store import Store
+from kuzushi_core.containers import CharBox, ModelRecord, Scan
+from kuzushi_core.store import Store
 
 CSV_COLUMNS = ("document", "page", "column", "order", "x", "y", "w", "h", "character", "confidence",
                "model_version", "source", "scan_id", "box_id", "page_index", "label_source",
@@ -193,8 +193,8 @@ def safe_folder(char: str) -> str:
 
 def labelled_crops(store: Store, scans: list[Scan]) -> list[tuple[str, np.ndarray, int]]:
     """(character, grey crop as cut from the page, box id) for every labelled, not excluded box."""
-    from .crops import crop_box
-    from .imaging import read_image
+    from kuzushi_core.crops import crop_box
+    from kuzushi_core.imaging import read_image
 
     out = []
     for scan in scans:
@@ -209,7 +209,7 @@ def labelled_crops(store: Store, scans: list[Scan]) -> list[tuple[str, np.ndarra
 
 def to_crops_zip(items: list[tuple[str, np.ndarray, int]]) -> bytes:
     """A zip of class folders (``<character>/box<id>.png``), crops as cut from the page (dark ink on light)."""
-    from .imaging import encode_png
+    from kuzushi_core.imaging import encode_png
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -220,8 +220,8 @@ def to_crops_zip(items: list[tuple[str, np.ndarray, int]]) -> bytes:
 
 def to_seed_npz(items: list[tuple[str, np.ndarray, int]], size: int = 64) -> bytes:
     """The seed's npz layout (``trainimg``, one-hot ``trainlabel``, ``imgsize``, plus ``classes``)."""
-    from .crops import to_glyph
-    from .datasets import DatasetError, GlyphSet, save_seed_npz
+    from kuzushi_core.crops import to_glyph
+    from kuzushi_core.data.datasets import DatasetError, GlyphSet, save_seed_npz
 
     if not items:
         raise DatasetError("there are no labelled characters to export")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..cli import _workspace_arg
-    from .engines import ENGINES
+    from kuzushi_core.cli import _workspace_arg
+    from kuzushi_core.archive.engines import ENGINES
 
     p = sub.add_parser("read-archive", help="read many page files (folders, PDFs, multi-page TIFFs) into Parquet")
     p.add_argument("srcs", nargs="+", metavar="SRC", type=Path, help="image files, folders (recursively), PDFs")
@@ -71,13 +71,13 @@ class _Bar:
 
 
 def _default_model(path: Path | None) -> Path:
-    from ..paths import MODELS_DIR
+    from kuzushi_core.paths import MODELS_DIR
 
     return path or MODELS_DIR / "default.keras"
 
 
 def cmd_read_archive(args: argparse.Namespace) -> int:
-    from .engines import read_archive, shutdown_ray
+    from kuzushi_core.archive.engines import read_archive, shutdown_ray
 
     bar = _Bar()
     try:
@@ -91,7 +91,7 @@ def cmd_read_archive(args: argparse.Namespace) -> int:
                "characters": s.characters, "seconds": round(s.seconds, 2),
                "pages_per_second": round(s.pages_per_second, 3), "out": str(args.out)}
     if args.json:
-        from ..cli import _write_json
+        from kuzushi_core.cli import _write_json
 
         _write_json(args.json, summary)
     print(f"{s.pages} page(s) read ({s.failed} failed, {s.skipped} already done), {s.characters} characters, "
@@ -100,15 +100,15 @@ def cmd_read_archive(args: argparse.Namespace) -> int:
 
 
 def cmd_import_results(args: argparse.Namespace) -> int:
-    from ..cli import _open_store
-    from .results import import_results
+    from kuzushi_core.cli import _open_store
+    from kuzushi_core.archive.results import import_results
 
     store = _open_store(args)
     s = import_results(args.dir, store, args.document or args.dir.resolve().name, _default_model(args.model))
     for msg in s.failed:
         print(f"not imported: {msg}", file=sys.stderr)
     if args.json:
-        from ..cli import _write_json
+        from kuzushi_core.cli import _write_json
 
         _write_json(args.json, s.as_dict())
     print(f"{s.scans} scan(s), {s.boxes} boxes imported; {s.kept} page(s) already had boxes; {len(s.failed)} not "

@@ -4,12 +4,12 @@ One code path (:func:`retrain`) serves every retraining from a base model — ``
 Label-next pages), ``train --base`` (CLI) and the Train page's feature extraction and fine-tuning runs:
 
 1. the model is cut where it stops being trainable and everything below the cut runs **once** per glyph
-   (:mod:`kuzushi_core.features`);
+   (:mod:`kuzushi_core.train.features`);
 2. the run's own crops are expanded before the cut (re-cuts of each page box with a segmenter's jitter, or the
    model's rotation/shift/zoom for crops without a page), the unlabelled boxes the base reads with confidence
    ≥ ``pseudo_threshold`` are added as self-training targets (weight ``pseudo_weight``);
 3. **rehearsal** of what the base already reads — renders of every class and KMNIST training images — comes from a
-   feature cache made once per base (:func:`kuzushi_core.features.rehearsal`);
+   feature cache made once per base (:func:`kuzushi_core.train.features.rehearsal`);
 4. the top is trained on the arrays (best epoch on val_loss kept), calibrated (temperature), and
 5. **scored against its parent** (:func:`compare`) on a slice of the labels held out of training, on KMNIST's
    validation split and on a fresh render of every class (neither ever trained on).  :func:`verdict` says whether
@@ -30,9 +30,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from . import features as ft  # noqa: E402
-from .datasets import GlyphSet  # noqa: E402
-from .errors import KuzushiError  # noqa: E402
+from kuzushi_core.train import features as ft  # noqa: E402
+from kuzushi_core.data.datasets import GlyphSet  # noqa: E402
+from kuzushi_core.errors import KuzushiError  # noqa: E402
 
 Progress = Callable[[str, float], None]
 
@@ -85,8 +85,8 @@ def derive(base, base_classes: Sequence[str], classes: Sequence[str]):
     A reader's KMNIST specialist is kept (transfer used to leave it behind)."""
     import keras
 
-    from .architectures import with_specialist, without_specialist
-    from .transfer import prepare
+    from kuzushi_core.train.architectures import with_specialist, without_specialist
+    from kuzushi_core.train.transfer import prepare
 
     if tuple(classes) == tuple(base_classes):
         model = keras.Model.from_config(base.get_config())
@@ -106,7 +106,7 @@ def expand(data: GlyphSet, copies: int, seed: int = 0) -> GlyphSet:
         return data
     import keras
 
-    from .architectures import augmentation_block
+    from kuzushi_core.train.architectures import augmentation_block
 
     keras.utils.set_random_seed(seed)
     aug = augmentation_block(rotation=6.0, shift=0.06, zoom=0.08, seed=seed)
@@ -122,7 +122,7 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
             keep_old: bool = True) -> Retrained:
     """Train a new version of ``lm`` (a loaded base) on cached features.  ``train_own`` is already expanded
     (re-cuts); ``val_own`` chooses the best epoch with a slice of the rehearsal set."""
-    from .transfer import output_classes
+    from kuzushi_core.train.transfer import output_classes
 
     import keras
 
@@ -197,7 +197,7 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
                                                                cfg.patience, cfg.seed),
                          sample_weight=w, val_weight=np.concatenate(vweights), callbacks=[_Say(), *callbacks])
     timings["fit"] = time.time() - t
-    from .train import fit_temperature, fold_temperature
+    from kuzushi_core.train.fit import fit_temperature, fold_temperature
 
     logits = ft.top_logits(top, val_f_all)
     temp = fit_temperature(logits, val_f_all.labels) if len(val_f_all) else 1.0
@@ -217,7 +217,7 @@ def compare(parent, child, child_classes: Sequence[str], holdout: GlyphSet | Non
             data_dir: Path | None = None, seed: int = 0, renders: int = ft.REHEARSAL_RENDERS) -> dict:
     """Top-1 of parent and new version on the held-out labels, KMNIST's validation split and one fresh render of
     every class; and on the held-out boxes the parent read right, the share the new version still reads right."""
-    from .predict import LoadedModel
+    from kuzushi_core.predict.classifier import LoadedModel
 
     out: dict = {}
     child_lm = child if isinstance(child, LoadedModel) else LoadedModel(child, tuple(child_classes), parent.size,
@@ -295,11 +295,11 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
     """Labelled boxes (split into train / val / holdout by a hash of the box id, so a box keeps its part from run
     to run), and the unlabelled boxes the parent reads with confidence ≥ ``cfg.pseudo_threshold``; scans without
     boxes are segmented (and read) first."""
-    from .crops import crop_box, to_glyph
-    from .imaging import read_image
-    from .predict import classify_crops
-    from .reading import read_scan
-    from .synth.render import jitter_crop
+    from kuzushi_core.crops import crop_box, to_glyph
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.predict.classifier import classify_crops
+    from kuzushi_core.predict.reading import read_scan
+    from kuzushi_core.synth.render import jitter_crop
 
     say = progress or (lambda m, f: None)
     rng = np.random.default_rng(cfg.seed)
@@ -389,8 +389,8 @@ class AdaptResult:
 
 def base_for(store, base: str | os.PathLike[str] | None):
     """(LoadedModel, its record or None): a file given, else the active model, else the shipped reader."""
-    from .predict import load_model
-    from .reading import ensure_default_model, loaded
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.predict.reading import ensure_default_model, loaded
 
     if base is not None:
         path = Path(base).resolve()
@@ -484,10 +484,10 @@ def _unfrozen(res: Retrained) -> list[str]:
 def reread(store, rec, parent_rec, scans) -> dict:
     """Read every box of ``scans`` with the new version (predictions kept), against the parent's readings: how
     many changed, and of the labelled ones how many now agree / no longer agree with the label."""
-    from .crops import crop_box
-    from .imaging import read_image
-    from .predict import classify_crops
-    from .reading import loaded
+    from kuzushi_core.crops import crop_box
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.predict.classifier import classify_crops
+    from kuzushi_core.predict.reading import loaded
 
     lm = loaded(rec)
     old_lm = loaded(parent_rec) if parent_rec is not None else None
@@ -539,8 +539,8 @@ def augmented(data: GlyphSet, copies: int, seed: int = 0, augment: dict | None =
         return expand(data, copies, seed)
     from dataclasses import replace
 
-    from .augment import build as build_augment
-    from .augment import from_dict
+    from kuzushi_core.train.augment import build as build_augment
+    from kuzushi_core.train.augment import from_dict
 
     aug = build_augment(replace(from_dict(augment), rescale=1.0), seed=seed)
     x = data.images[..., None].astype(np.float32)
@@ -565,7 +565,7 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
     """Feature extraction or fine-tuning of ``lm`` on ``data`` (crops without page boxes: folders, KMNIST, the
     workspace's labels as glyphs): a stratified ``val_split`` apart chooses the epoch and is where parent and new
     version are compared, beside KMNIST's validation split and the renders."""
-    from .datasets import stratified_split
+    from kuzushi_core.data.datasets import stratified_split
 
     if len(data) == 0:
         raise AdaptError("no training crops")
@@ -576,7 +576,7 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
         tr = np.setdiff1d(np.arange(len(data)), va)
     train, val = data.subset(tr), (data.subset(va) if len(va) else None)
     if balance == "oversample":  # a few crops of a character beside hundreds of KMNIST images: repeated (each
-        from .train import oversample  # copy augmented anew below) up to the largest class, as before the cache
+        from kuzushi_core.train.fit import oversample  # copy augmented anew below) up to the largest class, as before the cache
 
         train = oversample(train, cfg.seed)
     train = augmented(train, expand_for(len(train), most=cfg.jitter), cfg.seed, augment)
@@ -585,7 +585,7 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
     if "holdout" in scores:
         scores["validation"] = scores.pop("holdout")
     better, reasons = verdict({**scores, "holdout": scores.get("validation")})
-    from .predict import fit_ood
+    from kuzushi_core.predict.classifier import fit_ood
 
     index = {c: i for i, c in enumerate(res.classes)}
     remap = np.array([index[c] for c in data.classes], np.int64)
@@ -595,7 +595,7 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
 
 def save_version(res: Retrained, out: Path, card: dict) -> Path:
     """The model without optimizer state and its card beside it; the file appears whole or not at all."""
-    from .train import save_weights_only_model
+    from kuzushi_core.train.fit import save_weights_only_model
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -613,8 +613,8 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
     features (the same path as the Train page and ``adapt``)."""
     import sys
 
-    from .predict import load_model
-    from .transfer import TransferError, count_warnings, load_parts
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.train.transfer import TransferError, count_warnings, load_parts
 
     base = load_model(base_path)
     data = load_parts(base, data_src, cfg, rehearsal, per_class, synth, synth_per_char)

@@ -16,9 +16,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .predict import ModelFileError, load_model
-from .records import ModelRecord
-from .store import Store
+from kuzushi_core.predict.classifier import ModelFileError, load_model
+from kuzushi_core.containers import ModelRecord
+from kuzushi_core.store import Store
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .cells import RuledCell, number_cells
-from .kanapages import _ink, _paper
+from kuzushi_core.ledger.cells import RuledCell, number_cells
+from kuzushi_core.synth.kanapages import _ink, _paper
 
 LAYOUTS = ("lot", "nayose")
 LAND_CATEGORIES = ("田", "田", "田", "畑", "畑", "宅地", "宅地", "山林", "原野", "池沼", "溜池", "墳墓地", "雑種地",
@@ -176,7 +176,7 @@ class Register:
     def read_lots(self, read_cell) -> tuple[list, dict]:
         """The page's lots (and written totals) as :class:`~kuzushi_core.ledger.lots.Lot`, each field's text
         given by ``read_cell(cell_index) -> (text, confidence)``, parsed and checked."""
-        from .lots import Lot, check_page, make_field
+        from kuzushi_core.ledger.lots import Lot, check_page, make_field
 
         lots = []
         for rec in self.lots:
@@ -288,7 +288,7 @@ class _Canvas:
 
 
 def _faces(names, fallback):
-    from ..synth import fonts
+    from kuzushi_core.synth import fonts
 
     have = {f.name: f for f in fonts.available()}
     got = [have[n] for n in names if n in have]
@@ -326,7 +326,7 @@ def _write(canvas: _Canvas, text: str, face, box: tuple[int, int, int, int], siz
 def _glyph(ch: str, face, px: int) -> np.ndarray:
     """``ch`` in ``face``, or, where that face has no such glyph (圓, 錢, 卅 in some hands), in the first
     installed hand that has it, then in a Mincho face: a clerk writes every character."""
-    from ..synth.render import master
+    from kuzushi_core.synth.render import master
 
     g = master(ch, face, px)
     if g.size:
@@ -573,7 +573,7 @@ def _seal(canvas: _Canvas, cx: int, cy: int, r: int, rng, char: str) -> None:
         cv2.circle(mask, (c, c), r, 255, max(2, r // 9), cv2.LINE_AA)
     else:
         cv2.rectangle(mask, (c - r, c - r), (c + r, c + r), 255, max(2, r // 9), cv2.LINE_AA)
-    from ..synth.render import master
+    from kuzushi_core.synth.render import master
 
     faces = _faces(("noto-serif-bold", "noto-serif"), ("noto-sans",))
     g = master(char, faces[0], max(12, int(r * 1.2)))

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .crops import crop_box, to_gray
-from .segmentation import Box, Segmentation
+from kuzushi_core.crops import crop_box, to_gray
+from kuzushi_core.segment.columns import Box, Segmentation
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class _Confidences:
         self.img, self.lm, self.known = img, lm, {}
 
     def __call__(self, boxes: list[Box]) -> list[float]:
-        from .predict import classify_crops
+        from kuzushi_core.predict.classifier import classify_crops
 
         keys = [(b.x, b.y, b.w, b.h) for b in boxes]
         todo = list(dict.fromkeys(k for k in keys if k not in self.known))
@@ -159,7 +159,7 @@ METHOD_SETTING = "segment.method.{scan_id}"  # the workspace setting that record
 def segment_by(method: str, img: np.ndarray, params=None, lm=None, keep_steps: bool = False) -> Segmentation:
     """Segment with ``method``: ``columns`` (the classical pipeline) or ``columns+reading`` (then joining and
     splitting the unsure boxes by what the reader ``lm`` reads with more confidence)."""
-    from .segmentation import segment
+    from kuzushi_core.segment.columns import segment
 
     if method not in METHODS:
         raise ValueError(f"unknown segmentation method {method!r} (one of {', '.join(METHODS)})")

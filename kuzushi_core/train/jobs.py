@@ -27,15 +27,15 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import KuzushiError
-from .paths import PROJECT_ROOT
-from .records import TrainingRun
-from .store import Store, now
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.paths import PROJECT_ROOT
+from kuzushi_core.containers import TrainingRun
+from kuzushi_core.store import Store, now
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "worker.log"
 DEFAULTS = {
-    "kind": "train",  # "train" (the Train page) or "adapt" (learn from my corrections: kuzushi_core.adapt)
+    "kind": "train",  # "train" (the Train page) or "adapt" (learn from my corrections: kuzushi_core.train.adapt)
     "document": None,  # adapt: learn from (and re-read) this document only
     "pseudo": True,    # adapt: self-training on the unlabelled boxes read confidently
     "mode": "feature-extraction",
@@ -77,7 +77,7 @@ def normalise(config: dict) -> dict:
     if unknown:
         raise JobError(f"unknown training options: {', '.join(sorted(unknown))}")
     cfg = {**DEFAULTS, **config}
-    from .transfer import MODES
+    from kuzushi_core.train.transfer import MODES
 
     if cfg["kind"] == "adapt":
         return cfg
@@ -227,9 +227,9 @@ def _progress_callback(store: Store, run_id: int, epochs: int, folds: int):
 
 def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int):
     """The training set of a job: workspace labels, KMNIST rehearsal, class folders; base classes first.  (The renders
-    of every base class come from the base's feature cache, :func:`kuzushi_core.features.rehearsal`.)"""
-    from .datasets import DatasetError, load_class_folders, load_kmnist, load_workspace, merge, per_class_sample
-    from .paths import data_dir
+    of every base class come from the base's feature cache, :func:`kuzushi_core.train.features.rehearsal`.)"""
+    from kuzushi_core.data.datasets import DatasetError, load_class_folders, load_kmnist, load_workspace, merge, per_class_sample
+    from kuzushi_core.paths import data_dir
 
     parts = []
     if cfg["workspace_labels"]:
@@ -244,14 +244,14 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
             import cv2
             import numpy as np
 
-            from .datasets import GlyphSet
+            from kuzushi_core.data.datasets import GlyphSet
 
             km = GlyphSet(np.stack([cv2.resize(i, (size, size)) for i in km.images]), km.labels, km.classes, km.source)
         parts.append(per_class_sample(km, int(cfg["kmnist_per_class"]), cfg["seed"]))
     for folder in cfg["folders"]:
         parts.append(load_class_folders(folder, size))
     if cfg.get("synth_chars"):
-        from .transfer import synth_glyphs
+        from kuzushi_core.train.transfer import synth_glyphs
 
         parts.append(synth_glyphs(cfg["synth_chars"], int(cfg["synth_per_char"]), int(cfg["seed"]), size))
     return merge(parts, base_classes if cfg["keep_old"] else None)
@@ -279,9 +279,9 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
         return _execute_cached(store, run_id, cfg)
     import numpy as np
 
-    from .predict import load_model
-    from .train import TrainConfig, model_card, train
-    from .transfer import DEFAULT_LEARNING_RATE, card_extra, setup
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.train.fit import TrainConfig, model_card, train
+    from kuzushi_core.train.transfer import DEFAULT_LEARNING_RATE, card_extra, setup
 
     base_rec = store.get_model(cfg["base_model_id"]) if cfg["base_model_id"] is not None else None
     base = load_model(base_rec.path) if base_rec else None
@@ -313,7 +313,7 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
         command=f"training run #{run_id} (Train page); config {json.dumps(cfg, ensure_ascii=False)}",
     ))
     tmp = out.with_name(out.stem + ".tmp.keras")
-    from .train import save_weights_only_model
+    from kuzushi_core.train.fit import save_weights_only_model
 
     save_weights_only_model(result.model, tmp)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
@@ -332,7 +332,7 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
 
 
 def _store_progress(store: Store, run_id: int):
-    """(progress callable for :mod:`kuzushi_core.adapt`, Keras callback for the epochs' rows and cancel)."""
+    """(progress callable for :mod:`kuzushi_core.train.adapt`, Keras callback for the epochs' rows and cancel)."""
     last = [0.0]
 
     def progress(msg: str, frac: float) -> None:
@@ -361,8 +361,8 @@ def _store_progress(store: Store, run_id: int):
 
 
 def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
-    """Learn from the workspace's labels (kuzushi_core.adapt): active only when not worse than the parent."""
-    from .adapt import AdaptConfig, adapt
+    """Learn from the workspace's labels (kuzushi_core.train.adapt): active only when not worse than the parent."""
+    from kuzushi_core.train.adapt import AdaptConfig, adapt
 
     progress, epochs = _store_progress(store, run_id)
     base = store.get_model(cfg["base_model_id"]).path if cfg["base_model_id"] is not None else None
@@ -384,10 +384,10 @@ def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
 
 def _execute_cached(store: Store, run_id: int, cfg: dict) -> int:
     """Feature extraction / fine-tuning from the Train page: the head (and top blocks) on cached features
-    (kuzushi_core.adapt.transfer_run); the new version is active only when not worse than its parent."""
-    from .adapt import AdaptConfig, card_for, save_version, transfer_run
-    from .predict import load_model
-    from .transfer import DEFAULT_LEARNING_RATE, count_warnings
+    (kuzushi_core.train.adapt.transfer_run); the new version is active only when not worse than its parent."""
+    from kuzushi_core.train.adapt import AdaptConfig, card_for, save_version, transfer_run
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.train.transfer import DEFAULT_LEARNING_RATE, count_warnings
 
     if not cfg["keep_old"]:
         raise JobError("feature extraction and fine-tuning keep the base's classes; choose 'from scratch' to drop "
@@ -446,7 +446,7 @@ def eta_seconds(run: TrainingRun, at: float | None = None) -> float | None:
 
 def folder_counts(folder: str | os.PathLike[str]) -> dict[str, int]:
     """Images per class folder, without decoding them (for the Train page's counts before a run)."""
-    from .datasets import IMAGE_SUFFIXES
+    from kuzushi_core.data.datasets import IMAGE_SUFFIXES
 
     root = Path(folder)
     if not root.is_dir():
@@ -457,7 +457,7 @@ def folder_counts(folder: str | os.PathLike[str]) -> dict[str, int]:
 
 def planned_counts(store: Store, cfg: dict) -> dict[str, int]:
     """Training crops per character that a configuration would use (before the validation split)."""
-    from .datasets import KMNIST_CLASSES
+    from kuzushi_core.data.datasets import KMNIST_CLASSES
 
     counts: dict[str, int] = {}
     if cfg.get("workspace_labels"):
@@ -489,7 +489,7 @@ def estimate_seconds(n_images: int, epochs: int, mode: str, folds: int = 1, base
     as the middle of the schedule).  Scratch: the whole network on every image."""
     if mode == "scratch":
         return 6.0 + n_images * epochs * max(folds, 1) * 0.0021
-    from .adapt import expand_for
+    from kuzushi_core.train.adapt import expand_for
 
     n_own = n_images * (expand_for(n_images) + 1)
     n_total = n_own + 2 * base_classes + (1500 if base_classes else 0)

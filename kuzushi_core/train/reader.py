@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from .datasets import GlyphSet, kmnist_split, load_kmnist, merge, stratified_split  # noqa: E402
+from kuzushi_core.data.datasets import GlyphSet, kmnist_split, load_kmnist, merge, stratified_split  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ReaderConfig:
 
 
 def vocabulary(data: Path, cfg: ReaderConfig = ReaderConfig()) -> tuple[str, ...]:
-    from .synth.vocabulary import build
+    from kuzushi_core.synth.vocabulary import build
 
     return build(data, cfg.min_fonts)
 
@@ -72,7 +72,7 @@ def repeat(g: GlyphSet, k: int) -> GlyphSet:
 
 
 def base_data(data: Path, classes: tuple[str, ...], cfg: ReaderConfig, progress=None) -> tuple[GlyphSet, GlyphSet]:
-    from .synth import dataset as sd
+    from kuzushi_core.synth import dataset as sd
 
     synth = sd.make(sd.plain_jobs(classes, cfg.synth_per_class, cfg.seed), processes=cfg.processes,
                     progress=progress, classes=classes)
@@ -114,9 +114,9 @@ class EpochETA:
 
 
 def _train_config(cfg: ReaderConfig, epochs: int, lr: float):
-    """One stage's schedule as a :class:`~kuzushi_core.train.TrainConfig`: no class weights (KMNIST's classes are the
+    """One stage's schedule as a :class:`~kuzushi_core.train.fit.TrainConfig`: no class weights (KMNIST's classes are the
     big ones on purpose), no early stopping (the cosine schedule runs to its end; the best epoch on val_loss is kept)."""
-    from .train import TrainConfig
+    from kuzushi_core.train.fit import TrainConfig
 
     return TrainConfig(arch="reader", epochs=epochs, batch_size=cfg.batch_size, learning_rate=lr, seed=cfg.seed,
                        patience=max(99, epochs), class_weights=False, balance="none")
@@ -125,7 +125,7 @@ def _train_config(cfg: ReaderConfig, epochs: int, lr: float):
 def _run_stage(model, classes: tuple[str, ...], train: GlyphSet, val: GlyphSet, cfg: ReaderConfig, epochs: int,
                lr: float, t0: float):
     """Fit one stage (progress with ETA on stderr), calibrate on ``val`` → (TrainResult, fit seconds)."""
-    from .train import TrainResult, calibrate_and_report, fit_once
+    from kuzushi_core.train.fit import TrainResult, calibrate_and_report, fit_once
 
     tcfg = _train_config(cfg, epochs, lr)
     t1 = time.time()
@@ -140,9 +140,9 @@ def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: 
     """Stage 1 → ``out`` (.keras + card)."""
     import keras
 
-    from .architectures import build, warm_start
-    from .synth.dataset import print_progress
-    from .train import save
+    from kuzushi_core.train.architectures import build, warm_start
+    from kuzushi_core.synth.dataset import print_progress
+    from kuzushi_core.train.fit import save
 
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
@@ -166,11 +166,11 @@ def page_crops(data: Path, pages: set[str] | None, jitter: int, seed: int, size:
                plain: bool = True) -> GlyphSet:
     """The annotated pages' characters: each box cut as is (``plain``) and ``jitter`` times with a segmenter's
     box jitter.  ``pages`` limits them to some pages (None: all)."""
-    from .datasets import DatasetError
-    from .imaging import read_image
-    from .scoring import read_codh_csv
-    from .synth.render import jitter_crop
-    from .crops import crop_box, to_glyph
+    from kuzushi_core.data.datasets import DatasetError
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.evaluation.scoring import read_codh_csv
+    from kuzushi_core.synth.render import jitter_crop
+    from kuzushi_core.crops import crop_box, to_glyph
 
     folder = Path(data) / "pages"
     csvs = sorted(folder.glob("*/*_coordinate.csv"))
@@ -197,7 +197,7 @@ def page_crops(data: Path, pages: set[str] | None, jitter: int, seed: int, size:
 
 
 def page_names(data: Path) -> list[str]:
-    from .scoring import read_codh_csv
+    from kuzushi_core.evaluation.scoring import read_codh_csv
 
     names = []
     for csv_path in sorted((Path(data) / "pages").glob("*/*_coordinate.csv")):
@@ -208,8 +208,8 @@ def page_names(data: Path) -> list[str]:
 def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig,
                progress=None) -> tuple[GlyphSet, GlyphSet]:
     """Stage 2's training and validation sets (the pages' crops, renders and KMNIST for rehearsal, variants)."""
-    from .datasets import per_class_sample
-    from .synth import dataset as sd
+    from kuzushi_core.data.datasets import per_class_sample
+    from kuzushi_core.synth import dataset as sd
 
     parts = []
     if pages is None or pages:
@@ -231,7 +231,7 @@ def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg
 def pages_val(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig,
               km_va: GlyphSet | None = None) -> GlyphSet:
     """Stage 2's validation set: a render of every class, KMNIST's validation split, re-cuts of the pages' crops."""
-    from .synth import dataset as sd
+    from kuzushi_core.synth import dataset as sd
 
     km_va = kmnist_split(data, cfg.seed)[1] if km_va is None else km_va
     vparts = [sd.make(sd.plain_jobs(classes, 1, cfg.seed + 7919), processes=cfg.processes, classes=classes), km_va]
@@ -244,8 +244,8 @@ def stage2_counts(data: Path, classes: tuple[str, ...], pages: set[str] | None, 
     """How many images of each class :func:`pages_data` trains on, counted from its recipe without rendering."""
     from collections import Counter
 
-    from .scoring import read_codh_csv
-    from .synth import dataset as sd
+    from kuzushi_core.evaluation.scoring import read_codh_csv
+    from kuzushi_core.synth import dataset as sd
 
     n: Counter = Counter()
     if pages is None or pages:
@@ -273,7 +273,7 @@ def adjust_for_prior(model, counts: np.ndarray, tau: float) -> None:
     """Post-hoc logit adjustment (Menon et al., "Long-tail learning via logit adjustment", ICLR 2021): the
     ``logits`` bias lowered by ``tau`` · log of the training prior (counts + 1, so a class never trained on is
     not raised to infinity).  The model's argmax moves from the training mix towards balanced classes."""
-    from .architectures import class_logits
+    from kuzushi_core.train.architectures import class_logits
 
     layer = class_logits(model)
     kernel, bias = layer.get_weights()
@@ -285,7 +285,7 @@ def finish(model, counts: np.ndarray, val: GlyphSet, cfg: ReaderConfig) -> tuple
     """After stage 2's fit and calibration: the prior adjustment, then calibration again on ``val`` (the ranking
     is that of the adjusted logits; the temperature only makes the confidences honest again).
     → (temperature, validation report, the card's ``prior_adjustment`` entry)."""
-    from .train import calibrate_and_report
+    from kuzushi_core.train.fit import calibrate_and_report
 
     adjust_for_prior(model, counts, cfg.prior_tau)
     t, report = calibrate_and_report(model, val)
@@ -299,7 +299,7 @@ def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
     caller's ``cfg`` decides) → (card, LoadedModel, pages or None for all, cfg)."""
     import json
 
-    from .predict import load_model
+    from kuzushi_core.predict.classifier import load_model
 
     card = json.loads(Path(path).with_suffix(".json").read_text())
     if card.get("stage") != "pages":
@@ -312,7 +312,7 @@ def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
 def _save_stage2(path: Path, model, card: dict) -> dict:
     import json
 
-    from .train import save_weights_only_model
+    from kuzushi_core.train.fit import save_weights_only_model
 
     save_weights_only_model(model, Path(path))
     Path(path).with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
@@ -338,7 +338,7 @@ SPECIALIST_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 def specialist_path(cfg: ReaderConfig) -> Path | None:
-    from .paths import MODELS_DIR
+    from kuzushi_core.paths import MODELS_DIR
 
     return MODELS_DIR / f"{cfg.specialist}.keras" if cfg.specialist else None
 
@@ -349,7 +349,7 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 def with_specialist_logits(z: np.ndarray, s: np.ndarray, index: np.ndarray, weight: float) -> np.ndarray:
-    """What :func:`~kuzushi_core.architectures.with_specialist` computes, in numpy: the reader's logits ``z`` with
+    """What :func:`~kuzushi_core.train.architectures.with_specialist` computes, in numpy: the reader's logits ``z`` with
     its classes ``index`` raised by ``weight`` · the specialist's log-probabilities (from its logits ``s``)."""
     z = np.asarray(z, np.float64).copy()
     z[:, index] += weight * _log_softmax(np.asarray(s, np.float64))
@@ -363,7 +363,7 @@ def choose_specialist_weight(z: np.ndarray, s: np.ndarray, index: np.ndarray, y:
     its own temperature first (the model's is fitted again after): a proper score of the ranking — on KMNIST's
     validation split both models err on a dozen of 701 images, so accuracy ties or turns on one image.
     → (weight, {weight: {"nll", "temperature", "accuracy"}})."""
-    from .train import fit_temperature
+    from kuzushi_core.train.fit import fit_temperature
 
     table = {}
     for w in grid:
@@ -377,12 +377,12 @@ def choose_specialist_weight(z: np.ndarray, s: np.ndarray, index: np.ndarray, y:
 
 def attach_specialist(model, classes: tuple[str, ...], data: Path, val: GlyphSet, cfg: ReaderConfig,
                       path: Path | None = None):
-    """Stage 2's last step: the specialist model beside the reader (:func:`~kuzushi_core.architectures.
+    """Stage 2's last step: the specialist model beside the reader (:func:`~kuzushi_core.train.architectures.
     with_specialist`), its weight chosen on KMNIST's validation split, which neither model trained on, then the
     temperature fitted again on ``val``.  → (model, its report on ``val``, the card's ``specialist`` entry)."""
-    from .architectures import with_specialist
-    from .predict import ModelFileError, load_model
-    from .train import calibrate_and_report, logits_of
+    from kuzushi_core.train.architectures import with_specialist
+    from kuzushi_core.predict.classifier import ModelFileError, load_model
+    from kuzushi_core.train.fit import calibrate_and_report, logits_of
 
     path = Path(path) if path is not None else specialist_path(cfg)
     sp = load_model(path)
@@ -429,12 +429,12 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
     """Stage 2 from a stage-1 model → ``out``.  ``pages``: the annotated pages to learn from (None: all)."""
     import keras
 
-    from .predict import load_model
-    from .synth.dataset import print_progress
-    from .synth.fonts import LICENCES as FONT_LICENCES
-    from .synth.fonts import available as available_faces
-    from .train import save
-    from .transfer import prepare
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.synth.dataset import print_progress
+    from kuzushi_core.synth.fonts import LICENCES as FONT_LICENCES
+    from kuzushi_core.synth.fonts import available as available_faces
+    from kuzushi_core.train.fit import save
+    from kuzushi_core.train.transfer import prepare
 
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
@@ -477,7 +477,7 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
 def kmnist_test(model, classes: tuple[str, ...], data: Path, train: GlyphSet | None = None) -> dict:
     """Accuracy on the official KMNIST test set, the argmax taken over all the model's classes (checked by content
     hash never to be in ``train``)."""
-    from .datasets import assert_disjoint
+    from kuzushi_core.data.datasets import assert_disjoint
 
     km = load_kmnist(Path(data) / "kmnist", "test")
     if train is not None:

@@ -22,9 +22,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from .architectures import build  # noqa: E402
-from .datasets import GlyphSet, kfold, stratified_split  # noqa: E402
-from .evaluate import classification_report, expected_calibration_error, nll  # noqa: E402
+from kuzushi_core.train.architectures import build  # noqa: E402
+from kuzushi_core.data.datasets import GlyphSet, kfold, stratified_split  # noqa: E402
+from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error, nll  # noqa: E402
 
 
 @dataclass
@@ -95,7 +95,7 @@ def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int =
     ``fit(steps_per_epoch=ceil(N / batch))``: one iterator for the whole run.  A new iterator every epoch
     stalled the first step of every other epoch by ~10 s on a 2-core CPU (measured: 20.5 s epochs against 11 s).
 
-    ``augment`` (an :class:`~kuzushi_core.augment.AugmentConfig` dict) runs the Augment page's layers on each
+    ``augment`` (an :class:`~kuzushi_core.train.augment.AugmentConfig` dict) runs the Augment page's layers on each
     training batch; with mixup the targets become mixed one-hot vectors of ``n_classes``.
     """
     mix = bool(augment and augment.get("mixup_alpha"))
@@ -106,7 +106,7 @@ def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int =
         ds = ds.shuffle(min(len(y), 10_000), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch)
     if jitter:  # the Augment page's ink-thickness layer, applied in the pipeline so the model stays plain Keras
-        from .augment import ink_thickness_layer
+        from kuzushi_core.train.augment import ink_thickness_layer
 
         layer = ink_thickness_layer(1, seed=seed)
         ds = ds.map(lambda a, b: (tf.cast(layer(tf.cast(a, tf.float32), training=True), a.dtype), b),
@@ -114,8 +114,8 @@ def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int =
     if augment:
         from dataclasses import replace
 
-        from .augment import build as build_augment
-        from .augment import from_dict
+        from kuzushi_core.train.augment import build as build_augment
+        from kuzushi_core.train.augment import from_dict
 
         cfg = replace(from_dict(augment), rescale=1.0)  # the model rescales itself: the pipeline stays 0–255
         aug = build_augment(cfg, seed=seed)
@@ -189,7 +189,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 def fold_temperature(model: keras.Model, temperature: float) -> None:
     """Divide the ``logits`` layer (or the layers adding up to it) by T so that the model's softmax is calibrated."""
-    from .architectures import logit_denses
+    from kuzushi_core.train.architectures import logit_denses
 
     for layer in logit_denses(model):
         layer.set_weights([w / temperature for w in layer.get_weights()])
@@ -329,7 +329,7 @@ def train(
                            if (data.labels == c).sum() >= 2], np.int64)
             tr = np.setdiff1d(np.arange(len(data)), va)
             if len(va) == 0:
-                from .datasets import DatasetError
+                from kuzushi_core.data.datasets import DatasetError
 
                 raise DatasetError("too few labelled crops to hold out a validation set (a class needs two or more)")
         splits = [(tr, va)]
@@ -403,8 +403,8 @@ def save(result: TrainResult, out: str | os.PathLike[str], card_extra: dict | No
 
 def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = None) -> str:
     """What ``python -m kuzushi_core train`` does: train, calibrate, test, write model + card."""
-    from .datasets import assert_disjoint, load_source
-    from .predict import fit_ood
+    from kuzushi_core.data.datasets import assert_disjoint, load_source
+    from kuzushi_core.predict.classifier import fit_ood
 
     data = load_source(data_src, cfg.size, "train")
     test_set = None
@@ -426,7 +426,7 @@ def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = 
     summary = [f"trained {cfg.arch} on {len(data)} glyphs, {len(data.classes)} classes in {result.seconds:.0f} s",
                f"validation accuracy {result.val_metrics['accuracy']:.4f} (T = {result.temperature:.2f})"]
     if test_set is not None:
-        from .evaluate import classification_report
+        from kuzushi_core.evaluation.metrics import classification_report
 
         probs = result.model.predict(test_set.images[..., None], batch_size=512, verbose=0)
         rep = classification_report(test_set.labels, probs.argmax(1), test_set.classes)

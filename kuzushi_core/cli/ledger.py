@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from .values import KINDS
+    from kuzushi_core.ledger.values import KINDS
 
     p = sub.add_parser("parse-value", help="parse register values (numbers, areas, money, era dates) into numbers")
     p.add_argument("--kind", required=True, choices=KINDS)
@@ -32,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_parse_value(args: argparse.Namespace) -> int:
-    from ..cli import _write_json
-    from .values import parse_value
+    from kuzushi_core.cli import _write_json
+    from kuzushi_core.ledger.values import parse_value
 
     rows = [parse_value(t, args.kind) for t in args.texts]
     _write_json(args.json, [r.as_dict() for r in rows])
@@ -44,8 +44,8 @@ def cmd_parse_value(args: argparse.Namespace) -> int:
 
 
 def cmd_cells(args: argparse.Namespace) -> int:
-    from ..cli import _read_images, _write_json
-    from .cells import find_cells
+    from kuzushi_core.cli import _read_images, _write_json
+    from kuzushi_core.ledger.cells import find_cells
 
     pages = []
     for path, page in _read_images(args.images):

@@ -19,9 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from .crops import to_glyph  # noqa: E402
-from .errors import KuzushiError  # noqa: E402
-from .records import Prediction  # noqa: E402
+from kuzushi_core.crops import to_glyph  # noqa: E402
+from kuzushi_core.errors import KuzushiError  # noqa: E402
+from kuzushi_core.containers import Prediction  # noqa: E402
 
 
 class ModelFileError(KuzushiError):
@@ -128,7 +128,7 @@ def classify_crops(lm: LoadedModel, crops: list[np.ndarray], k: int = 5) -> list
 def ood_factor(lm: LoadedModel, glyphs: np.ndarray) -> np.ndarray | None:
     """1 for crops near a class centroid in feature space, falling towards 0 far from all of them."""
     if lm.card.get("open_set") and not lm.card.get("ood"):
-        from .openset import confidence_factor
+        from kuzushi_core.predict.openset import confidence_factor
 
         return confidence_factor(lm, glyphs)
     ood = lm.card.get("ood")
@@ -177,8 +177,8 @@ def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer
 
 def read_page(lm: LoadedModel, img: np.ndarray, params=None):
     """Segment a page and classify every box: (Segmentation, [Prediction, ...]) in reading order."""
-    from .crops import crop_box
-    from .segmentation import segment
+    from kuzushi_core.crops import crop_box
+    from kuzushi_core.segment.columns import segment
 
     seg = segment(img, params)
     crops = [crop_box(img, b.x, b.y, b.w, b.h) for b in seg.boxes]

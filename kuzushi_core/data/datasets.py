@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import KuzushiError
+from kuzushi_core.errors import KuzushiError
 
 KMNIST_CLASSES = ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を")
 
@@ -258,7 +258,7 @@ def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphS
     """
     from PIL import Image
 
-    from .crops import to_glyph
+    from kuzushi_core.crops import to_glyph
 
     folder = Path(folder)
     classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -282,7 +282,7 @@ def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphS
 
 def load_seed_npz(path: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     """The seed's npz layout: ``trainimg`` (N×H×W or N×H·W), ``trainlabel`` one-hot, ``imgsize``."""
-    from .crops import to_glyph
+    from kuzushi_core.crops import to_glyph
 
     with np.load(path, allow_pickle=False) as z:
         if "trainimg" not in z or "trainlabel" not in z:
@@ -306,8 +306,8 @@ def save_seed_npz(path: str | os.PathLike[str], data: GlyphSet) -> None:
 
 def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, list[str], list[int], list[int]]:
     """Every labelled, not excluded box of a workspace: glyphs, current labels, box ids, scan ids."""
-    from .crops import crop_box, to_glyph
-    from .imaging import read_image
+    from kuzushi_core.crops import crop_box, to_glyph
+    from kuzushi_core.imaging import read_image
 
     labels = store.current_labels()
     imgs, chars, box_ids, scans = [], [], [], []
@@ -329,7 +329,7 @@ def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, l
 
 def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     """Every labelled box of a workspace (its current label) as a glyph; boxes flagged ``excluded`` are left out."""
-    from .store import Store
+    from kuzushi_core.store import Store
 
     imgs, chars, _, _ = workspace_items(Store(root, create=False), size)
     if not len(imgs):
@@ -347,7 +347,7 @@ def load_source(src: str | os.PathLike[str], size: int = 28, split: str = "train
     if src.is_file() and src.suffix.lower() == ".zip":  # a zip of class folders, unpacked for this call
         import tempfile
 
-        from .classzip import unpack_into
+        from kuzushi_core.data.classzip import unpack_into
 
         with tempfile.TemporaryDirectory(prefix="kuzushi-zip-") as tmp:
             got = unpack_into(Path(tmp), src.read_bytes(), src.name)
@@ -377,9 +377,9 @@ def load_codh_pages(folder: str | os.PathLike[str], size: int = 28, pages: set[s
     leave-one-page-out evaluation.  Also returns the page of each crop in ``source``
     order via :func:`codh_page_of`.
     """
-    from .crops import crop_box, to_glyph
-    from .imaging import read_image
-    from .scoring import read_codh_csv
+    from kuzushi_core.crops import crop_box, to_glyph
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.evaluation.scoring import read_codh_csv
 
     folder = Path(folder)
     csvs = sorted(folder.glob("*_coordinate.csv"))

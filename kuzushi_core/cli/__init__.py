@@ -12,10 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
-from .adapt import AdaptConfig
-from .errors import KuzushiError
-from .store import DEFAULT_DOCUMENT, Store, default_workspace
+from kuzushi_core import __version__
+from kuzushi_core.train.adapt import AdaptConfig
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.store import DEFAULT_DOCUMENT, Store, default_workspace
 
 
 def _workspace_arg(p: argparse.ArgumentParser) -> None:
@@ -175,10 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="CSV", type=Path)
     p.set_defaults(func=cmd_import_labels)
 
-    from .ledger import cli as ledger_cli  # the register commands: parse-value, cells
+    from kuzushi_core.cli import ledger as ledger_cli  # the register commands: parse-value, cells
 
     ledger_cli.register(sub)
-    from .archive import cli as archive_cli  # whole archives: read-archive, import-results
+    from kuzushi_core.cli import archive as archive_cli  # whole archives: read-archive, import-results
 
     archive_cli.register(sub)
     return parser
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _read_images(paths: list[Path]):
     """Decode each image file through intake's validation; typed errors on bad input."""
-    from .imaging import decode_pages
+    from kuzushi_core.imaging import decode_pages
 
     for path in paths:
         try:
@@ -197,7 +197,7 @@ def _read_images(paths: list[Path]):
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from .segmentation import segment
+    from kuzushi_core.segment.columns import segment
 
     pages = []
     for path, img in _read_images(args.images):
@@ -220,7 +220,7 @@ def _write_json(path: Path, obj) -> None:
 
 
 def cmd_score_boxes(args: argparse.Namespace) -> int:
-    from .scoring import read_codh_csv, read_kaggle_csv, score
+    from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv, score
 
     try:
         header = args.gt.read_text(encoding="utf-8").splitlines()[0]
@@ -252,7 +252,7 @@ def cmd_score_boxes(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import TrainConfig, train_cli
+    from kuzushi_core.train.fit import TrainConfig, train_cli
 
     transfer = args.base is not None or args.mode is not None
     mode = args.mode or "feature-extraction"
@@ -267,12 +267,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.mixup:
         from dataclasses import replace
 
-        from .augment import PRESETS, to_dict
+        from kuzushi_core.train.augment import PRESETS, to_dict
 
         cfg.augment = to_dict(replace(PRESETS["none"], mixup_alpha=args.mixup))
     command = "python -m kuzushi_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     if transfer:
-        from .transfer import DEFAULT_BALANCE, DEFAULT_LEARNING_RATE, transfer_cli
+        from kuzushi_core.train.transfer import DEFAULT_BALANCE, DEFAULT_LEARNING_RATE, transfer_cli
 
         if mode != "scratch" and args.base is None:
             raise KuzushiError(f"--mode {mode} needs --base PATH.keras")
@@ -282,7 +282,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.data is None and not args.synth:
             raise KuzushiError("give --data SRC, or --synth CHARS to learn characters from font renders")
         if mode != "scratch":  # feature extraction, fine-tuning: on cached features
-            from .adapt import transfer_cli
+            from kuzushi_core.train.adapt import transfer_cli
         print(transfer_cli(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
                            rehearsal=args.rehearsal, per_class=args.per_class, command=command,
                            synth=args.synth, synth_per_char=args.synth_per_char,
@@ -300,8 +300,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_train_reader(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from .paths import MODELS_DIR, data_dir
-    from .reader import ReaderConfig, page_names, train_base, train_pages
+    from kuzushi_core.paths import MODELS_DIR, data_dir
+    from kuzushi_core.train.reader import ReaderConfig, page_names, train_base, train_pages
 
     data = args.data or data_dir()
     cfg = ReaderConfig(seed=args.seed, variants=args.variants, specialist=ReaderConfig().specialist if args.specialist else "")
@@ -326,7 +326,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import export
+    from kuzushi_core.data import export
 
     store = Store(args.workspace or default_workspace(), create=False)
     doc_id = None
@@ -341,7 +341,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     model = store.active_model()
     out: Path = args.out
     if args.format == "lots":
-        from .ledger.workspace import LOT_COLUMNS, document_lots
+        from kuzushi_core.ledger.workspace import LOT_COLUMNS, document_lots
 
         wanted = {s.id for s in scans}
         rows = [r for r in document_lots(store, doc_id) if r["scan_id"] in wanted]
@@ -386,7 +386,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     import time
 
-    from .adapt import adapt
+    from kuzushi_core.train.adapt import adapt
 
     store = _open_store(args, create=False)
     cfg = AdaptConfig(mode=args.mode, unfreeze=args.unfreeze, epochs=args.epochs, pseudo=args.pseudo,
@@ -430,7 +430,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
-    from .intake import import_label_files
+    from kuzushi_core.data.intake import import_label_files
 
     store = _open_store(args, create=False)
     for r in import_label_files(store, args.files):
@@ -440,7 +440,7 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from .jobs import work
+    from kuzushi_core.train.jobs import work
 
     store = Store(args.workspace or default_workspace(), create=False)
     n = work(store)
@@ -449,8 +449,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _model(args):
-    from .paths import MODELS_DIR
-    from .predict import load_model
+    from kuzushi_core.paths import MODELS_DIR
+    from kuzushi_core.predict.classifier import load_model
 
     return load_model(args.model or MODELS_DIR / "default.keras")
 
@@ -460,7 +460,7 @@ def _pred_dict(p) -> dict:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from .predict import classify_crops
+    from kuzushi_core.predict.classifier import classify_crops
 
     lm = _model(args)
     items = list(_read_images(args.images))
@@ -471,7 +471,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from .predict import read_page
+    from kuzushi_core.predict.classifier import read_page
 
     lm = _model(args)
     pages = []
@@ -489,7 +489,7 @@ def _open_store(args: argparse.Namespace, create: bool = True) -> Store:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .intake import import_paths
+    from kuzushi_core.data.intake import import_paths
 
     store = _open_store(args)
     doc = store.ensure_document(args.document)

@@ -4,13 +4,13 @@ default entry (the shipped model)."""
 
 from __future__ import annotations
 
-from .crops import crop_box
-from .imaging import read_image
-from .paths import MODELS_DIR
-from .predict import LoadedModel, classify_crops, load_card, load_model
-from .records import ModelRecord, Prediction, Scan
-from .segmentation import SegmentParams, segment
-from .store import Store
+from kuzushi_core.crops import crop_box
+from kuzushi_core.imaging import read_image
+from kuzushi_core.paths import MODELS_DIR
+from kuzushi_core.predict.classifier import LoadedModel, classify_crops, load_card, load_model
+from kuzushi_core.containers import ModelRecord, Prediction, Scan
+from kuzushi_core.segment.columns import SegmentParams, segment
+from kuzushi_core.store import Store
 
 UNCERTAIN = 0.6  # predictions below this confidence are flagged for review
 

@@ -30,8 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from .datasets import GlyphSet  # noqa: E402
-from .errors import KuzushiError  # noqa: E402
+from kuzushi_core.data.datasets import GlyphSet  # noqa: E402
+from kuzushi_core.errors import KuzushiError  # noqa: E402
 
 SPECIALIST_PARTS = ("specialist", "specialist_log_probs", "specialist_logits")
 CACHE_VERSION = 1
@@ -43,7 +43,7 @@ class FeatureError(KuzushiError):
 
 def cache_root() -> Path:
     """Where feature caches live: ``$KUZUSHI_CACHE/features`` (default ``~/.cache/kuzushi-lab/features``)."""
-    from .synth.fonts import cache_dir
+    from kuzushi_core.synth.fonts import cache_dir
 
     return cache_dir() / "features"
 
@@ -55,7 +55,7 @@ def has_specialist(model) -> bool:
 def cut_layer(model, mode: str, unfreeze: int = 1) -> str:
     """The layer whose output is cached: ``features`` (feature extraction), or the layer feeding the first conv of
     the top ``unfreeze`` blocks (fine-tuning)."""
-    from .architectures import FEATURES, conv_blocks
+    from kuzushi_core.train.architectures import FEATURES, conv_blocks
 
     names = [layer.name for layer in model.layers]
     if FEATURES not in names:
@@ -76,7 +76,7 @@ def cut_layer(model, mode: str, unfreeze: int = 1) -> str:
 
 def _chain(model, cut: str) -> list:
     """The layers after ``cut`` up to the class logits, in order (the specialist's branch left out)."""
-    from .architectures import class_logits
+    from kuzushi_core.train.architectures import class_logits
 
     names = [layer.name for layer in model.layers]
     last = class_logits(model)
@@ -222,13 +222,13 @@ class Rehearsal:
 def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARSAL_RENDERS,
               kmnist: int = REHEARSAL_KMNIST, seed: int = 0,
               progress: Callable[[str, float], None] | None = None) -> Rehearsal:
-    """The rehearsal set of ``lm`` (a :class:`~kuzushi_core.predict.LoadedModel`) cut at ``cut``: loaded from the
+    """The rehearsal set of ``lm`` (a :class:`~kuzushi_core.predict.classifier.LoadedModel`) cut at ``cut``: loaded from the
     cache, else made (renders from :mod:`kuzushi_core.synth`, themselves cached) and written there.
 
     Renders of every class only where the fonts draw it; the KMNIST parts only for the kana a model knows and only
     when the KMNIST files are there.
     """
-    from .paths import data_dir as default_data
+    from kuzushi_core.paths import data_dir as default_data
 
     key = bottom_key(lm.model, cut)
     classes_key = hashlib.sha256("\x1f".join(lm.classes).encode()).hexdigest()[:10]
@@ -242,7 +242,7 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a broken cache is made again
     say = progress or (lambda msg, frac: None)
-    from .synth import dataset as sd
+    from kuzushi_core.synth import dataset as sd
 
     say("rendering every class", 0.0)
     known = set(lm.classes)
@@ -253,8 +253,8 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     km_tr = km_va = GlyphSet(np.zeros((0, lm.size, lm.size), np.uint8), np.zeros(0, np.int64), lm.classes)
     kdir = Path(data_dir or default_data()) / "kmnist"
     if kmnist and kdir.is_dir():
-        from .datasets import KMNIST_CLASSES, per_class_sample
-        from .datasets import kmnist_split
+        from kuzushi_core.data.datasets import KMNIST_CLASSES, per_class_sample
+        from kuzushi_core.data.datasets import kmnist_split
 
         if set(KMNIST_CLASSES) <= known:
             a, b = kmnist_split(kdir.parent, seed)
@@ -350,7 +350,7 @@ def fit_top(t, train: Features, val: Features, cfg: TopConfig, sample_weight: np
 
     import keras
 
-    from .train import HistoryToList
+    from kuzushi_core.train.fit import HistoryToList
 
     keras.utils.set_random_seed(cfg.seed)
     steps = max(1, int(np.ceil(len(train) / cfg.batch_size)))

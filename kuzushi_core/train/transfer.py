@@ -1,7 +1,7 @@
 """Transfer learning from a registered model: feature extraction, fine-tuning, or from scratch.
 
 Every Kuzushi Lab model is a convolutional base up to the layer named
-:data:`~kuzushi_core.architectures.FEATURES` plus a classifier head
+:data:`~kuzushi_core.train.architectures.FEATURES` plus a classifier head
 (``head_dense`` → ``logits`` → ``probs``).  :func:`prepare` turns a trained
 base model into the model to train on a new class set:
 
@@ -27,8 +27,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from .datasets import GlyphSet  # noqa: E402
-from .errors import KuzushiError  # noqa: E402
+from kuzushi_core.data.datasets import GlyphSet  # noqa: E402
+from kuzushi_core.errors import KuzushiError  # noqa: E402
 
 # Keras is imported inside the functions: the Train page reads this module's constants without paying for
 # TensorFlow's start-up in the Streamlit process.
@@ -36,7 +36,7 @@ from .errors import KuzushiError  # noqa: E402
 MODES = ("feature-extraction", "fine-tune", "scratch")
 MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
 # learning rates that worked on the few-shot benchmark (bench/bench_transfer.py)
-# (feature extraction and fine-tuning: the head on cached features, kuzushi_core.adapt; bench/bench_adapt.py)
+# (feature extraction and fine-tuning: the head on cached features, kuzushi_core.train.adapt; bench/bench_adapt.py)
 DEFAULT_LEARNING_RATE = {"feature-extraction": 1e-3, "fine-tune": 5e-4, "scratch": 3e-3}
 BIG_BASE_REHEARSAL = 2  # renders per base class as rehearsal (from the base's feature cache)
 DEFAULT_BALANCE = "oversample"  # few-shot classes: repeat their crops (each time newly augmented), see BENCHMARKS.md
@@ -81,7 +81,7 @@ def prepare(
     import keras
     from keras import layers
 
-    from .architectures import FEATURES, build, class_logits
+    from kuzushi_core.train.architectures import FEATURES, build, class_logits
     if mode not in MODES:
         raise TransferError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     keras.utils.set_random_seed(seed)
@@ -131,7 +131,7 @@ def freeze_base(model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
     """Freeze every layer up to ``features``; for fine-tuning unfreeze the convolutions of the top blocks."""
     from keras import layers
 
-    from .architectures import FEATURES, conv_blocks
+    from kuzushi_core.train.architectures import FEATURES, conv_blocks
     blocks = conv_blocks(model)
     top: tuple[str, ...] = ()
     if mode == "fine-tune":
@@ -154,7 +154,7 @@ def freeze_base(model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
 
 def plan(model, mode: str, base_classes: Sequence[str], classes: Sequence[str], unfreeze: int = 0
          ) -> TransferPlan:
-    from .architectures import conv_blocks
+    from kuzushi_core.train.architectures import conv_blocks
 
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     total = int(sum(np.prod(w.shape) for w in model.weights))
@@ -173,10 +173,10 @@ def setup(base, data: GlyphSet, mode: str, unfreeze: int = 1, keep_old: bool = T
           seed: int = 0):
     """The model to train, its :class:`TransferPlan`, and the data relabelled to the model's output order.
 
-    ``base`` is a loaded model (:class:`~kuzushi_core.predict.LoadedModel`) or None for scratch.  The CLI and the
+    ``base`` is a loaded model (:class:`~kuzushi_core.predict.classifier.LoadedModel`) or None for scratch.  The CLI and the
     background jobs both start here.
     """
-    from .datasets import merge
+    from kuzushi_core.data.datasets import merge
 
     base_classes = base.classes if base else ()
     classes = output_classes(base_classes, data.classes, keep_old)
@@ -187,8 +187,8 @@ def setup(base, data: GlyphSet, mode: str, unfreeze: int = 1, keep_old: bool = T
 
 
 def card_extra(result, p: TransferPlan, data: GlyphSet, parent: dict | None, licence: str, command: str) -> dict:
-    """What a transfer model's card holds beside :func:`kuzushi_core.train.model_card`'s fields."""
-    from .predict import fit_ood
+    """What a transfer model's card holds beside :func:`kuzushi_core.train.fit.model_card`'s fields."""
+    from kuzushi_core.predict.classifier import fit_ood
 
     return {
         "mode": p.mode,
@@ -204,9 +204,9 @@ def card_extra(result, p: TransferPlan, data: GlyphSet, parent: dict | None, lic
 
 def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28, progress=None) -> GlyphSet:
     """Brush-font renders of ``chars`` (a class the model lacks, learned with zero real crops)."""
-    from .synth import dataset as sd
-    from .synth import fonts
-    from .synth.render import SynthConfig
+    from kuzushi_core.synth import dataset as sd
+    from kuzushi_core.synth import fonts
+    from kuzushi_core.synth.render import SynthConfig
 
     chars = "".join(dict.fromkeys(c for c in chars if not c.isspace()))
     jobs = sd.plain_jobs(chars, per_char, seed)
@@ -220,8 +220,8 @@ def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28,
 def rehearsal_glyphs(classes, per_class: int, seed: int = 0, size: int = 28) -> GlyphSet:
     """``per_class`` font renders of every class of a base model, so that a run on a few classes' crops does not make
     it forget the others (the CLI's and the Train page's rehearsal for a base of thousands of classes)."""
-    from .synth import dataset as sd
-    from .synth.render import SynthConfig
+    from kuzushi_core.synth import dataset as sd
+    from kuzushi_core.synth.render import SynthConfig
 
     return sd.make(sd.plain_jobs(classes, per_class, seed + 31), SynthConfig(size=size), processes=1)
 
@@ -229,7 +229,7 @@ def rehearsal_glyphs(classes, per_class: int, seed: int = 0, size: int = 28) -> 
 def load_parts(base, data_src, cfg, rehearsal=None, per_class: int = 200, synth: str = "",
                synth_per_char: int = 300) -> GlyphSet:
     """The training crops of ``train --base``: the data source, font renders of ``synth``, KMNIST-like rehearsal."""
-    from .datasets import load_source, merge, per_class_sample
+    from kuzushi_core.data.datasets import load_source, merge, per_class_sample
 
     size = base.size if base else cfg.size
     parts = [load_source(data_src, size, "train")] if data_src is not None else []
@@ -244,12 +244,12 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
                  rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
                  synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
     """What ``python -m kuzushi_core train --base PATH --mode scratch`` does: prepare, train, calibrate, save + card.
-    (Feature extraction and fine-tuning: :func:`kuzushi_core.adapt.transfer_cli`, on cached features.)"""
+    (Feature extraction and fine-tuning: :func:`kuzushi_core.train.adapt.transfer_cli`, on cached features.)"""
     from dataclasses import replace
 
-    from .datasets import merge
-    from .predict import load_model
-    from .train import PrintProgress, save, train
+    from kuzushi_core.data.datasets import merge
+    from kuzushi_core.predict.classifier import load_model
+    from kuzushi_core.train.fit import PrintProgress, save, train
 
     base = load_model(base_path) if base_path else None
     size = base.size if base else cfg.size

@@ -2,7 +2,7 @@
 
 The segmentation protocol's second test set (the first is the shared book's pages, left out one at a time).
 Characters are kana and common kanji drawn by the hands of :mod:`.fonts` (each face only where it really draws
-the character); the page is :func:`kuzushi_core.ledger.kanapages.generate_page`'s form — ruled columns and
+the character); the page is :func:`kuzushi_core.synth.kanapages.generate_page`'s form — ruled columns and
 cells, a frame and header band, red seals, bleed-through, uneven light, skew — with characters that touch or run
 into the one above and ruby readings beside some of them (not in the truth: a reader transcribes the text).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..datasets import GlyphSet
-from ..ledger.kanapages import LedgerPage, LedgerParams, generate_page
+from kuzushi_core.data.datasets import GlyphSet
+from kuzushi_core.synth.kanapages import LedgerPage, LedgerParams, generate_page
 
 HIRAGANA = "".join(chr(c) for c in range(0x3042, 0x3094) if chr(c) not in "ぁぃぅぇぉっゃゅょゎ")
 
@@ -37,9 +37,9 @@ def _square(g: np.ndarray, size: int) -> np.ndarray:
 
 def handwriting_glyphs(n_kanji: int = 300, size: int = 64, faces=None) -> GlyphSet:
     """Hiragana and the first ``n_kanji`` JIS level-1 kanji in every installed hand that draws them."""
-    from . import fonts
-    from .render import master
-    from .vocabulary import jis_level1_kanji
+    from kuzushi_core.synth import fonts
+    from kuzushi_core.synth.render import master
+    from kuzushi_core.synth.vocabulary import jis_level1_kanji
 
     hands = ("kouzan-gyosho", "kouzan-sosho", "aoyagi-soseki", "kouzan-kaisho", "aoyagi-kouzan", "kiloji", "seto")
     have = {f.name: f for f in (faces or fonts.available())}

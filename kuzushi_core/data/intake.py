@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .errors import KuzushiError
-from .imaging import Limits, decode_pages, thumbnail_jpeg
-from .records import ImportResult, Scan
-from .store import Store, sha256_bytes
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.imaging import Limits, decode_pages, thumbnail_jpeg
+from kuzushi_core.containers import ImportResult, Scan
+from kuzushi_core.store import Store, sha256_bytes
 
 
 def import_bytes(
@@ -84,7 +84,7 @@ def _thumb_rel(image_rel: str) -> str:
 
 def thumbnail_path(store: Store, scan: Scan) -> Path:
     """The stored thumbnail of a scan, made again if it went missing."""
-    from .imaging import read_image
+    from kuzushi_core.imaging import read_image
 
     path = store.path_of(_thumb_rel(scan.image_path))
     if not path.exists():
@@ -104,7 +104,7 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
     """
     import tempfile
 
-    from .scoring import read_codh_csv, read_kaggle_csv
+    from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv
 
     with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         tmp.write(data)
@@ -124,11 +124,11 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
 
 
 def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import") -> dict[str, int]:
-    """True boxes (:class:`~kuzushi_core.scoring.TrueBox`) of one scan as labels: each matched to a stored box
+    """True boxes (:class:`~kuzushi_core.evaluation.scoring.TrueBox`) of one scan as labels: each matched to a stored box
     (IoU ≥ 0.5), the others added as boxes; a label a person gave is never overwritten."""
     import numpy as np
 
-    from .scoring import match_iou
+    from kuzushi_core.evaluation.scoring import match_iou
 
     boxes = store.list_boxes(scan.id)
     existing = store.current_labels(scan.id)
@@ -155,7 +155,7 @@ def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import"
 
 
 def _read_annotation_pages(path: Path) -> dict:
-    from .scoring import read_codh_csv, read_kaggle_csv
+    from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv
 
     try:
         data = path.read_bytes()

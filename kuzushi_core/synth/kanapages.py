@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..datasets import GlyphSet
-from ..scoring import TrueBox
+from kuzushi_core.data.datasets import GlyphSet
+from kuzushi_core.evaluation.scoring import TrueBox
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,9 @@ def write_demo(folder=None, seed: int = 2026) -> None:
     """Re-create the shipped demo page (needs the KMNIST test set, see ``paths.data_dir``)."""
     from pathlib import Path
 
-    from ..datasets import load_kmnist
-    from ..paths import PROJECT_ROOT, data_dir
-    from ..scoring import write_codh_csv
+    from kuzushi_core.data.datasets import load_kmnist
+    from kuzushi_core.paths import PROJECT_ROOT, data_dir
+    from kuzushi_core.evaluation.scoring import write_codh_csv
 
     folder = Path(folder or PROJECT_ROOT / "demo")
     page = generate_page(load_kmnist(data_dir() / "kmnist", "test"), seed=seed, params=LedgerParams(width=1600, height=2400))
