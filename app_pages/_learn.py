@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._shell import current_document_id, tr
-from kuzushi_core.train import jobs
 from kuzushi_core.errors import KuzushiError
+from kuzushi_core.train import jobs
 
 
 def _latest_adapt(s):

@@ -10,10 +10,10 @@ import numpy as np
 import streamlit as st
 
 from app_pages._shell import store, tr
-from kuzushi_core.train import augment as aug
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.data.datasets import workspace_items
 from kuzushi_core.imaging import read_image
+from kuzushi_core.train import augment as aug
 
 s = store()
 st.title(tr("aug.title"))

@@ -11,10 +11,16 @@ import streamlit as st
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.data.datasets import load_kmnist
 from kuzushi_core.errors import KuzushiError
+from kuzushi_core.evaluation.review import (
+    Evaluation,
+    accuracy_by_kind,
+    compare,
+    evaluate_glyphs,
+    evaluate_workspace,
+    label_kinds,
+)
 from kuzushi_core.paths import data_dir
 from kuzushi_core.predict.reading import loaded
-from kuzushi_core.evaluation.review import (Evaluation, accuracy_by_kind, compare, evaluate_glyphs, evaluate_workspace,
-                                 label_kinds)
 
 s = store()
 st.title(tr("eval.title"))

@@ -12,8 +12,8 @@ import streamlit as st
 from app_pages._learn import learn_panel
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.crops import crop_box
-from kuzushi_core.imaging import read_image
 from kuzushi_core.evaluation.review import QUEUE_ORDERS, uncertainty_queue
+from kuzushi_core.imaging import read_image
 from kuzushi_core.synth.render import specimen
 
 s = store()

@@ -12,13 +12,13 @@ from PIL import Image
 
 from app_pages._learn import learn_panel
 from app_pages._shell import current_document_id, store, tr
+from kuzushi_core.crops import crop_box
+from kuzushi_core.data.intake import import_annotations
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
-from kuzushi_core.data.intake import import_annotations
-from kuzushi_core.segment.overlay import plot_height
-from kuzushi_core.crops import crop_box
 from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.predict.reading import UNCERTAIN, loaded, read_scan, transcription
+from kuzushi_core.segment.overlay import plot_height
 from kuzushi_core.synth import fonts as synth_fonts
 from kuzushi_core.synth.render import specimen
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.data.intake import import_bytes, thumbnail_path
-from kuzushi_core.synth.registers import demo_pages
-from kuzushi_core.synth import fonts as synth_fonts
 from kuzushi_core.paths import DEMO_PAGE
 from kuzushi_core.store import DEFAULT_DOCUMENT
-from app_pages._shell import current_document_id, store, tr
+from kuzushi_core.synth import fonts as synth_fonts
+from kuzushi_core.synth.registers import demo_pages
 
 s = store()
 st.title(tr("scans.title"))

@@ -9,10 +9,10 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app_pages._shell import current_document_id, store, tr
 from kuzushi_core.imaging import read_image
-from kuzushi_core.segment.overlay import box_at, display_scale, draw_boxes, page_point, split_box, union
 from kuzushi_core.predict.reading import ensure_default_model, loaded
-from kuzushi_core.segment.refine import METHOD_SETTING, METHODS, segment_by
 from kuzushi_core.segment.columns import SegmentParams
+from kuzushi_core.segment.overlay import box_at, display_scale, draw_boxes, page_point, split_box, union
+from kuzushi_core.segment.refine import METHOD_SETTING, METHODS, segment_by
 
 s = store()
 st.title(tr("seg.title"))

@@ -9,12 +9,12 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app_pages._shell import store, tr
-from kuzushi_core.train import jobs
 from kuzushi_core.data.classzip import unpack as unpack_class_zip
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.metrics import mean_curves, overfitting_onset
-from kuzushi_core.train.features import rehearsal_ready
 from kuzushi_core.paths import data_dir
+from kuzushi_core.train import jobs
+from kuzushi_core.train.features import rehearsal_ready
 from kuzushi_core.train.transfer import BIG_BASE_REHEARSAL, DEFAULT_LEARNING_RATE, MIN_PER_CLASS, MODES
 
 s = store()

@@ -25,7 +25,7 @@ def machine() -> str:
 
 
 def write_section(name: str, body: str) -> None:
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = f"<!-- {name}:start -->\n## {name}\n\n_Measured {stamp} on {machine()}._\n\n{body.strip()}\n<!-- {name}:end -->"
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n\nWritten by the scripts in `bench/`; each section is replaced when its script runs again.\n"
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S)

@@ -42,21 +42,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 from _report import write_section  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.train import jobs  # noqa: E402
-from kuzushi_core.train.adapt import AdaptConfig, adapt  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
 from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
-from kuzushi_core.train.features import rehearsal_ready  # noqa: E402
-from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.data.intake import apply_annotations, import_paths  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
+from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import load_model, read_page  # noqa: E402
-from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.store import Store  # noqa: E402
+from kuzushi_core.train import jobs  # noqa: E402
+from kuzushi_core.train.adapt import AdaptConfig, adapt  # noqa: E402
+from kuzushi_core.train.features import rehearsal_ready  # noqa: E402
 
 BOOK = data_dir() / "pages" / "100241706"
 CSV = BOOK / "100241706_coordinate.csv"
@@ -177,8 +176,8 @@ def section_curve(reader: Path, tmp: Path) -> str:
 def section_queue(reader: Path, tmp: Path, n_labels: int = 20, pairs: int = 1) -> str:
     """Label next's order against random order: on page A, the first ``n_labels`` boxes of the queue (true boxes,
     read by the reader) are labelled; adapt; page B (unlabelled) is read."""
-    from kuzushi_core.predict.reading import read_scan
     from kuzushi_core.evaluation.review import uncertainty_queue
+    from kuzushi_core.predict.reading import read_scan
 
     base = load_model(reader)
     rows = []
@@ -268,9 +267,9 @@ def section_guard(reader: Path, tmp: Path) -> str:
 
 
 def section_fewshot(reader: Path, tmp: Path, label: str, held_out: tuple[str, ...] = tuple(PAGES)) -> str:
-    from kuzushi_core.data.datasets import load_codh_pages
-
     import cv2
+
+    from kuzushi_core.data.datasets import load_codh_pages
 
     pages = load_codh_pages(BOOK)
     page_of = np.array(pages.pages)

@@ -63,8 +63,8 @@ def main() -> None:
     args = ap.parse_args()
     n = args.pages
     from kuzushi_core.data.datasets import load_kmnist
-    from kuzushi_core.synth.kanapages import write_pages
     from kuzushi_core.paths import data_dir
+    from kuzushi_core.synth.kanapages import write_pages
 
     work = ROOT / "build" / "bench-archive"
     shutil.rmtree(work, ignore_errors=True)

@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import write_section  # noqa: E402
 
-from kuzushi_core.train.augment import PRESETS, preview  # noqa: E402
 from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
 from kuzushi_core.paths import data_dir  # noqa: E402
+from kuzushi_core.train.augment import PRESETS, preview  # noqa: E402
 
 
 def main() -> None:

@@ -13,15 +13,14 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import write_section  # noqa: E402
 
-from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.data.intake import import_paths  # noqa: E402
+from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import DEMO_PAGE  # noqa: E402
 from kuzushi_core.segment.columns import segment  # noqa: E402
 from kuzushi_core.store import Store  # noqa: E402

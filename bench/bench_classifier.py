@@ -7,7 +7,6 @@ trained with a plain ``model.fit`` on the same 7,011 images.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -15,18 +14,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 from _report import write_section  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.train.architectures import baseline_cnn  # noqa: E402
-from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
+from kuzushi_core.crops import crop_box  # noqa: E402
 from kuzushi_core.data.datasets import KMNIST_CLASSES, load_kmnist  # noqa: E402
 from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.evaluation.scoring import read_codh_csv  # noqa: E402
+from kuzushi_core.train.architectures import baseline_cnn  # noqa: E402
 
 
 def main() -> None:

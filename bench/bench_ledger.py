@@ -24,15 +24,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import write_section  # noqa: E402
 
-from kuzushi_core.crops import crop_box  # noqa: E402
+from kuzushi_core.crops import (
+    crop_box,  # noqa: E402
+    to_glyph,  # noqa: E402
+)
 from kuzushi_core.ledger.cells import RuledCell, find_cells, iou, match_cells  # noqa: E402
 from kuzushi_core.ledger.cellseg import segment_cells  # noqa: E402
-from kuzushi_core.ledger.lots import KEY_FIELDS  # noqa: E402
-from kuzushi_core.synth.registers import LAYOUTS, generate_register  # noqa: E402
+from kuzushi_core.ledger.lots import (  # noqa: E402
+    CATEGORIES,
+    KEY_FIELDS,  # noqa: E402
+    read_glyphs,
+    read_word,
+)
 from kuzushi_core.paths import MODELS_DIR  # noqa: E402
-from kuzushi_core.crops import to_glyph  # noqa: E402
-from kuzushi_core.ledger.lots import CATEGORIES, read_glyphs, read_word  # noqa: E402
 from kuzushi_core.predict.classifier import load_model  # noqa: E402
+from kuzushi_core.synth.registers import LAYOUTS, generate_register  # noqa: E402
 
 FIRST_SEED = 90_000  # far from the seeds the tests use
 

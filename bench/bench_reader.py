@@ -30,22 +30,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 from _report import write_section  # noqa: E402
 from bench_segprotocol import describe  # noqa: E402
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from kuzushi_core.predict import openset  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
 from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
+from kuzushi_core.predict import openset  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.train.reader import (ReaderConfig, adjust_saved, page_names, specialise_saved, train_pages,  # noqa: E402
-                                 with_specialist_logits)
-from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.synth.vocabulary import jis_level2_kanji, kind  # noqa: E402
+from kuzushi_core.train.reader import (  # noqa: E402
+    ReaderConfig,
+    adjust_saved,
+    page_names,
+    specialise_saved,
+    train_pages,
+    with_specialist_logits,
+)
 
 BUILD = PROJECT_ROOT / "build"
 BASE = BUILD / "reader-base.keras"

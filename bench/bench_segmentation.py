@@ -15,11 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
-from kuzushi_core.imaging import read_image  # noqa: E402
-from kuzushi_core.synth.kanapages import LedgerParams, generate_page  # noqa: E402
-from kuzushi_core.paths import data_dir  # noqa: E402
 from kuzushi_core.evaluation.scoring import read_codh_csv, score  # noqa: E402
+from kuzushi_core.imaging import read_image  # noqa: E402
+from kuzushi_core.paths import data_dir  # noqa: E402
 from kuzushi_core.segment.columns import segment  # noqa: E402
+from kuzushi_core.synth.kanapages import LedgerParams, generate_page  # noqa: E402
 
 REPEATS = 5
 

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import write_section  # noqa: E402
 
+from kuzushi_core.evaluation.scoring import read_codh_csv, score  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import load_model  # noqa: E402
-from kuzushi_core.segment.refine import RefineParams, refine_by_reading  # noqa: E402
-from kuzushi_core.evaluation.scoring import read_codh_csv, score  # noqa: E402
 from kuzushi_core.segment.columns import SegmentParams, segment  # noqa: E402
+from kuzushi_core.segment.refine import RefineParams, refine_by_reading  # noqa: E402
 from kuzushi_core.synth.handwritten import handwriting_glyphs, handwritten_page  # noqa: E402
 
 GRID = {"merge_gap": (0.15, 0.25, 0.4), "max_aspect": (1.2, 1.35, 1.6), "column_smoothing": (0.15, 0.25, 0.4)}

@@ -23,14 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 from _report import write_section  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.train.augment import PRESETS, to_dict  # noqa: E402
 from kuzushi_core.data.datasets import GlyphSet, load_codh_pages, load_kmnist, merge, per_class_sample  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import load_model  # noqa: E402
+from kuzushi_core.train.augment import PRESETS, to_dict  # noqa: E402
 from kuzushi_core.train.fit import TrainConfig, train  # noqa: E402
 from kuzushi_core.train.transfer import output_classes, prepare  # noqa: E402
 

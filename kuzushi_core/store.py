@@ -32,10 +32,9 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kuzushi_core.errors import NotFoundError, StoreError, WorkspaceError
 from kuzushi_core.containers import (
     CharBox,
     CharClass,
@@ -46,6 +45,8 @@ from kuzushi_core.containers import (
     Scan,
     TrainingRun,
 )
+from kuzushi_core.errors import NotFoundError, StoreError, WorkspaceError
+from kuzushi_core.segment.columns import reading_order
 
 DB_NAME = "kuzushi.sqlite"
 FILES_DIR = "files"
@@ -204,7 +205,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def now() -> str:
     """The current time as an ISO 8601 UTC string with microseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -547,8 +548,6 @@ class Store:
         never loses a label.  New boxes that overlap a kept box (IoU ≥ 0.5) are
         not added.  Reading order is recomputed over all boxes of the scan.
         """
-        from kuzushi_core.segment.columns import reading_order
-
         with self.write() as con:
             labelled = "SELECT box_id FROM labels"
             kinds = "('auto', 'user')" if replace_user else "('auto')"
@@ -575,8 +574,6 @@ class Store:
 
         Every box touched becomes a ``user`` box.  A box that is moved keeps its labels.
         """
-        from kuzushi_core.segment.columns import reading_order
-
         with self.write() as con:
             for box_id in delete:
                 con.execute("DELETE FROM boxes WHERE id = ? AND scan_id = ?", (box_id, scan_id))

@@ -158,9 +158,9 @@ def test_new_document_from_sidebar(ws):
 
 
 def test_demo_page_is_added_and_segments_well(ws):
+    from kuzushi_core.evaluation.scoring import read_codh_csv, score
     from kuzushi_core.imaging import read_image
     from kuzushi_core.paths import DEMO_PAGE
-    from kuzushi_core.evaluation.scoring import read_codh_csv, score
     from kuzushi_core.segment.columns import segment
 
     at = app("app_pages/scans.py")

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
-from kuzushi_core.synth.registers import generate_register, save
 from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.store import Store
+from kuzushi_core.synth.registers import generate_register, save
 
 from .test_ledger_registers import fonts_installed  # noqa: F401
 from .test_ledger_workspace import field_picks

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kuzushi_core.imaging import encode_png
 from kuzushi_core.data.intake import import_bytes
+from kuzushi_core.imaging import encode_png
 from kuzushi_core.predict.reading import transcription
 from kuzushi_core.store import Store
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kuzushi_core.train import jobs
 from kuzushi_core.predict.reading import read_scan
+from kuzushi_core.train import jobs
 
 from .test_app_read import ws  # noqa: F401 - a workspace with a read-able page and the bars model
 from .test_classifier import tiny_model  # noqa: F401

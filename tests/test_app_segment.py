@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kuzushi_core.data.intake import import_bytes
-from kuzushi_core.synth.kanapages import LedgerParams, generate_page
 from kuzushi_core.imaging import encode_png
 from kuzushi_core.store import Store
+from kuzushi_core.synth.kanapages import LedgerParams, generate_page
 
 from .test_segmentation import synthetic_glyphs
 

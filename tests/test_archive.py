@@ -18,8 +18,8 @@ import pytest
 from kuzushi_core.archive import SCHEMA, done_pages, expand_sources, plan_tasks, read_archive, read_dataset
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import PageFile
-from kuzushi_core.synth.kanapages import write_pages
 from kuzushi_core.paths import MODELS_DIR
+from kuzushi_core.synth.kanapages import write_pages
 from tests import imagegen as g
 from tests.conftest import require_data_enabled
 from tests.glyphs import bars

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kuzushi_core.train.augment import PRESETS, AugmentConfig, build, from_dict, harms, mixup, preview, to_dict
+from kuzushi_core.train.augment import PRESETS, AugmentConfig, from_dict, harms, mixup, preview, to_dict
 
 
 def glyphs(n=8):

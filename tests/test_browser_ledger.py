@@ -13,10 +13,10 @@ from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
 from kuzushi_core.ledger.cells import find_cells, iou
 from kuzushi_core.ledger.lots import ALPHABETS
-from kuzushi_core.synth.registers import generate_register, save
 from kuzushi_core.ledger.templates import make_template
 from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.store import Store
+from kuzushi_core.synth.registers import generate_register, save
 
 from .browser import IMAGE_FRAME as FRAME
 from .browser import browser_page, running_app, wait_idle

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from kuzushi_core.data.intake import import_annotations, import_paths
+from kuzushi_core.imaging import read_image
 from kuzushi_core.paths import DEMO_PAGE, MODELS_DIR
 from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.segment.columns import segment
-from kuzushi_core.imaging import read_image
 from kuzushi_core.store import Store
 
 from .browser import browser_page, running_app, wait_idle

@@ -14,9 +14,20 @@ import pytest
 from PIL import Image
 
 from kuzushi_core.crops import to_glyph
-from kuzushi_core.data.datasets import (DatasetError, GlyphSet, assert_disjoint, content_hashes, kfold, load_class_folders,
-                                   load_kmnist, load_seed_npz, load_source, load_workspace, save_seed_npz,
-                                   stratified_split)
+from kuzushi_core.data.datasets import (
+    DatasetError,
+    GlyphSet,
+    assert_disjoint,
+    content_hashes,
+    kfold,
+    load_class_folders,
+    load_kmnist,
+    load_seed_npz,
+    load_source,
+    load_workspace,
+    save_seed_npz,
+    stratified_split,
+)
 from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error
 from kuzushi_core.predict.classifier import ModelFileError, classify_crops, load_model
 from kuzushi_core.train.fit import TrainConfig, fit_temperature, save, softmax, train

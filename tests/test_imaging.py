@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kuzushi_core import errors
-from kuzushi_core.imaging import Limits, decode_pages, read_image, sniff_format
 from kuzushi_core.data.intake import import_bytes, import_paths
+from kuzushi_core.imaging import Limits, decode_pages, read_image, sniff_format
 
 from . import imagegen as g
 

@@ -15,10 +15,10 @@ import pytest
 from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
 from kuzushi_core.ledger.cells import iou
-from kuzushi_core.synth.registers import generate_register, save
 from kuzushi_core.ledger.templates import Template, TemplateError, make_template, place
 from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.store import Store
+from kuzushi_core.synth.registers import generate_register, save
 
 from .test_ledger_registers import fonts_installed  # noqa: F401 - the same skip/fail when fonts are missing
 
@@ -58,7 +58,7 @@ def test_a_template_is_placed_on_another_page_of_the_volume(volume):
     tpl = lw.template_of(store, tid)
     assert Template.from_json(tpl.to_json()) == tpl and [f.name for f in tpl.fields] == list(FIELDS)
     cells, _ = lw.page_cells(store, scans[1])
-    for f, box, cell in place(tpl, cells):
+    for f, _box, cell in place(tpl, cells):
         true = regs[1].cells[regs[1].lots[0][f.name]["cell"]]
         assert cell >= 0 and iou(cells[cell], true) >= 0.8, f.name
     with pytest.raises(TemplateError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kuzushi_core.predict import openset
 from kuzushi_core.evaluation.scoring import TrueBox, score_reading
+from kuzushi_core.predict import openset
 
 
 def brute_auroc(pos, neg):

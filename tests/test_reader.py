@@ -146,11 +146,11 @@ def test_a_training_job_can_take_a_class_from_fonts(store, faces):  # noqa: F811
 
 def test_stage_two_recipe_on_a_small_base(tmp_path, faces, data_dir):  # noqa: F811
     """train_pages end to end on a small base (the pages' characters, KMNIST's, hiragana): model, card, KMNIST test."""
-    from kuzushi_core.train.architectures import build
     from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.train.reader import ReaderConfig, page_names, pages_data, train_pages
     from kuzushi_core.synth.vocabulary import HIRAGANA, KMNIST, page_characters
+    from kuzushi_core.train.architectures import build
     from kuzushi_core.train.fit import save_weights_only_model
+    from kuzushi_core.train.reader import ReaderConfig, page_names, pages_data, train_pages
 
     classes = tuple(dict.fromkeys(KMNIST + HIRAGANA + page_characters(data_dir)))
     base = tmp_path / "base.keras"
@@ -216,10 +216,10 @@ def test_a_specialist_reranks_only_its_classes(tmp_path):
     """with_specialist: log p(c) = log p_reader(c) + w log p_specialist(c) + const for the specialist's classes,
     log p_reader(c) + the same const for all others; the numpy twin gives the same; saved and reloaded safely; its
     temperature folds into both terms; transfer learning starts from it (the specialist stays behind)."""
-    from kuzushi_core.train.architectures import with_specialist, without_specialist
     from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.train.reader import with_specialist_logits
+    from kuzushi_core.train.architectures import with_specialist, without_specialist
     from kuzushi_core.train.fit import fold_temperature, logits_of, save_weights_only_model, softmax
+    from kuzushi_core.train.reader import with_specialist_logits
     from kuzushi_core.train.transfer import prepare
 
     reader, spec, x = _reader_and_specialist()

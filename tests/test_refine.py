@@ -7,8 +7,8 @@ import pytest
 
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import classify_crops, load_model
-from kuzushi_core.segment.refine import RefineParams, refine_by_reading
 from kuzushi_core.segment.columns import Box, Segmentation
+from kuzushi_core.segment.refine import RefineParams, refine_by_reading
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,24 @@ import zipfile
 import numpy as np
 import pytest
 
+from kuzushi_core.containers import Prediction
 from kuzushi_core.data import export
 from kuzushi_core.data.datasets import load_class_folders, load_seed_npz
-from kuzushi_core.evaluation.metrics import (compare_versions, mean_curves, most_confused_pairs, overfitting_onset,
-                                   reliability_curve, top_losses)
 from kuzushi_core.data.intake import import_annotations, import_bytes
+from kuzushi_core.evaluation.metrics import (
+    compare_versions,
+    mean_curves,
+    most_confused_pairs,
+    overfitting_onset,
+    reliability_curve,
+    top_losses,
+)
+from kuzushi_core.evaluation.review import compare, evaluation_from_probs, uncertainty_queue
 from kuzushi_core.paths import DEMO_PAGE, schemas_dir
 from kuzushi_core.predict.classifier import ModelFileError
-from kuzushi_core.containers import Prediction
-from kuzushi_core.train.registry import export_model_zip, import_model, rollback
-from kuzushi_core.evaluation.review import compare, evaluation_from_probs, uncertainty_queue
 from kuzushi_core.store import SCHEMA_VERSION, Store
 from kuzushi_core.train.fit import oversample
+from kuzushi_core.train.registry import export_model_zip, import_model, rollback
 
 from .conftest import need
 from .glyphs import bars

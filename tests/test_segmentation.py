@@ -11,11 +11,18 @@ import numpy as np
 import pytest
 
 from kuzushi_core.data.datasets import GlyphSet
+from kuzushi_core.evaluation.scoring import (
+    TrueBox,
+    match_centre,
+    match_iou,
+    read_codh_csv,
+    read_kaggle_csv,
+    score,
+    write_codh_csv,
+)
 from kuzushi_core.imaging import read_image
-from kuzushi_core.synth.kanapages import LedgerParams, generate_page
-from kuzushi_core.evaluation.scoring import (TrueBox, match_centre, match_iou, read_codh_csv, read_kaggle_csv, score,
-                                  write_codh_csv)
 from kuzushi_core.segment.columns import SegmentParams, binarise, ruling_mask, seal_mask, segment
+from kuzushi_core.synth.kanapages import LedgerParams, generate_page
 
 ROOT = Path(__file__).resolve().parent.parent
 

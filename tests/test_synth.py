@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 
 from kuzushi_core.synth import dataset as sd
-from kuzushi_core.synth import fonts
-from kuzushi_core.synth import render
-from kuzushi_core.synth import variants
-from kuzushi_core.synth import vocabulary
+from kuzushi_core.synth import fonts, render, variants, vocabulary
 
 from .conftest import require_data_enabled
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from kuzushi_core.synth.kanapages import generate_page
 from kuzushi_core.evaluation.scoring import score
 from kuzushi_core.segment.columns import segment
 from kuzushi_core.synth.handwritten import HANDWRITTEN, HIRAGANA, handwriting_glyphs, handwritten_page
+from kuzushi_core.synth.kanapages import generate_page
 
 
 def stray_marks(page) -> int:

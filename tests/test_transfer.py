@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kuzushi_core.train import jobs
 from kuzushi_core.data.datasets import load_class_folders, merge
 from kuzushi_core.predict.classifier import load_model
 from kuzushi_core.store import Store
+from kuzushi_core.train import jobs
 from kuzushi_core.train.fit import TrainConfig, save, train
 from kuzushi_core.train.transfer import TransferError, count_warnings, output_classes, plan, prepare
 

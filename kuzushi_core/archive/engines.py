@@ -16,10 +16,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kuzushi_core.errors import KuzushiError
 from kuzushi_core.archive.sink import PartWriter, clean_temporaries, done_pages
 from kuzushi_core.archive.sources import PageOpener, PageTask, expand_sources, plan_tasks
-from kuzushi_core.archive.stages import PageResult, SegmentedPage, task_of_record, classify_pages, model_version, segment_page
+from kuzushi_core.archive.stages import (
+    PageResult,
+    SegmentedPage,
+    classify_pages,
+    model_version,
+    segment_page,
+    task_of_record,
+)
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.lazy import tf
+from kuzushi_core.predict.classifier import load_card, load_model
 
 ENGINES = ("local", "ray")
 
@@ -40,8 +49,6 @@ class ReadSummary:
 
 
 def _model_size(path: Path) -> int:
-    from kuzushi_core.predict.classifier import load_card
-
     card = load_card(path)
     return int((card.get("input") or {}).get("height", 28))
 
@@ -104,7 +111,6 @@ def single_threaded_tf() -> bool:
     last bits) on how its sums are split over threads, and both engines must give the same rows.  False when
     TensorFlow was already started in this process with other settings (then rows may differ in the 4th decimal).
     """
-    import tensorflow as tf
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -121,7 +127,6 @@ def _local(todo: list[PageTask], model: Path, version: str, threads: int | None 
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    from kuzushi_core.predict.classifier import load_model
 
     if not single_threaded_tf():
         print("note: TensorFlow was started before with several threads; confidences may differ from the ray "
@@ -168,11 +173,9 @@ class _Classifier:
 
     def __init__(self, model_path: str, version: str, threads: int):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-        from kuzushi_core.predict.classifier import load_model
 
         self.lm, self.version = load_model(model_path), version
 

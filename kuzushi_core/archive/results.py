@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from kuzushi_core.errors import KuzushiError
-from kuzushi_core.data.intake import import_bytes
-from kuzushi_core.containers import ModelRecord, Prediction
-from kuzushi_core.store import Store, sha256_bytes
 from kuzushi_core.archive.sink import SCHEMA, part_files, to_pandas
 from kuzushi_core.archive.stages import model_version
+from kuzushi_core.containers import ModelRecord, Prediction
+from kuzushi_core.data.intake import import_bytes
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.predict.classifier import load_card
+from kuzushi_core.predict.reading import ensure_default_model
+from kuzushi_core.store import Store, sha256_bytes
 
 
 @dataclass
@@ -35,9 +37,6 @@ class ImportSummary:
 def _model_record(store: Store, version: str, model: Path) -> ModelRecord:
     """The registry entry of the run's model (the shipped ones are registered as the app would); it becomes the
     active model of a workspace that has none, so that the Read page shows the run's predictions."""
-    from kuzushi_core.predict.classifier import load_card
-    from kuzushi_core.predict.reading import ensure_default_model
-
     if model_version(model) != version:
         raise KuzushiError(f"The run was read by {version}, not by {model}; pass that model with --model.")
     ensure_default_model(store)

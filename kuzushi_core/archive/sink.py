@@ -17,8 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kuzushi_core.errors import KuzushiError
 from kuzushi_core.archive.stages import PageResult
+from kuzushi_core.errors import KuzushiError
 
 CANDIDATE = pa.struct([("label", pa.string()), ("score", pa.float64())])
 

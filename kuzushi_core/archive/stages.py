@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from kuzushi_core.archive.sources import PageOpener, PageTask
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.errors import KuzushiError
+from kuzushi_core.predict.classifier import ood_factor, top_k
 from kuzushi_core.segment.columns import SegmentParams, segment
-from kuzushi_core.archive.sources import PageOpener, PageTask
 
 CHUNK = 64  # glyphs per model call, padded: the same shapes on every engine
 TOP_K = 5
@@ -109,8 +110,6 @@ def model_version(path: str | Path) -> str:
 
 
 def classify_pages(lm, version: str, pages: list[SegmentedPage]) -> list[PageResult]:
-    from kuzushi_core.predict.classifier import ood_factor, top_k
-
     out = []
     for page in pages:
         t = page.task

@@ -16,11 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from kuzushi_core.archive.engines import ENGINES, read_archive, shutdown_ray
+from kuzushi_core.archive.results import import_results
+from kuzushi_core.cli.util import open_store, workspace_arg, write_json
+from kuzushi_core.paths import MODELS_DIR
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from kuzushi_core.cli import _workspace_arg
-    from kuzushi_core.archive.engines import ENGINES
-
     p = sub.add_parser("read-archive", help="read many page files (folders, PDFs, multi-page TIFFs) into Parquet")
     p.add_argument("srcs", nargs="+", metavar="SRC", type=Path, help="image files, folders (recursively), PDFs")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder of the Parquet dataset")
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import-results", help="bring a read-archive run into a workspace for review")
     p.add_argument("dir", type=Path, metavar="DIR")
-    _workspace_arg(p)
+    workspace_arg(p)
     p.add_argument("--document", default=None, metavar="NAME", help="document to add the pages to "
                                                                     "(default: the folder's name)")
     p.add_argument("--model", type=Path, default=None, help="the model the run used (default: models/default.keras)")
@@ -71,14 +73,10 @@ class _Bar:
 
 
 def _default_model(path: Path | None) -> Path:
-    from kuzushi_core.paths import MODELS_DIR
-
     return path or MODELS_DIR / "default.keras"
 
 
 def cmd_read_archive(args: argparse.Namespace) -> int:
-    from kuzushi_core.archive.engines import read_archive, shutdown_ray
-
     bar = _Bar()
     try:
         s = read_archive(args.srcs, args.out, model=_default_model(args.model), engine=args.engine,
@@ -91,26 +89,19 @@ def cmd_read_archive(args: argparse.Namespace) -> int:
                "characters": s.characters, "seconds": round(s.seconds, 2),
                "pages_per_second": round(s.pages_per_second, 3), "out": str(args.out)}
     if args.json:
-        from kuzushi_core.cli import _write_json
-
-        _write_json(args.json, summary)
+        write_json(args.json, summary)
     print(f"{s.pages} page(s) read ({s.failed} failed, {s.skipped} already done), {s.characters} characters, "
           f"{s.pages_per_second:.2f} pages/s → {args.out}")
     return 0
 
 
 def cmd_import_results(args: argparse.Namespace) -> int:
-    from kuzushi_core.cli import _open_store
-    from kuzushi_core.archive.results import import_results
-
-    store = _open_store(args)
+    store = open_store(args)
     s = import_results(args.dir, store, args.document or args.dir.resolve().name, _default_model(args.model))
     for msg in s.failed:
         print(f"not imported: {msg}", file=sys.stderr)
     if args.json:
-        from kuzushi_core.cli import _write_json
-
-        _write_json(args.json, s.as_dict())
+        write_json(args.json, s.as_dict())
     print(f"{s.scans} scan(s), {s.boxes} boxes imported; {s.kept} page(s) already had boxes; {len(s.failed)} not "
           f"imported")
     return 0

@@ -15,10 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from kuzushi_core.cli.util import read_images, write_json
+from kuzushi_core.ledger.cells import find_cells
+from kuzushi_core.ledger.values import KINDS, parse_value
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from kuzushi_core.ledger.values import KINDS
-
     p = sub.add_parser("parse-value", help="parse register values (numbers, areas, money, era dates) into numbers")
     p.add_argument("--kind", required=True, choices=KINDS)
     p.add_argument("texts", nargs="+", metavar="TEXT")
@@ -32,11 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_parse_value(args: argparse.Namespace) -> int:
-    from kuzushi_core.cli import _write_json
-    from kuzushi_core.ledger.values import parse_value
-
     rows = [parse_value(t, args.kind) for t in args.texts]
-    _write_json(args.json, [r.as_dict() for r in rows])
+    write_json(args.json, [r.as_dict() for r in rows])
     for r in rows:
         shown = f"{r.value} {r.unit or ''}".rstrip() if r.ok else f"error: {r.error}"
         print(f"{r.text}\t{shown}" + (f"\t({r.note})" if r.note else ""))
@@ -44,16 +43,13 @@ def cmd_parse_value(args: argparse.Namespace) -> int:
 
 
 def cmd_cells(args: argparse.Namespace) -> int:
-    from kuzushi_core.cli import _read_images, _write_json
-    from kuzushi_core.ledger.cells import find_cells
-
     pages = []
-    for path, page in _read_images(args.images):
+    for path, page in read_images(args.images):
         cells = find_cells(page)
         pages.append({"image": str(path), "width": int(page.shape[1]), "height": int(page.shape[0]),
                       "cells": [c.as_dict() for c in cells]})
         rows = len({c.row for c in cells})
         cols = len({c.col for c in cells})
         print(f"{path.name}: {len(cells)} cells in {rows} rows × {cols} columns", file=sys.stderr)
-    _write_json(args.json, {"pages": pages})
+    write_json(args.json, {"pages": pages})
     return 0

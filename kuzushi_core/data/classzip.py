@@ -22,9 +22,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from kuzushi_core.data.datasets import IMAGE_SUFFIXES, DatasetError
+from kuzushi_core.errors import DatasetError
 from kuzushi_core.store import Store, sha256_bytes
 
+#: the image files a class folder may hold (also :func:`~kuzushi_core.data.datasets.load_class_folders`)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 MAX_MEMBERS = 200_000
 MAX_TOTAL_BYTES = 1 << 30  # uncompressed, all members
 MAX_MEMBER_BYTES = 32 << 20

@@ -13,6 +13,7 @@ import csv
 import gzip
 import hashlib
 import os
+import tempfile
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from kuzushi_core.errors import KuzushiError
+from kuzushi_core.crops import crop_box, to_glyph
+from kuzushi_core.data.classzip import IMAGE_SUFFIXES, unpack_into
+from kuzushi_core.errors import DatasetError
+from kuzushi_core.evaluation.scoring import read_codh_csv
+from kuzushi_core.imaging import read_image
+from kuzushi_core.store import Store
 
 KMNIST_CLASSES = ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を")
 
@@ -36,10 +42,6 @@ KMNIST_MD5 = {
 }
 K49_BASE = "http://codh.rois.ac.jp/kmnist/dataset/k49/"
 K49_FILES = ("k49-train-imgs.npz", "k49-train-labels.npz", "k49-test-imgs.npz", "k49-test-labels.npz")
-
-
-class DatasetError(KuzushiError):
-    pass
 
 
 @dataclass
@@ -248,7 +250,6 @@ def kfold(labels: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[np.ndarra
 
 
 # -- other sources ----------------------------------------------------------------
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphSet:
@@ -258,7 +259,6 @@ def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphS
     """
     from PIL import Image
 
-    from kuzushi_core.crops import to_glyph
 
     folder = Path(folder)
     classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -282,8 +282,6 @@ def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphS
 
 def load_seed_npz(path: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     """The seed's npz layout: ``trainimg`` (N×H×W or N×H·W), ``trainlabel`` one-hot, ``imgsize``."""
-    from kuzushi_core.crops import to_glyph
-
     with np.load(path, allow_pickle=False) as z:
         if "trainimg" not in z or "trainlabel" not in z:
             raise DatasetError(f"{path} lacks trainimg/trainlabel")
@@ -306,9 +304,6 @@ def save_seed_npz(path: str | os.PathLike[str], data: GlyphSet) -> None:
 
 def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, list[str], list[int], list[int]]:
     """Every labelled, not excluded box of a workspace: glyphs, current labels, box ids, scan ids."""
-    from kuzushi_core.crops import crop_box, to_glyph
-    from kuzushi_core.imaging import read_image
-
     labels = store.current_labels()
     imgs, chars, box_ids, scans = [], [], [], []
     for scan in store.list_scans():
@@ -329,8 +324,6 @@ def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, l
 
 def load_workspace(root: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     """Every labelled box of a workspace (its current label) as a glyph; boxes flagged ``excluded`` are left out."""
-    from kuzushi_core.store import Store
-
     imgs, chars, _, _ = workspace_items(Store(root, create=False), size)
     if not len(imgs):
         raise DatasetError(f"the workspace {root} has no labelled characters yet")
@@ -345,10 +338,6 @@ def load_source(src: str | os.PathLike[str], size: int = 28, split: str = "train
     if src.is_file() and src.suffix == ".npz":
         return load_seed_npz(src, size)
     if src.is_file() and src.suffix.lower() == ".zip":  # a zip of class folders, unpacked for this call
-        import tempfile
-
-        from kuzushi_core.data.classzip import unpack_into
-
         with tempfile.TemporaryDirectory(prefix="kuzushi-zip-") as tmp:
             got = unpack_into(Path(tmp), src.read_bytes(), src.name)
             data = load_class_folders(got.folder, size)
@@ -377,10 +366,6 @@ def load_codh_pages(folder: str | os.PathLike[str], size: int = 28, pages: set[s
     leave-one-page-out evaluation.  Also returns the page of each crop in ``source``
     order via :func:`codh_page_of`.
     """
-    from kuzushi_core.crops import crop_box, to_glyph
-    from kuzushi_core.imaging import read_image
-    from kuzushi_core.evaluation.scoring import read_codh_csv
-
     folder = Path(folder)
     csvs = sorted(folder.glob("*_coordinate.csv"))
     if not csvs:

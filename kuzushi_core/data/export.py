@@ -21,12 +21,15 @@ import json
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
 from kuzushi_core.containers import CharBox, ModelRecord, Scan
+from kuzushi_core.crops import crop_box, to_glyph
+from kuzushi_core.data.datasets import DatasetError, GlyphSet, save_seed_npz
+from kuzushi_core.imaging import encode_png, read_image
 from kuzushi_core.store import Store
 
 CSV_COLUMNS = ("document", "page", "column", "order", "x", "y", "w", "h", "character", "confidence",
@@ -101,7 +104,7 @@ def _columns(rows: Iterable[dict]) -> list[str]:
 
 def to_json(pages: list[PageRows], model: ModelRecord | None) -> str:
     doc = {
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": None if model is None else {"id": model.id, "name": model.name, "classes": list(model.classes)},
         "pages": [{"scan_id": p.scan.id, "document": p.document, "page": p.scan.source_name,
                    "page_index": p.scan.page_index, "page_no": p.scan.page_no, "width": p.scan.width, "height": p.scan.height,
@@ -127,12 +130,12 @@ def _points(x: int, y: int, w: int, h: int) -> str:
 
 def to_page_xml(page: PageRows, creator: str = "Kuzushi Lab") -> str:
     """One page as PAGE XML (2019-07-15): a text region, a text line per column, a Glyph per character."""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     sc = page.scan
     by_col: dict[int, list[tuple[CharBox, dict]]] = {}
     for b, r in zip(page.boxes, page.rows):
         by_col.setdefault(b.column, []).append((b, r))
-    x = [f'<?xml version="1.0" encoding="UTF-8"?>',
+    x = ['<?xml version="1.0" encoding="UTF-8"?>',
          f'<PcGts xmlns="{PAGE_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
          f'xsi:schemaLocation="{PAGE_NS} {PAGE_NS}/pagecontent.xsd">',
          f"<Metadata><Creator>{creator}</Creator><Created>{stamp}</Created><LastChange>{stamp}</LastChange>"
@@ -193,9 +196,6 @@ def safe_folder(char: str) -> str:
 
 def labelled_crops(store: Store, scans: list[Scan]) -> list[tuple[str, np.ndarray, int]]:
     """(character, grey crop as cut from the page, box id) for every labelled, not excluded box."""
-    from kuzushi_core.crops import crop_box
-    from kuzushi_core.imaging import read_image
-
     out = []
     for scan in scans:
         labels = store.current_labels(scan.id)
@@ -209,8 +209,6 @@ def labelled_crops(store: Store, scans: list[Scan]) -> list[tuple[str, np.ndarra
 
 def to_crops_zip(items: list[tuple[str, np.ndarray, int]]) -> bytes:
     """A zip of class folders (``<character>/box<id>.png``), crops as cut from the page (dark ink on light)."""
-    from kuzushi_core.imaging import encode_png
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for char, crop, box_id in items:
@@ -220,9 +218,6 @@ def to_crops_zip(items: list[tuple[str, np.ndarray, int]]) -> bytes:
 
 def to_seed_npz(items: list[tuple[str, np.ndarray, int]], size: int = 64) -> bytes:
     """The seed's npz layout (``trainimg``, one-hot ``trainlabel``, ``imgsize``, plus ``classes``)."""
-    from kuzushi_core.crops import to_glyph
-    from kuzushi_core.data.datasets import DatasetError, GlyphSet, save_seed_npz
-
     if not items:
         raise DatasetError("there are no labelled characters to export")
     classes = tuple(sorted({c for c, _, _ in items}))

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from kuzushi_core.errors import KuzushiError
-from kuzushi_core.imaging import Limits, decode_pages, thumbnail_jpeg
 from kuzushi_core.containers import ImportResult, Scan
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.evaluation.scoring import match_iou, read_codh_csv, read_kaggle_csv
+from kuzushi_core.imaging import Limits, decode_pages, read_image, thumbnail_jpeg
 from kuzushi_core.store import Store, sha256_bytes
 
 
@@ -84,8 +85,6 @@ def _thumb_rel(image_rel: str) -> str:
 
 def thumbnail_path(store: Store, scan: Scan) -> Path:
     """The stored thumbnail of a scan, made again if it went missing."""
-    from kuzushi_core.imaging import read_image
-
     path = store.path_of(_thumb_rel(scan.image_path))
     if not path.exists():
         store.write_file(_thumb_rel(scan.image_path), thumbnail_jpeg(read_image(store.scan_path(scan))))
@@ -104,7 +103,6 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
     """
     import tempfile
 
-    from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv
 
     with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         tmp.write(data)
@@ -128,7 +126,6 @@ def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import"
     (IoU ≥ 0.5), the others added as boxes; a label a person gave is never overwritten."""
     import numpy as np
 
-    from kuzushi_core.evaluation.scoring import match_iou
 
     boxes = store.list_boxes(scan.id)
     existing = store.current_labels(scan.id)
@@ -155,8 +152,6 @@ def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import"
 
 
 def _read_annotation_pages(path: Path) -> dict:
-    from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv
-
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -193,7 +188,7 @@ def import_label_files(store: Store, paths: list[Path]) -> list[dict]:
         raise KuzushiError("; ".join(errors[:3]) + more + "; nothing was imported (scan names: "
                            + ", ".join(sorted(by_stem)[:5]) + ("…" if len(by_stem) > 5 else "") + ")")
     out = []
-    for path, stem, scan, n in plan:
+    for path, stem, scan, _n in plan:
         res = apply_annotations(store, scan, _read_annotation_pages(path)[stem], source="user")
         out.append({"file": path.name, "page": stem, "scan": scan.id, **res})
     return out

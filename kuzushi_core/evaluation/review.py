@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kuzushi_core.evaluation.metrics import (classification_report, compare_versions, expected_calibration_error, most_confused_pairs,
-                       reliability_curve, sample_losses, top_losses)
-from kuzushi_core.predict.classifier import LoadedModel
 from kuzushi_core.containers import CharBox, Prediction
+from kuzushi_core.data.datasets import workspace_items
+from kuzushi_core.evaluation.metrics import (
+    classification_report,
+    compare_versions,
+    expected_calibration_error,
+    most_confused_pairs,
+    reliability_curve,
+    sample_losses,
+    top_losses,
+)
+from kuzushi_core.predict.classifier import LoadedModel
 from kuzushi_core.store import Store
 
 
@@ -108,8 +116,6 @@ def evaluation_from_probs(model_classes: tuple[str, ...], probs: np.ndarray, gly
 
 def evaluate_workspace(store: Store, lm: LoadedModel, scan_ids: set[int] | None = None) -> Evaluation:
     """The model on every labelled (not excluded) box of the workspace: the domain-shift measurement."""
-    from kuzushi_core.data.datasets import workspace_items
-
     glyphs, chars, box_ids, scans = workspace_items(store, lm.size, scan_ids)
     return evaluate_glyphs(lm, glyphs, chars, box_ids, scans)
 

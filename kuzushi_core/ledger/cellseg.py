@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kuzushi_core.ledger.cells import RuledCell
+from kuzushi_core.ledger.cells import RuledCell, estimate_skew
 
 INSET = 6  # px kept clear of the ruling at the cell's edges
 
@@ -144,8 +144,6 @@ def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> 
     """:func:`segment_cell` for each of ``cells`` (boxes in page pixels, as ``find_cells`` gives them) on a
     skewed page: the page is levelled first, so that the ruling of each cell lies along its edges, and the
     character boxes come back in the original pixels."""
-    from kuzushi_core.ledger.cells import estimate_skew
-
     if gray.ndim == 3:
         gray = without_seals(gray)
     H, W = gray.shape

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from kuzushi_core.errors import TemplateError
+
 #: the fields of a register, with their printed headings and the kind of value each holds
 FIELDS: dict[str, tuple[str, str]] = {
     "aza": ("字", "text"), "lot_no": ("地番", "number"), "category": ("地目", "text"), "area": ("反別", "area"),
@@ -21,10 +23,6 @@ FIELDS: dict[str, tuple[str, str]] = {
     "total_area": ("計 反別", "area"), "total_value": ("計 地価", "money"), "total_tax": ("計 地租", "money"),
 }
 SNAP_IOU = 0.4  # a mapped field box snaps to a detected cell that overlaps it at least this much
-
-
-class TemplateError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import re
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 
+from kuzushi_core.errors import ValueSyntaxError
+
 KINDS = ("number", "area", "money", "date")
 UNITS = {"number": None, "area": "歩", "money": "厘", "date": None}
 
@@ -62,10 +64,6 @@ class ParsedValue:
         """The CLI's record: ``text, kind, value, unit`` always; ``error`` or ``note`` when there is one."""
         d = asdict(self)
         return {k: v for k, v in d.items() if v is not None or k in ("value", "unit")}
-
-
-class ValueSyntaxError(ValueError):
-    """Text that does not follow the register's conventions (turned into ``ParsedValue.error``)."""
 
 
 def _clean(text: str) -> str:

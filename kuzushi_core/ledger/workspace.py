@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kuzushi_core.containers import ModelRecord, Scan
-from kuzushi_core.store import Store
+from kuzushi_core.crops import crop_box
+from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
 from kuzushi_core.ledger.cellseg import segment_cells
 from kuzushi_core.ledger.lots import ALPHABETS, CATEGORIES, Lot, check_page, make_field, read_word
-from kuzushi_core.ledger.templates import Template, place
+from kuzushi_core.ledger.templates import FIELDS, Template, place
+from kuzushi_core.predict.classifier import classify_crops
+from kuzushi_core.predict.reading import loaded
+from kuzushi_core.store import Store
 
 K = 20  # candidates kept per character box: enough for the field alphabet to find its numeral
 
@@ -38,8 +42,6 @@ class PageReading:
 
 def page_cells(store: Store, scan: Scan, *, redo: bool = False) -> tuple[list[RuledCell], float]:
     """The scan's ruled cells (found once, then kept in the workspace) and its skew."""
-    from kuzushi_core.imaging import read_image
-
     kept = None if redo else store.ledger_cells(scan.id)
     if kept is not None:
         cells_json, angle = kept
@@ -58,11 +60,6 @@ def template_of(store: Store, template_id: int) -> Template:
 def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> int:
     """Segment each field cell of the scan into character boxes and read them with the model; returns the
     number of character boxes. Labelled and hand-drawn boxes are kept (a re-run never loses a label)."""
-    from kuzushi_core.imaging import read_image
-    from kuzushi_core.crops import crop_box
-    from kuzushi_core.predict.classifier import classify_crops
-    from kuzushi_core.predict.reading import loaded
-
     cells, angle = page_cells(store, scan)
     placed = place(template_of(store, template_id), cells)
     page = read_image(store.scan_path(scan))
@@ -153,8 +150,6 @@ LOT_COLUMNS = ("document", "page_no", "scan_id", "source_name", "lot", "field", 
 
 def lot_rows(reading: PageReading, document: str = "") -> list[dict]:
     """One row per field of each lot: text, parsed value, unit, confidence, source (user/auto), flag."""
-    from kuzushi_core.ledger.templates import FIELDS
-
     rows = []
     for k, lot in enumerate(reading.lots):
         flags = {}

@@ -15,17 +15,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.crops import to_glyph  # noqa: E402
-from kuzushi_core.errors import KuzushiError  # noqa: E402
-from kuzushi_core.containers import Prediction  # noqa: E402
-
-
-class ModelFileError(KuzushiError):
-    """A model file that cannot be used (corrupt, unsafe, wrong shape or classes)."""
+from kuzushi_core.containers import Prediction
+from kuzushi_core.crops import (
+    crop_box,
+    to_glyph,
+)
+from kuzushi_core.errors import ModelFileError
+from kuzushi_core.lazy import keras, tf
+from kuzushi_core.predict.openset import confidence_factor
+from kuzushi_core.segment.columns import segment
 
 
 @dataclass
@@ -49,7 +49,6 @@ class LoadedModel:
         layer for a page's few hundred crops), traced once for any batch size."""
         fn = getattr(self, "_compiled", None)
         if fn is None:
-            import tensorflow as tf
 
             model = self.model
             # the input in the structure the model was built with (a list for some, a bare tensor for others: the
@@ -76,7 +75,6 @@ def load_card(path: Path) -> dict:
 
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     """Load with Keras safe mode on and check input shape and class list against the card."""
-    import keras
 
     path = Path(path)
     if not path.exists():
@@ -128,13 +126,10 @@ def classify_crops(lm: LoadedModel, crops: list[np.ndarray], k: int = 5) -> list
 def ood_factor(lm: LoadedModel, glyphs: np.ndarray) -> np.ndarray | None:
     """1 for crops near a class centroid in feature space, falling towards 0 far from all of them."""
     if lm.card.get("open_set") and not lm.card.get("ood"):
-        from kuzushi_core.predict.openset import confidence_factor
-
         return confidence_factor(lm, glyphs)
     ood = lm.card.get("ood")
     if not ood or len(glyphs) == 0:
         return None
-    import keras
 
     feats_model = getattr(lm, "_feats", None)
     if feats_model is None:
@@ -158,7 +153,6 @@ def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer
     None for a model of more than :data:`MAX_CENTROID_CLASSES` classes: the centroids would make the card tens of
     megabytes, and for the reader the open-set score is chosen by measurement instead (``card["open_set"]``).
     """
-    import keras
 
     if n_classes > MAX_CENTROID_CLASSES:
         return None
@@ -177,9 +171,6 @@ def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer
 
 def read_page(lm: LoadedModel, img: np.ndarray, params=None):
     """Segment a page and classify every box: (Segmentation, [Prediction, ...]) in reading order."""
-    from kuzushi_core.crops import crop_box
-    from kuzushi_core.segment.columns import segment
-
     seg = segment(img, params)
     crops = [crop_box(img, b.x, b.y, b.w, b.h) for b in seg.boxes]
     return seg, classify_crops(lm, crops)

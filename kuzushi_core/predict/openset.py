@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from kuzushi_core.lazy import keras
+
 METHODS = ("msp", "maxlogit", "energy", "margin")
 
 
 def logits(lm, glyphs: np.ndarray, batch: int = 512) -> np.ndarray:
-    import keras
 
     sub = getattr(lm, "_logits", None)
     if sub is None:

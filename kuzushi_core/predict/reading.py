@@ -4,11 +4,11 @@ default entry (the shipped model)."""
 
 from __future__ import annotations
 
+from kuzushi_core.containers import ModelRecord, Prediction, Scan
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import LoadedModel, classify_crops, load_card, load_model
-from kuzushi_core.containers import ModelRecord, Prediction, Scan
 from kuzushi_core.segment.columns import SegmentParams, segment
 from kuzushi_core.store import Store
 

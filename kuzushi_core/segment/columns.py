@@ -225,7 +225,7 @@ def assign_columns(comps: np.ndarray, cores: list[tuple[int, int]], char: float)
     the core.  Small marks beside the core — ruby — belong to none.
     """
     out = np.full(len(comps), -1, int)
-    for i, (x, y, w, h, a) in enumerate(comps):
+    for i, (x, _y, w, _h, _a) in enumerate(comps):
         cx = x + w / 2
         for j, (c0, c1) in enumerate(cores):
             inside = c0 - 0.1 * char <= cx <= c1 + 0.1 * char

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 
 from kuzushi_core.crops import crop_box, to_gray
-from kuzushi_core.segment.columns import Box, Segmentation
+from kuzushi_core.predict.classifier import classify_crops
+from kuzushi_core.segment.columns import Box, Segmentation, segment
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,6 @@ class _Confidences:
         self.img, self.lm, self.known = img, lm, {}
 
     def __call__(self, boxes: list[Box]) -> list[float]:
-        from kuzushi_core.predict.classifier import classify_crops
-
         keys = [(b.x, b.y, b.w, b.h) for b in boxes]
         todo = list(dict.fromkeys(k for k in keys if k not in self.known))
         if todo:
@@ -159,8 +158,6 @@ METHOD_SETTING = "segment.method.{scan_id}"  # the workspace setting that record
 def segment_by(method: str, img: np.ndarray, params=None, lm=None, keep_steps: bool = False) -> Segmentation:
     """Segment with ``method``: ``columns`` (the classical pipeline) or ``columns+reading`` (then joining and
     splitting the unsure boxes by what the reader ``lm`` reads with more confidence)."""
-    from kuzushi_core.segment.columns import segment
-
     if method not in METHODS:
         raise ValueError(f"unknown segmentation method {method!r} (one of {', '.join(METHODS)})")
     seg = segment(img, params, keep_steps=keep_steps)

@@ -21,6 +21,7 @@ import numpy as np
 from kuzushi_core.data.datasets import GlyphSet
 from kuzushi_core.synth import fonts
 from kuzushi_core.synth.render import SynthConfig, samples_for
+from kuzushi_core.synth.variants import source_variants, unicode_variants
 
 NEIGHBOURS = "のしにてをはとかいるもこれたなりらくすおきつやまへ一人大日中年出見子事時行上下"
 
@@ -48,8 +49,6 @@ def plain_jobs(chars: Sequence[str], n: int, seed: int, faces=None) -> list[Job]
 def variant_jobs(n: int, seed: int, faces=None, sources: bool = False) -> list[Job]:
     """``n`` samples of every variant kana form (see :mod:`kuzushi_core.synth.variants`): the Unicode hentaigana,
     and with ``sources`` the source kanji in the cursive faces too (the reader's previous recipe)."""
-    from kuzushi_core.synth.variants import source_variants, unicode_variants
-
     faces = fonts.available() if faces is None else faces
     out = []
     forms = unicode_variants(faces) + (source_variants(faces) if sources else [])

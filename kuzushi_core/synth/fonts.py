@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from kuzushi_core.errors import KuzushiError
+from kuzushi_core.errors import FontError
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
              Path.home() / ".local/share/fonts")
@@ -56,10 +56,6 @@ LICENCES = {
 }
 #: the faces the Read page draws candidates in (most like a brush hand first)
 DISPLAY_FACES = ("kouzan-gyosho", "kouzan-sosho", "aoyagi-soseki", "kouzan-kaisho", "noto-serif")
-
-
-class FontError(KuzushiError):
-    """A font that is needed is not installed."""
 
 
 def _find(file_name: str, dirs=FONT_DIRS) -> Path | None:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from kuzushi_core.data.datasets import GlyphSet
+from kuzushi_core.synth import fonts
 from kuzushi_core.synth.kanapages import LedgerPage, LedgerParams, generate_page
+from kuzushi_core.synth.render import master
+from kuzushi_core.synth.vocabulary import jis_level1_kanji
 
 HIRAGANA = "".join(chr(c) for c in range(0x3042, 0x3094) if chr(c) not in "ぁぃぅぇぉっゃゅょゎ")
 
@@ -37,10 +40,6 @@ def _square(g: np.ndarray, size: int) -> np.ndarray:
 
 def handwriting_glyphs(n_kanji: int = 300, size: int = 64, faces=None) -> GlyphSet:
     """Hiragana and the first ``n_kanji`` JIS level-1 kanji in every installed hand that draws them."""
-    from kuzushi_core.synth import fonts
-    from kuzushi_core.synth.render import master
-    from kuzushi_core.synth.vocabulary import jis_level1_kanji
-
     hands = ("kouzan-gyosho", "kouzan-sosho", "aoyagi-soseki", "kouzan-kaisho", "aoyagi-kouzan", "kiloji", "seto")
     have = {f.name: f for f in (faces or fonts.available())}
     faces = [have[n] for n in hands if n in have] or list(have.values())

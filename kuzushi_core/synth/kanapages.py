@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kuzushi_core.data.datasets import GlyphSet
-from kuzushi_core.evaluation.scoring import TrueBox
+from kuzushi_core.data.datasets import GlyphSet, load_kmnist
+from kuzushi_core.evaluation.scoring import TrueBox, write_codh_csv
+from kuzushi_core.paths import PROJECT_ROOT, data_dir
 
 
 @dataclass(frozen=True)
@@ -174,10 +175,6 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
 def write_demo(folder=None, seed: int = 2026) -> None:
     """Re-create the shipped demo page (needs the KMNIST test set, see ``paths.data_dir``)."""
     from pathlib import Path
-
-    from kuzushi_core.data.datasets import load_kmnist
-    from kuzushi_core.paths import PROJECT_ROOT, data_dir
-    from kuzushi_core.evaluation.scoring import write_codh_csv
 
     folder = Path(folder or PROJECT_ROOT / "demo")
     page = generate_page(load_kmnist(data_dir() / "kmnist", "test"), seed=seed, params=LedgerParams(width=1600, height=2400))

@@ -29,7 +29,10 @@ import cv2
 import numpy as np
 
 from kuzushi_core.ledger.cells import RuledCell, number_cells
+from kuzushi_core.ledger.lots import Lot, check_page, make_field
+from kuzushi_core.synth import fonts
 from kuzushi_core.synth.kanapages import _ink, _paper
+from kuzushi_core.synth.render import master
 
 LAYOUTS = ("lot", "nayose")
 LAND_CATEGORIES = ("田", "田", "田", "畑", "畑", "宅地", "宅地", "山林", "原野", "池沼", "溜池", "墳墓地", "雑種地",
@@ -176,8 +179,6 @@ class Register:
     def read_lots(self, read_cell) -> tuple[list, dict]:
         """The page's lots (and written totals) as :class:`~kuzushi_core.ledger.lots.Lot`, each field's text
         given by ``read_cell(cell_index) -> (text, confidence)``, parsed and checked."""
-        from kuzushi_core.ledger.lots import Lot, check_page, make_field
-
         lots = []
         for rec in self.lots:
             fields = {}
@@ -288,8 +289,6 @@ class _Canvas:
 
 
 def _faces(names, fallback):
-    from kuzushi_core.synth import fonts
-
     have = {f.name: f for f in fonts.available()}
     got = [have[n] for n in names if n in have]
     if not got:
@@ -326,8 +325,6 @@ def _write(canvas: _Canvas, text: str, face, box: tuple[int, int, int, int], siz
 def _glyph(ch: str, face, px: int) -> np.ndarray:
     """``ch`` in ``face``, or, where that face has no such glyph (圓, 錢, 卅 in some hands), in the first
     installed hand that has it, then in a Mincho face: a clerk writes every character."""
-    from kuzushi_core.synth.render import master
-
     g = master(ch, face, px)
     if g.size:
         return g
@@ -389,7 +386,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
             boxes.append(((x0, ys[2], x1 - x0, ys[3] - ys[2]), "", -1, ""))
         year = int(rng.integers(1873, 1895))
         events = []
-        for i in range(n_events):
+        for _ in range(n_events):
             year = min(1911, year + int(rng.integers(1, 8)))
             month, day = int(rng.integers(1, 13)), int(rng.integers(1, 29))
             new_owner = _person(rng)
@@ -474,7 +471,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
                          "unit": {"area": "歩", "money": "厘"}.get(kind), "cell": ci}
         out_lots.append(rec)
     written = set()
-    for k, rec in enumerate(out_lots):
+    for rec in out_lots:
         for name, f in rec.items():
             ci = f["cell"]
             if ci in written:
@@ -573,7 +570,6 @@ def _seal(canvas: _Canvas, cx: int, cy: int, r: int, rng, char: str) -> None:
         cv2.circle(mask, (c, c), r, 255, max(2, r // 9), cv2.LINE_AA)
     else:
         cv2.rectangle(mask, (c - r, c - r), (c + r, c + r), 255, max(2, r // 9), cv2.LINE_AA)
-    from kuzushi_core.synth.render import master
 
     faces = _faces(("noto-serif-bold", "noto-serif"), ("noto-sans",))
     g = master(char, faces[0], max(12, int(r * 1.2)))

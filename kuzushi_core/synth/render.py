@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from kuzushi_core.crops import crop_box, to_glyph
+from kuzushi_core.synth import fonts
 from kuzushi_core.synth.fonts import FontFace
 
 
@@ -222,8 +223,6 @@ def samples_for(char: str, faces: tuple[FontFace, ...], n: int, seed: int, cfg: 
 def specimen(char: str, face_names: tuple[str, ...] | None = None, size: int = 56) -> np.ndarray | None:
     """``char`` drawn in each display face that has it, side by side (uint8, dark ink on white), for people who
     compare a crop with the candidates' brush forms.  None when no installed face writes it."""
-    from kuzushi_core.synth import fonts
-
     names = fonts.DISPLAY_FACES if face_names is None else face_names
     tiles = []
     for face in fonts.available():

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from kuzushi_core.synth.fonts import coverage
+
 #: kana → its common source kanji (字母); the modern form's own source comes first
 SOURCES = {
     "あ": "安阿愛", "い": "以伊意移", "う": "宇有雲", "え": "衣江盈", "お": "於隠",
@@ -50,8 +52,6 @@ def hentaigana_reading(ch: str) -> str | None:
 
 def unicode_variants(faces) -> list[tuple[str, str, object]]:
     """(variant character, kana, face) for every hentaigana the given faces draw."""
-    from kuzushi_core.synth.fonts import coverage
-
     out = []
     for face in faces:
         for ch in sorted(c for c in coverage(face) if 0x1B000 <= ord(c) <= 0x1B16F):
@@ -63,8 +63,6 @@ def unicode_variants(faces) -> list[tuple[str, str, object]]:
 
 def source_variants(faces) -> list[tuple[str, str, object]]:
     """(source kanji, kana, cursive face) for every 字母 a cursive face draws."""
-    from kuzushi_core.synth.fonts import coverage
-
     out = []
     cursive = [f for f in faces if f.name in CURSIVE_FACES]
     for kana, srcs in SOURCES.items():

@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from kuzushi_core.synth import fonts
+
 HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097))  # ぁ … ゖ
 KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB))  # ァ … ヺ
 MARKS = "ゝゞヽヾ々〻〆〇"
@@ -72,8 +74,6 @@ def build(data: Path | None, min_fonts: int = 3, faces=None) -> tuple[str, ...]:
 
     ``min_fonts``: a character that no real data covers needs at least that many installed fonts writing it.
     """
-    from kuzushi_core.synth import fonts
-
     faces = fonts.available() if faces is None else faces
     ledger = "".join(ledger_characters(data).values()) if data else ""
     pages = page_characters(data) if data else ""

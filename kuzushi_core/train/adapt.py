@@ -26,19 +26,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.train import features as ft  # noqa: E402
-from kuzushi_core.data.datasets import GlyphSet  # noqa: E402
-from kuzushi_core.errors import KuzushiError  # noqa: E402
+from kuzushi_core.crops import crop_box, to_glyph
+from kuzushi_core.data.datasets import (
+    GlyphSet,
+    stratified_split,
+)
+from kuzushi_core.errors import AdaptError, KuzushiError
+from kuzushi_core.imaging import read_image
+from kuzushi_core.lazy import keras
+from kuzushi_core.predict.classifier import LoadedModel, classify_crops, fit_ood, load_model
+from kuzushi_core.predict.reading import ensure_default_model, loaded, read_scan
+from kuzushi_core.synth.render import jitter_crop
+from kuzushi_core.train import features as ft
+from kuzushi_core.train.architectures import augmentation_block, with_specialist, without_specialist
+from kuzushi_core.train.augment import build as build_augment
+from kuzushi_core.train.augment import from_dict
+from kuzushi_core.train.fit import fit_temperature, fold_temperature, oversample, save_weights_only_model
+from kuzushi_core.train.transfer import TransferError, count_warnings, load_parts, output_classes, prepare
 
 Progress = Callable[[str, float], None]
-
-
-class AdaptError(KuzushiError):
-    """Nothing to learn from, or a base model that cannot be adapted."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +91,6 @@ class Retrained:
 def derive(base, base_classes: Sequence[str], classes: Sequence[str]):
     """A trainable copy of ``base`` for ``classes`` (the base's first, new ones after; their rows start near zero).
     A reader's KMNIST specialist is kept (transfer used to leave it behind)."""
-    import keras
-
-    from kuzushi_core.train.architectures import with_specialist, without_specialist
-    from kuzushi_core.train.transfer import prepare
 
     if tuple(classes) == tuple(base_classes):
         model = keras.Model.from_config(base.get_config())
@@ -104,9 +108,7 @@ def expand(data: GlyphSet, copies: int, seed: int = 0) -> GlyphSet:
     """Each crop and ``copies`` copies under the model's own rotation/shift/zoom (for crops without a page box)."""
     if copies <= 0 or len(data) == 0:
         return data
-    import keras
 
-    from kuzushi_core.train.architectures import augmentation_block
 
     keras.utils.set_random_seed(seed)
     aug = augmentation_block(rotation=6.0, shift=0.06, zoom=0.08, seed=seed)
@@ -122,9 +124,6 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
             keep_old: bool = True) -> Retrained:
     """Train a new version of ``lm`` (a loaded base) on cached features.  ``train_own`` is already expanded
     (re-cuts); ``val_own`` chooses the best epoch with a slice of the rehearsal set."""
-    from kuzushi_core.train.transfer import output_classes
-
-    import keras
 
     if not keep_old:
         raise AdaptError("cached-feature training keeps the base's classes; train from scratch to drop them")
@@ -197,7 +196,6 @@ def retrain(lm, train_own: GlyphSet, val_own: GlyphSet | None, cfg: AdaptConfig,
                                                                cfg.patience, cfg.seed),
                          sample_weight=w, val_weight=np.concatenate(vweights), callbacks=[_Say(), *callbacks])
     timings["fit"] = time.time() - t
-    from kuzushi_core.train.fit import fit_temperature, fold_temperature
 
     logits = ft.top_logits(top, val_f_all)
     temp = fit_temperature(logits, val_f_all.labels) if len(val_f_all) else 1.0
@@ -217,8 +215,6 @@ def compare(parent, child, child_classes: Sequence[str], holdout: GlyphSet | Non
             data_dir: Path | None = None, seed: int = 0, renders: int = ft.REHEARSAL_RENDERS) -> dict:
     """Top-1 of parent and new version on the held-out labels, KMNIST's validation split and one fresh render of
     every class; and on the held-out boxes the parent read right, the share the new version still reads right."""
-    from kuzushi_core.predict.classifier import LoadedModel
-
     out: dict = {}
     child_lm = child if isinstance(child, LoadedModel) else LoadedModel(child, tuple(child_classes), parent.size,
                                                                        {}, Path("."))
@@ -295,12 +291,6 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
     """Labelled boxes (split into train / val / holdout by a hash of the box id, so a box keeps its part from run
     to run), and the unlabelled boxes the parent reads with confidence ≥ ``cfg.pseudo_threshold``; scans without
     boxes are segmented (and read) first."""
-    from kuzushi_core.crops import crop_box, to_glyph
-    from kuzushi_core.imaging import read_image
-    from kuzushi_core.predict.classifier import classify_crops
-    from kuzushi_core.predict.reading import read_scan
-    from kuzushi_core.synth.render import jitter_crop
-
     say = progress or (lambda m, f: None)
     rng = np.random.default_rng(cfg.seed)
     size = lm.size
@@ -389,9 +379,6 @@ class AdaptResult:
 
 def base_for(store, base: str | os.PathLike[str] | None):
     """(LoadedModel, its record or None): a file given, else the active model, else the shipped reader."""
-    from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.predict.reading import ensure_default_model, loaded
-
     if base is not None:
         path = Path(base).resolve()
         for m in store.list_models():
@@ -475,7 +462,7 @@ def card_for(lm, parent_rec, res: Retrained, cfg: AdaptConfig, scores: dict, bet
 
 
 def _unfrozen(res: Retrained) -> list[str]:
-    from keras import layers
+    layers = keras.layers
 
     return sorted({layer.name.split("_")[0] for layer in ft._chain(res.model, res.cut)
                    if isinstance(layer, layers.Conv2D)})
@@ -484,11 +471,6 @@ def _unfrozen(res: Retrained) -> list[str]:
 def reread(store, rec, parent_rec, scans) -> dict:
     """Read every box of ``scans`` with the new version (predictions kept), against the parent's readings: how
     many changed, and of the labelled ones how many now agree / no longer agree with the label."""
-    from kuzushi_core.crops import crop_box
-    from kuzushi_core.imaging import read_image
-    from kuzushi_core.predict.classifier import classify_crops
-    from kuzushi_core.predict.reading import loaded
-
     lm = loaded(rec)
     old_lm = loaded(parent_rec) if parent_rec is not None else None
     changed = fixed = broken = total = 0
@@ -539,9 +521,6 @@ def augmented(data: GlyphSet, copies: int, seed: int = 0, augment: dict | None =
         return expand(data, copies, seed)
     from dataclasses import replace
 
-    from kuzushi_core.train.augment import build as build_augment
-    from kuzushi_core.train.augment import from_dict
-
     aug = build_augment(replace(from_dict(augment), rescale=1.0), seed=seed)
     x = data.images[..., None].astype(np.float32)
     out = [data.images] + [np.clip(np.asarray(aug(x, training=True))[..., 0], 0, 255).astype(np.uint8)
@@ -565,8 +544,6 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
     """Feature extraction or fine-tuning of ``lm`` on ``data`` (crops without page boxes: folders, KMNIST, the
     workspace's labels as glyphs): a stratified ``val_split`` apart chooses the epoch and is where parent and new
     version are compared, beside KMNIST's validation split and the renders."""
-    from kuzushi_core.data.datasets import stratified_split
-
     if len(data) == 0:
         raise AdaptError("no training crops")
     tr, va = stratified_split(data.labels, [1 - val_split, val_split], cfg.seed)
@@ -576,7 +553,6 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
         tr = np.setdiff1d(np.arange(len(data)), va)
     train, val = data.subset(tr), (data.subset(va) if len(va) else None)
     if balance == "oversample":  # a few crops of a character beside hundreds of KMNIST images: repeated (each
-        from kuzushi_core.train.fit import oversample  # copy augmented anew below) up to the largest class, as before the cache
 
         train = oversample(train, cfg.seed)
     train = augmented(train, expand_for(len(train), most=cfg.jitter), cfg.seed, augment)
@@ -585,7 +561,6 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
     if "holdout" in scores:
         scores["validation"] = scores.pop("holdout")
     better, reasons = verdict({**scores, "holdout": scores.get("validation")})
-    from kuzushi_core.predict.classifier import fit_ood
 
     index = {c: i for i, c in enumerate(res.classes)}
     remap = np.array([index[c] for c in data.classes], np.int64)
@@ -595,8 +570,6 @@ def transfer_run(lm, data: GlyphSet, cfg: AdaptConfig, val_split: float = 0.15, 
 
 def save_version(res: Retrained, out: Path, card: dict) -> Path:
     """The model without optimizer state and its card beside it; the file appears whole or not at all."""
-    from kuzushi_core.train.fit import save_weights_only_model
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".tmp.keras")
@@ -612,9 +585,6 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
     """What ``python -m kuzushi_core train --base PATH --mode feature-extraction|fine-tune`` does, on cached
     features (the same path as the Train page and ``adapt``)."""
     import sys
-
-    from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.train.transfer import TransferError, count_warnings, load_parts
 
     base = load_model(base_path)
     data = load_parts(base, data_src, cfg, rehearsal, per_class, synth, synth_per_char)

@@ -13,8 +13,7 @@ folded into the ``logits`` weights after training.  A reader with a specialist
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from kuzushi_core.lazy import keras
 
 FEATURES = "features"
 ARCHITECTURES = ("baseline", "default", "reader")
@@ -30,35 +29,35 @@ def augmentation_block(rotation: float = 10.0, shift: float = 0.08, zoom: float 
     """
     return keras.Sequential(
         [
-            layers.RandomRotation(rotation / 360.0, fill_mode="constant", fill_value=0.0, seed=seed),
-            layers.RandomTranslation(shift, shift, fill_mode="constant", fill_value=0.0, seed=seed + 1),
-            layers.RandomZoom((-zoom, zoom), fill_mode="constant", fill_value=0.0, seed=seed + 2),
+            keras.layers.RandomRotation(rotation / 360.0, fill_mode="constant", fill_value=0.0, seed=seed),
+            keras.layers.RandomTranslation(shift, shift, fill_mode="constant", fill_value=0.0, seed=seed + 1),
+            keras.layers.RandomZoom((-zoom, zoom), fill_mode="constant", fill_value=0.0, seed=seed + 2),
         ],
         name="augment",
     )
 
 
 def _head(x, n_classes: int, dense: int, dropout: float, logits_name: str = "logits"):
-    x = layers.Dropout(dropout, name="head_dropout")(x)
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     if dense:
-        x = layers.Dense(dense, activation="relu", name="head_dense")(x)
-        x = layers.Dropout(dropout, name="head_dropout2")(x)
-    x = layers.Dense(n_classes, name=logits_name)(x)
-    return layers.Activation("softmax", name="probs")(x)
+        x = keras.layers.Dense(dense, activation="relu", name="head_dense")(x)
+        x = keras.layers.Dropout(dropout, name="head_dropout2")(x)
+    x = keras.layers.Dense(n_classes, name=logits_name)(x)
+    return keras.layers.Activation("softmax", name="probs")(x)
 
 
 def baseline_cnn(n_classes: int, size: int = 28) -> keras.Model:
     """The lecture's CNN: conv–pool–conv–pool–dense."""
     inp = keras.Input((size, size, 1), name="glyph")
-    x = layers.Rescaling(1 / 255.0, name="rescale")(inp)
-    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(x)
-    x = layers.MaxPooling2D(name="pool1")(x)
-    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(name="pool2")(x)
-    x = layers.Flatten(name=FEATURES)(x)
-    x = layers.Dense(128, activation="relu", name="head_dense")(x)
-    x = layers.Dense(n_classes, name="logits")(x)
-    out = layers.Activation("softmax", name="probs")(x)
+    x = keras.layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    x = keras.layers.Conv2D(32, 3, activation="relu", name="conv1")(x)
+    x = keras.layers.MaxPooling2D(name="pool1")(x)
+    x = keras.layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = keras.layers.MaxPooling2D(name="pool2")(x)
+    x = keras.layers.Flatten(name=FEATURES)(x)
+    x = keras.layers.Dense(128, activation="relu", name="head_dense")(x)
+    x = keras.layers.Dense(n_classes, name="logits")(x)
+    out = keras.layers.Activation("softmax", name="probs")(x)
     return keras.Model(inp, out, name="baseline_cnn")
 
 
@@ -71,18 +70,18 @@ def default_cnn(n_classes: int, size: int = 28, augment: bool = True, width: int
     at 7×7.
     """
     inp = keras.Input((size, size, 1), name="glyph")
-    x = layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    x = keras.layers.Rescaling(1 / 255.0, name="rescale")(inp)
     if augment:
         x = augmentation_block(seed=seed)(x)
     if size > 32:  # 64 px input: a stride-2 stem keeps the cost of the 28 px model
-        x = layers.AveragePooling2D(size // 28, name="stem_pool")(x)
+        x = keras.layers.AveragePooling2D(size // 28, name="stem_pool")(x)
     for b, (filters, k) in enumerate([(width, 5), (width * 2, 3), (width * 4, 3)], start=1):
-        x = layers.Conv2D(filters, k, padding="same", use_bias=False, name=f"block{b}_conv")(x)
-        x = layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn")(x)
-        x = layers.Activation("relu", name=f"block{b}_relu")(x)
-        x = layers.MaxPooling2D(name=f"block{b}_pool")(x)
-        x = layers.Dropout(0.1 * b, name=f"block{b}_dropout")(x)
-    x = layers.Flatten(name=FEATURES)(x)
+        x = keras.layers.Conv2D(filters, k, padding="same", use_bias=False, name=f"block{b}_conv")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn")(x)
+        x = keras.layers.Activation("relu", name=f"block{b}_relu")(x)
+        x = keras.layers.MaxPooling2D(name=f"block{b}_pool")(x)
+        x = keras.layers.Dropout(0.1 * b, name=f"block{b}_dropout")(x)
+    x = keras.layers.Flatten(name=FEATURES)(x)
     out = _head(x, n_classes, dense=256, dropout=0.4)
     return keras.Model(inp, out, name="default_cnn")
 
@@ -96,18 +95,18 @@ def reader_cnn(n_classes: int, size: int = 28, width: int = 32, dense: int = 512
     filters at 3×3, and a wider head: ``features`` → 512 → one logit per class.
     """
     inp = keras.Input((size, size, 1), name="glyph")
-    x = layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    x = keras.layers.Rescaling(1 / 255.0, name="rescale")(inp)
     x = augmentation_block(rotation=6.0, shift=0.06, zoom=0.08, seed=seed)(x)
     if size > 32:
-        x = layers.AveragePooling2D(size // 28, name="stem_pool")(x)
+        x = keras.layers.AveragePooling2D(size // 28, name="stem_pool")(x)
     for b, (filters, k) in enumerate([(width, 5), (width * 2, 3), (width * 4, 3), (width * 8, 3)], start=1):
-        x = layers.Conv2D(filters, k, padding="same", use_bias=False, name=f"block{b}_conv")(x)
-        x = layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn")(x)
-        x = layers.Activation("relu", name=f"block{b}_relu")(x)
+        x = keras.layers.Conv2D(filters, k, padding="same", use_bias=False, name=f"block{b}_conv")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn")(x)
+        x = keras.layers.Activation("relu", name=f"block{b}_relu")(x)
         if b < 4:
-            x = layers.MaxPooling2D(name=f"block{b}_pool")(x)
-        x = layers.Dropout(0.05 * b, name=f"block{b}_dropout")(x)
-    x = layers.Flatten(name=FEATURES)(x)
+            x = keras.layers.MaxPooling2D(name=f"block{b}_pool")(x)
+        x = keras.layers.Dropout(0.05 * b, name=f"block{b}_dropout")(x)
+    x = keras.layers.Flatten(name=FEATURES)(x)
     out = _head(x, n_classes, dense=dense, dropout=0.3, logits_name=logits_name)
     return keras.Model(inp, out, name="reader_cnn")
 
@@ -124,7 +123,7 @@ def class_logits(model: keras.Model):
 def logit_denses(model: keras.Model) -> list:
     """The Dense layers whose outputs add up to the model's ``logits`` (scaled together to fold a temperature)."""
     layer = model.get_layer("logits")
-    if isinstance(layer, layers.Dense):
+    if isinstance(layer, keras.layers.Dense):
         return [layer]
     return [model.get_layer("reader_logits"), model.get_layer(SPECIALIST_LOGITS)]
 
@@ -143,7 +142,7 @@ def with_specialist(model: keras.Model, specialist: keras.Model, index, weight: 
     which one the glyph is (a kanji that the reader took for one of them); it never raises another class.
     Built from :func:`reader_cnn` (same layer names; the class Dense renamed ``reader_logits``) with ``model``'s
     weights; the added layers are built-in ones with fixed weights (``specialist_logits``: ``weight`` at the
-    specialist's classes), so the file loads in safe mode, and a temperature folds into both Dense layers.
+    specialist's classes), so the file loads in safe mode, and a temperature folds into both Dense keras.layers.
     """
     import numpy as np
 
@@ -156,14 +155,14 @@ def with_specialist(model: keras.Model, specialist: keras.Model, index, weight: 
     inp = fresh.inputs[0]
     spec = keras.Model(specialist.inputs, specialist.get_layer("logits").output, name=SPECIALIST)
     spec.trainable = False
-    s = layers.Activation("log_softmax", name="specialist_log_probs")(spec(inp))
-    project = layers.Dense(n, use_bias=False, trainable=False, name=SPECIALIST_LOGITS)
+    s = keras.layers.Activation("log_softmax", name="specialist_log_probs")(spec(inp))
+    project = keras.layers.Dense(n, use_bias=False, trainable=False, name=SPECIALIST_LOGITS)
     term = project(s)
     kernel = np.zeros((k, n), np.float32)
     kernel[np.arange(k), np.asarray(index)] = weight
     project.set_weights([kernel])
-    logits = layers.Add(name="logits")([fresh.get_layer("reader_logits").output, term])
-    out = layers.Activation("softmax", name="probs")(logits)
+    logits = keras.layers.Add(name="logits")([fresh.get_layer("reader_logits").output, term])
+    out = keras.layers.Activation("softmax", name="probs")(logits)
     return keras.Model(inp, out, name="reader_with_specialist")
 
 
@@ -220,7 +219,7 @@ def conv_blocks(model: keras.Model) -> list[str]:
     """Names of the conv blocks of the feature extractor, bottom to top."""
     names = []
     for layer in model.layers:
-        if isinstance(layer, layers.Conv2D):
+        if isinstance(layer, keras.layers.Conv2D):
             block = layer.name.split("_")[0]
             if block not in names:
                 names.append(block)

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from kuzushi_core.lazy import keras, tf
+
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 
 
@@ -84,8 +86,6 @@ def harms(cfg: AugmentConfig) -> list[str]:
 
 
 def _custom_layers():
-    import keras
-    import tensorflow as tf
 
     @keras.saving.register_keras_serializable(package="kuzushi")
     class RandomInkThickness(keras.layers.Layer):
@@ -135,8 +135,7 @@ def ink_thickness_layer(pixels: int = 1, seed: int | None = None):
 
 def build(cfg: AugmentConfig, seed: int = 0):
     """The augmentation as a ``keras.Sequential`` of preprocessing layers (image-level; mixup is separate)."""
-    import keras
-    from keras import layers
+    layers = keras.layers
 
     if cfg.fill_mode not in FILL_MODES:
         raise ValueError(f"fill_mode must be one of {FILL_MODES}")
@@ -188,7 +187,6 @@ def mixup(images: np.ndarray, onehot: np.ndarray, alpha: float, seed: int = 0) -
 
 def preview(glyphs: np.ndarray, cfg: AugmentConfig, n: int = 32, seed: int = 0) -> np.ndarray:
     """``n`` augmented samples of the given glyphs (uint8 N×S×S) → float32 n×S×S, through the training layers."""
-    import keras
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)

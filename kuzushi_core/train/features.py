@@ -26,25 +26,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.data.datasets import GlyphSet  # noqa: E402
-from kuzushi_core.errors import KuzushiError  # noqa: E402
+from kuzushi_core.data.datasets import (
+    KMNIST_CLASSES,
+    GlyphSet,
+    kmnist_split,
+    per_class_sample,
+)
+from kuzushi_core.errors import FeatureError
+from kuzushi_core.lazy import keras, tf
+from kuzushi_core.paths import data_dir as default_data
+from kuzushi_core.synth import dataset as sd
+from kuzushi_core.synth.fonts import cache_dir
+from kuzushi_core.train.architectures import FEATURES, class_logits, conv_blocks
+from kuzushi_core.train.fit import history_callback
 
 SPECIALIST_PARTS = ("specialist", "specialist_log_probs", "specialist_logits")
 CACHE_VERSION = 1
 
 
-class FeatureError(KuzushiError):
-    """A model that cannot be cut for cached-feature training."""
-
-
 def cache_root() -> Path:
     """Where feature caches live: ``$KUZUSHI_CACHE/features`` (default ``~/.cache/kuzushi-lab/features``)."""
-    from kuzushi_core.synth.fonts import cache_dir
-
     return cache_dir() / "features"
 
 
@@ -55,8 +58,6 @@ def has_specialist(model) -> bool:
 def cut_layer(model, mode: str, unfreeze: int = 1) -> str:
     """The layer whose output is cached: ``features`` (feature extraction), or the layer feeding the first conv of
     the top ``unfreeze`` blocks (fine-tuning)."""
-    from kuzushi_core.train.architectures import FEATURES, conv_blocks
-
     names = [layer.name for layer in model.layers]
     if FEATURES not in names:
         raise FeatureError(f"the model has no layer named {FEATURES!r} (its feature extractor's end)")
@@ -76,8 +77,6 @@ def cut_layer(model, mode: str, unfreeze: int = 1) -> str:
 
 def _chain(model, cut: str) -> list:
     """The layers after ``cut`` up to the class logits, in order (the specialist's branch left out)."""
-    from kuzushi_core.train.architectures import class_logits
-
     names = [layer.name for layer in model.layers]
     last = class_logits(model)
     out = []
@@ -92,8 +91,7 @@ def _chain(model, cut: str) -> list:
 
 def top(model, cut: str):
     """The trainable top: (cut output[, specialist log-probs]) → logits, sharing ``model``'s layers."""
-    import keras
-    from keras import layers
+    layers = keras.layers
 
     shape = tuple(int(d) for d in model.get_layer(cut).output.shape[1:])
     inp = keras.Input((int(np.prod(shape)),), name="cut")  # the cache holds each glyph's output flattened
@@ -115,7 +113,6 @@ def top(model, cut: str):
 
 def bottom(model, cut: str):
     """glyph → [cut output, specialist log-probs] (the second only for a reader with a specialist)."""
-    import keras
 
     outs = [model.get_layer(cut).output]
     if has_specialist(model):
@@ -126,7 +123,6 @@ def bottom(model, cut: str):
 def compute(model, cut: str, glyphs: np.ndarray, batch: int = 512,
             progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
     """The bottom's outputs for uint8 N×S×S glyphs (inference mode), as float16 arrays."""
-    import tensorflow as tf
 
     b = bottom(model, cut)
     size = int(model.input_shape[1])
@@ -228,8 +224,6 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     Renders of every class only where the fonts draw it; the KMNIST parts only for the kana a model knows and only
     when the KMNIST files are there.
     """
-    from kuzushi_core.paths import data_dir as default_data
-
     key = bottom_key(lm.model, cut)
     classes_key = hashlib.sha256("\x1f".join(lm.classes).encode()).hexdigest()[:10]
     path = cache_root() / f"{key}-{classes_key}-r{renders}-k{kmnist}-s{seed}.npz"
@@ -242,7 +236,6 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a broken cache is made again
     say = progress or (lambda msg, frac: None)
-    from kuzushi_core.synth import dataset as sd
 
     say("rendering every class", 0.0)
     known = set(lm.classes)
@@ -253,9 +246,6 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     km_tr = km_va = GlyphSet(np.zeros((0, lm.size, lm.size), np.uint8), np.zeros(0, np.int64), lm.classes)
     kdir = Path(data_dir or default_data()) / "kmnist"
     if kmnist and kdir.is_dir():
-        from kuzushi_core.data.datasets import KMNIST_CLASSES, per_class_sample
-        from kuzushi_core.data.datasets import kmnist_split
-
         if set(KMNIST_CLASSES) <= known:
             a, b = kmnist_split(kdir.parent, seed)
             km_tr = _resized(per_class_sample(a, kmnist, seed), lm.size)
@@ -348,9 +338,7 @@ def fit_top(t, train: Features, val: Features, cfg: TopConfig, sample_weight: np
     per epoch (loss, accuracy, val_loss, val_accuracy, seconds)."""
     import tempfile
 
-    import keras
 
-    from kuzushi_core.train.fit import HistoryToList
 
     keras.utils.set_random_seed(cfg.seed)
     steps = max(1, int(np.ceil(len(train) / cfg.batch_size)))
@@ -359,7 +347,7 @@ def fit_top(t, train: Features, val: Features, cfg: TopConfig, sample_weight: np
                                                 warmup_steps=max(1, total // 20))
     t.compile(optimizer=keras.optimizers.Adam(lr),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    hist = HistoryToList()
+    hist = history_callback()
     x = [a.astype(np.float32) for a in train.x]
     vx = [a.astype(np.float32) for a in val.x]
     with tempfile.TemporaryDirectory() as tmp:

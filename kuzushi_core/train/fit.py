@@ -10,21 +10,32 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from kuzushi_core.train.architectures import build  # noqa: E402
-from kuzushi_core.data.datasets import GlyphSet, kfold, stratified_split  # noqa: E402
-from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error, nll  # noqa: E402
+from kuzushi_core.data.datasets import (
+    DatasetError,
+    GlyphSet,
+    assert_disjoint,
+    kfold,
+    load_source,
+    stratified_split,
+)
+from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error, nll
+from kuzushi_core.lazy import keras, tf
+from kuzushi_core.predict.classifier import fit_ood
+from kuzushi_core.train.architectures import (
+    build,
+    logit_denses,
+)
+from kuzushi_core.train.augment import build as build_augment
+from kuzushi_core.train.augment import from_dict, ink_thickness_layer
 
 
 @dataclass
@@ -106,16 +117,12 @@ def dataset(x: np.ndarray, y: np.ndarray, batch: int, shuffle: bool, seed: int =
         ds = ds.shuffle(min(len(y), 10_000), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch)
     if jitter:  # the Augment page's ink-thickness layer, applied in the pipeline so the model stays plain Keras
-        from kuzushi_core.train.augment import ink_thickness_layer
 
         layer = ink_thickness_layer(1, seed=seed)
         ds = ds.map(lambda a, b: (tf.cast(layer(tf.cast(a, tf.float32), training=True), a.dtype), b),
                     num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         from dataclasses import replace
-
-        from kuzushi_core.train.augment import build as build_augment
-        from kuzushi_core.train.augment import from_dict
 
         cfg = replace(from_dict(augment), rescale=1.0)  # the model rescales itself: the pipeline stays 0–255
         aug = build_augment(cfg, seed=seed)
@@ -189,38 +196,41 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 def fold_temperature(model: keras.Model, temperature: float) -> None:
     """Divide the ``logits`` layer (or the layers adding up to it) by T so that the model's softmax is calibrated."""
-    from kuzushi_core.train.architectures import logit_denses
-
     for layer in logit_denses(model):
         layer.set_weights([w / temperature for w in layer.get_weights()])
 
 
-class HistoryToList(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-        self.t0 = time.time()
+def history_callback():
+    """A Keras callback that keeps every epoch's logs (and the seconds since the start) in ``.rows``."""
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.rows.append({"epoch": epoch, "seconds": time.time() - self.t0, **{k: float(v) for k, v in (logs or {}).items()
-                                                                                if k != "learning_rate"}})
+    class HistoryToList(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.rows: list[dict] = []
+            self.t0 = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.rows.append({"epoch": epoch, "seconds": time.time() - self.t0,
+                              **{k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}})
+
+    return HistoryToList()
 
 
-class PrintProgress(keras.callbacks.Callback):
-    """One line per epoch on stderr (the CLI's progress)."""
+def print_progress(epochs: int):
+    """A Keras callback printing one line per epoch on stderr (the CLI's progress)."""
 
-    def __init__(self, epochs: int):
-        super().__init__()
-        self.epochs = epochs
-        self.t0 = time.time()
+    class PrintProgress(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.t0 = time.time()
 
-    def on_epoch_end(self, epoch, logs=None):
-        import sys
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            print(f"epoch {epoch + 1}/{epochs}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
+                  f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
+                  f"{time.time() - self.t0:.0f} s", file=sys.stderr, flush=True)
 
-        logs = logs or {}
-        print(f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
-              f"val_loss {logs.get('val_loss', 0):.4f}  val_acc {logs.get('val_accuracy', 0):.4f}  "
-              f"{time.time() - self.t0:.0f} s", file=sys.stderr, flush=True)
+    return PrintProgress()
 
 
 def compile_model(model: keras.Model, lr, steps: int | None = None, epochs: int | None = None,
@@ -257,7 +267,7 @@ def fit_once(
     steps = int(np.ceil(len(train) / cfg.batch_size))  # after oversampling: the schedule spans the real run
     if compile:
         compile_model(model, cfg.learning_rate, steps, cfg.epochs, onehot=mix)
-    hist = HistoryToList()
+    hist = history_callback()
     with tempfile.TemporaryDirectory() as tmp:
         best = Path(tmp) / "best.weights.h5"
         cbs = [
@@ -329,8 +339,6 @@ def train(
                            if (data.labels == c).sum() >= 2], np.int64)
             tr = np.setdiff1d(np.arange(len(data)), va)
             if len(va) == 0:
-                from kuzushi_core.data.datasets import DatasetError
-
                 raise DatasetError("too few labelled crops to hold out a validation set (a class needs two or more)")
         splits = [(tr, va)]
     best: tuple[float, TrainResult] | None = None
@@ -403,9 +411,6 @@ def save(result: TrainResult, out: str | os.PathLike[str], card_extra: dict | No
 
 def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = None) -> str:
     """What ``python -m kuzushi_core train`` does: train, calibrate, test, write model + card."""
-    from kuzushi_core.data.datasets import assert_disjoint, load_source
-    from kuzushi_core.predict.classifier import fit_ood
-
     data = load_source(data_src, cfg.size, "train")
     test_set = None
     if test is not None:
@@ -414,7 +419,7 @@ def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = 
         test_set = load_source(data_src, cfg.size, "test")
     if test_set is not None:
         assert_disjoint(data, test_set)  # never train on a test image
-    result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)])
+    result = train(data, cfg, callbacks=[print_progress(cfg.epochs)])
     extra: dict = {
         "data": {"source": data.source, "n_train_total": len(data), "counts": data.counts()},
         "protocol": (f"stratified holdout {cfg.val_split:.0%} of the training data for validation"
@@ -426,8 +431,6 @@ def train_cli(data_src, out, cfg: TrainConfig, test=None, command: str | None = 
     summary = [f"trained {cfg.arch} on {len(data)} glyphs, {len(data.classes)} classes in {result.seconds:.0f} s",
                f"validation accuracy {result.val_metrics['accuracy']:.4f} (T = {result.temperature:.2f})"]
     if test_set is not None:
-        from kuzushi_core.evaluation.metrics import classification_report
-
         probs = result.model.predict(test_set.images[..., None], batch_size=512, verbose=0)
         rep = classification_report(test_set.labels, probs.argmax(1), test_set.classes)
         rep["ece"] = expected_calibration_error(probs, test_set.labels)

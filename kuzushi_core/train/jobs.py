@@ -27,10 +27,26 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from kuzushi_core.errors import KuzushiError
-from kuzushi_core.paths import PROJECT_ROOT
 from kuzushi_core.containers import TrainingRun
+from kuzushi_core.data.classzip import IMAGE_SUFFIXES
+from kuzushi_core.data.datasets import (
+    KMNIST_CLASSES,
+    DatasetError,
+    GlyphSet,
+    load_class_folders,
+    load_kmnist,
+    load_workspace,
+    merge,
+    per_class_sample,
+)
+from kuzushi_core.errors import Cancelled, JobError
+from kuzushi_core.lazy import keras
+from kuzushi_core.paths import PROJECT_ROOT, data_dir
+from kuzushi_core.predict.classifier import load_model
 from kuzushi_core.store import Store, now
+from kuzushi_core.train.adapt import AdaptConfig, adapt, card_for, expand_for, save_version, transfer_run
+from kuzushi_core.train.fit import TrainConfig, model_card, save_weights_only_model, train
+from kuzushi_core.train.transfer import DEFAULT_LEARNING_RATE, MODES, card_extra, count_warnings, setup, synth_glyphs
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "worker.log"
@@ -64,20 +80,11 @@ DEFAULTS = {
 }
 
 
-class JobError(KuzushiError):
-    """A training job that cannot run as configured (no data, no base model...)."""
-
-
-class Cancelled(Exception):
-    """Raised inside the Keras loop when the user asked to cancel."""
-
-
 def normalise(config: dict) -> dict:
     unknown = set(config) - set(DEFAULTS)
     if unknown:
         raise JobError(f"unknown training options: {', '.join(sorted(unknown))}")
     cfg = {**DEFAULTS, **config}
-    from kuzushi_core.train.transfer import MODES
 
     if cfg["kind"] == "adapt":
         return cfg
@@ -187,7 +194,6 @@ def work(store: Store) -> int:
 
 # -- one job ---------------------------------------------------------------------
 def _progress_callback(store: Store, run_id: int, epochs: int, folds: int):
-    import keras
 
     class StoreProgress(keras.callbacks.Callback):
         """Per-epoch rows and a throttled progress fraction into the store; stops on a cancel request."""
@@ -228,9 +234,6 @@ def _progress_callback(store: Store, run_id: int, epochs: int, folds: int):
 def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int):
     """The training set of a job: workspace labels, KMNIST rehearsal, class folders; base classes first.  (The renders
     of every base class come from the base's feature cache, :func:`kuzushi_core.train.features.rehearsal`.)"""
-    from kuzushi_core.data.datasets import DatasetError, load_class_folders, load_kmnist, load_workspace, merge, per_class_sample
-    from kuzushi_core.paths import data_dir
-
     parts = []
     if cfg["workspace_labels"]:
         try:
@@ -244,15 +247,12 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
             import cv2
             import numpy as np
 
-            from kuzushi_core.data.datasets import GlyphSet
 
             km = GlyphSet(np.stack([cv2.resize(i, (size, size)) for i in km.images]), km.labels, km.classes, km.source)
         parts.append(per_class_sample(km, int(cfg["kmnist_per_class"]), cfg["seed"]))
     for folder in cfg["folders"]:
         parts.append(load_class_folders(folder, size))
     if cfg.get("synth_chars"):
-        from kuzushi_core.train.transfer import synth_glyphs
-
         parts.append(synth_glyphs(cfg["synth_chars"], int(cfg["synth_per_char"]), int(cfg["seed"]), size))
     return merge(parts, base_classes if cfg["keep_old"] else None)
 
@@ -277,11 +277,6 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
         return _execute_adapt(store, run_id, cfg)
     if cfg["mode"] != "scratch":
         return _execute_cached(store, run_id, cfg)
-    import numpy as np
-
-    from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.train.fit import TrainConfig, model_card, train
-    from kuzushi_core.train.transfer import DEFAULT_LEARNING_RATE, card_extra, setup
 
     base_rec = store.get_model(cfg["base_model_id"]) if cfg["base_model_id"] is not None else None
     base = load_model(base_rec.path) if base_rec else None
@@ -313,7 +308,6 @@ def _execute(store: Store, run_id: int, cfg: dict) -> int:
         command=f"training run #{run_id} (Train page); config {json.dumps(cfg, ensure_ascii=False)}",
     ))
     tmp = out.with_name(out.stem + ".tmp.keras")
-    from kuzushi_core.train.fit import save_weights_only_model
 
     save_weights_only_model(result.model, tmp)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
@@ -344,7 +338,6 @@ def _store_progress(store: Store, run_id: int):
         if store.cancel_requested(run_id):
             raise Cancelled()
 
-    import keras
 
     class Epochs(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -362,8 +355,6 @@ def _store_progress(store: Store, run_id: int):
 
 def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
     """Learn from the workspace's labels (kuzushi_core.train.adapt): active only when not worse than the parent."""
-    from kuzushi_core.train.adapt import AdaptConfig, adapt
-
     progress, epochs = _store_progress(store, run_id)
     base = store.get_model(cfg["base_model_id"]).path if cfg["base_model_id"] is not None else None
     acfg = AdaptConfig(mode=cfg["mode"] if cfg["mode"] != "scratch" else "feature-extraction",
@@ -385,10 +376,6 @@ def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
 def _execute_cached(store: Store, run_id: int, cfg: dict) -> int:
     """Feature extraction / fine-tuning from the Train page: the head (and top blocks) on cached features
     (kuzushi_core.train.adapt.transfer_run); the new version is active only when not worse than its parent."""
-    from kuzushi_core.train.adapt import AdaptConfig, card_for, save_version, transfer_run
-    from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.train.transfer import DEFAULT_LEARNING_RATE, count_warnings
-
     if not cfg["keep_old"]:
         raise JobError("feature extraction and fine-tuning keep the base's classes; choose 'from scratch' to drop "
                        "them")
@@ -446,8 +433,6 @@ def eta_seconds(run: TrainingRun, at: float | None = None) -> float | None:
 
 def folder_counts(folder: str | os.PathLike[str]) -> dict[str, int]:
     """Images per class folder, without decoding them (for the Train page's counts before a run)."""
-    from kuzushi_core.data.datasets import IMAGE_SUFFIXES
-
     root = Path(folder)
     if not root.is_dir():
         return {}
@@ -457,8 +442,6 @@ def folder_counts(folder: str | os.PathLike[str]) -> dict[str, int]:
 
 def planned_counts(store: Store, cfg: dict) -> dict[str, int]:
     """Training crops per character that a configuration would use (before the validation split)."""
-    from kuzushi_core.data.datasets import KMNIST_CLASSES
-
     counts: dict[str, int] = {}
     if cfg.get("workspace_labels"):
         for c, n in store.label_counts().items():
@@ -489,7 +472,6 @@ def estimate_seconds(n_images: int, epochs: int, mode: str, folds: int = 1, base
     as the middle of the schedule).  Scratch: the whole network on every image."""
     if mode == "scratch":
         return 6.0 + n_images * epochs * max(folds, 1) * 0.0021
-    from kuzushi_core.train.adapt import expand_for
 
     n_own = n_images * (expand_for(n_images) + 1)
     n_total = n_own + 2 * base_classes + (1500 if base_classes else 0)

@@ -18,17 +18,46 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.data.datasets import GlyphSet, kmnist_split, load_kmnist, merge, stratified_split  # noqa: E402
+from kuzushi_core.crops import crop_box, to_glyph
+from kuzushi_core.data.datasets import (
+    DatasetError,
+    GlyphSet,
+    assert_disjoint,
+    kmnist_split,
+    load_kmnist,
+    merge,
+    per_class_sample,
+)
+from kuzushi_core.evaluation.scoring import read_codh_csv
+from kuzushi_core.imaging import read_image
+from kuzushi_core.lazy import keras
+from kuzushi_core.paths import MODELS_DIR
+from kuzushi_core.predict.classifier import ModelFileError, load_model
+from kuzushi_core.synth import dataset as sd
+from kuzushi_core.synth import vocabulary as vocab
+from kuzushi_core.synth.dataset import print_progress
+from kuzushi_core.synth.fonts import LICENCES as FONT_LICENCES
+from kuzushi_core.synth.fonts import available as available_faces
+from kuzushi_core.synth.render import jitter_crop
+from kuzushi_core.train.architectures import build, class_logits, warm_start, with_specialist
+from kuzushi_core.train.fit import (
+    TrainConfig,
+    TrainResult,
+    calibrate_and_report,
+    fit_once,
+    fit_temperature,
+    logits_of,
+    save,
+    save_weights_only_model,
+)
+from kuzushi_core.train.transfer import prepare
 
 
 @dataclass(frozen=True)
@@ -57,9 +86,7 @@ class ReaderConfig:
 
 
 def vocabulary(data: Path, cfg: ReaderConfig = ReaderConfig()) -> tuple[str, ...]:
-    from kuzushi_core.synth.vocabulary import build
-
-    return build(data, cfg.min_fonts)
+    return vocab.build(data, cfg.min_fonts)
 
 
 def shuffled(g: GlyphSet, seed: int) -> GlyphSet:
@@ -72,8 +99,6 @@ def repeat(g: GlyphSet, k: int) -> GlyphSet:
 
 
 def base_data(data: Path, classes: tuple[str, ...], cfg: ReaderConfig, progress=None) -> tuple[GlyphSet, GlyphSet]:
-    from kuzushi_core.synth import dataset as sd
-
     synth = sd.make(sd.plain_jobs(classes, cfg.synth_per_class, cfg.seed), processes=cfg.processes,
                     progress=progress, classes=classes)
     synth_val = sd.make(sd.plain_jobs(classes, 2, cfg.seed + 7919), processes=cfg.processes, progress=progress,
@@ -88,7 +113,6 @@ class EpochETA:
     """Keras callback: progress lines with an ETA on stderr (batches within an epoch, and epochs)."""
 
     def __new__(cls, epochs: int, steps: int, every: int = 200):
-        import keras
 
         class _CB(keras.callbacks.Callback):
             def __init__(self):
@@ -116,8 +140,6 @@ class EpochETA:
 def _train_config(cfg: ReaderConfig, epochs: int, lr: float):
     """One stage's schedule as a :class:`~kuzushi_core.train.fit.TrainConfig`: no class weights (KMNIST's classes are the
     big ones on purpose), no early stopping (the cosine schedule runs to its end; the best epoch on val_loss is kept)."""
-    from kuzushi_core.train.fit import TrainConfig
-
     return TrainConfig(arch="reader", epochs=epochs, batch_size=cfg.batch_size, learning_rate=lr, seed=cfg.seed,
                        patience=max(99, epochs), class_weights=False, balance="none")
 
@@ -125,8 +147,6 @@ def _train_config(cfg: ReaderConfig, epochs: int, lr: float):
 def _run_stage(model, classes: tuple[str, ...], train: GlyphSet, val: GlyphSet, cfg: ReaderConfig, epochs: int,
                lr: float, t0: float):
     """Fit one stage (progress with ETA on stderr), calibrate on ``val`` → (TrainResult, fit seconds)."""
-    from kuzushi_core.train.fit import TrainResult, calibrate_and_report, fit_once
-
     tcfg = _train_config(cfg, epochs, lr)
     t1 = time.time()
     steps = int(np.ceil(len(train) / tcfg.batch_size))
@@ -138,12 +158,6 @@ def _run_stage(model, classes: tuple[str, ...], train: GlyphSet, val: GlyphSet, 
 
 def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: Path | None = None) -> dict:
     """Stage 1 → ``out`` (.keras + card)."""
-    import keras
-
-    from kuzushi_core.train.architectures import build, warm_start
-    from kuzushi_core.synth.dataset import print_progress
-    from kuzushi_core.train.fit import save
-
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
     classes = vocabulary(data, cfg)
@@ -166,12 +180,6 @@ def page_crops(data: Path, pages: set[str] | None, jitter: int, seed: int, size:
                plain: bool = True) -> GlyphSet:
     """The annotated pages' characters: each box cut as is (``plain``) and ``jitter`` times with a segmenter's
     box jitter.  ``pages`` limits them to some pages (None: all)."""
-    from kuzushi_core.data.datasets import DatasetError
-    from kuzushi_core.imaging import read_image
-    from kuzushi_core.evaluation.scoring import read_codh_csv
-    from kuzushi_core.synth.render import jitter_crop
-    from kuzushi_core.crops import crop_box, to_glyph
-
     folder = Path(data) / "pages"
     csvs = sorted(folder.glob("*/*_coordinate.csv"))
     if not csvs:
@@ -197,8 +205,6 @@ def page_crops(data: Path, pages: set[str] | None, jitter: int, seed: int, size:
 
 
 def page_names(data: Path) -> list[str]:
-    from kuzushi_core.evaluation.scoring import read_codh_csv
-
     names = []
     for csv_path in sorted((Path(data) / "pages").glob("*/*_coordinate.csv")):
         names.extend(read_codh_csv(csv_path))
@@ -208,9 +214,6 @@ def page_names(data: Path) -> list[str]:
 def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig,
                progress=None) -> tuple[GlyphSet, GlyphSet]:
     """Stage 2's training and validation sets (the pages' crops, renders and KMNIST for rehearsal, variants)."""
-    from kuzushi_core.data.datasets import per_class_sample
-    from kuzushi_core.synth import dataset as sd
-
     parts = []
     if pages is None or pages:
         parts.append(page_crops(data, pages, cfg.page_jitter, cfg.seed + 1))
@@ -231,8 +234,6 @@ def pages_data(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg
 def pages_val(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig,
               km_va: GlyphSet | None = None) -> GlyphSet:
     """Stage 2's validation set: a render of every class, KMNIST's validation split, re-cuts of the pages' crops."""
-    from kuzushi_core.synth import dataset as sd
-
     km_va = kmnist_split(data, cfg.seed)[1] if km_va is None else km_va
     vparts = [sd.make(sd.plain_jobs(classes, 1, cfg.seed + 7919), processes=cfg.processes, classes=classes), km_va]
     if pages is None or pages:
@@ -243,9 +244,6 @@ def pages_val(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg:
 def stage2_counts(data: Path, classes: tuple[str, ...], pages: set[str] | None, cfg: ReaderConfig) -> np.ndarray:
     """How many images of each class :func:`pages_data` trains on, counted from its recipe without rendering."""
     from collections import Counter
-
-    from kuzushi_core.evaluation.scoring import read_codh_csv
-    from kuzushi_core.synth import dataset as sd
 
     n: Counter = Counter()
     if pages is None or pages:
@@ -273,8 +271,6 @@ def adjust_for_prior(model, counts: np.ndarray, tau: float) -> None:
     """Post-hoc logit adjustment (Menon et al., "Long-tail learning via logit adjustment", ICLR 2021): the
     ``logits`` bias lowered by ``tau`` · log of the training prior (counts + 1, so a class never trained on is
     not raised to infinity).  The model's argmax moves from the training mix towards balanced classes."""
-    from kuzushi_core.train.architectures import class_logits
-
     layer = class_logits(model)
     kernel, bias = layer.get_weights()
     c = np.asarray(counts, np.float64) + 1.0
@@ -285,8 +281,6 @@ def finish(model, counts: np.ndarray, val: GlyphSet, cfg: ReaderConfig) -> tuple
     """After stage 2's fit and calibration: the prior adjustment, then calibration again on ``val`` (the ranking
     is that of the adjusted logits; the temperature only makes the confidences honest again).
     → (temperature, validation report, the card's ``prior_adjustment`` entry)."""
-    from kuzushi_core.train.fit import calibrate_and_report
-
     adjust_for_prior(model, counts, cfg.prior_tau)
     t, report = calibrate_and_report(model, val)
     entry = {"tau": cfg.prior_tau, "method": "logit adjustment by the stage-2 training prior (counts + 1)",
@@ -299,7 +293,6 @@ def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
     caller's ``cfg`` decides) → (card, LoadedModel, pages or None for all, cfg)."""
     import json
 
-    from kuzushi_core.predict.classifier import load_model
 
     card = json.loads(Path(path).with_suffix(".json").read_text())
     if card.get("stage") != "pages":
@@ -312,7 +305,6 @@ def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
 def _save_stage2(path: Path, model, card: dict) -> dict:
     import json
 
-    from kuzushi_core.train.fit import save_weights_only_model
 
     save_weights_only_model(model, Path(path))
     Path(path).with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
@@ -338,8 +330,6 @@ SPECIALIST_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 def specialist_path(cfg: ReaderConfig) -> Path | None:
-    from kuzushi_core.paths import MODELS_DIR
-
     return MODELS_DIR / f"{cfg.specialist}.keras" if cfg.specialist else None
 
 
@@ -363,8 +353,6 @@ def choose_specialist_weight(z: np.ndarray, s: np.ndarray, index: np.ndarray, y:
     its own temperature first (the model's is fitted again after): a proper score of the ranking — on KMNIST's
     validation split both models err on a dozen of 701 images, so accuracy ties or turns on one image.
     → (weight, {weight: {"nll", "temperature", "accuracy"}})."""
-    from kuzushi_core.train.fit import fit_temperature
-
     table = {}
     for w in grid:
         zz = with_specialist_logits(z, s, index, w)
@@ -380,10 +368,6 @@ def attach_specialist(model, classes: tuple[str, ...], data: Path, val: GlyphSet
     """Stage 2's last step: the specialist model beside the reader (:func:`~kuzushi_core.train.architectures.
     with_specialist`), its weight chosen on KMNIST's validation split, which neither model trained on, then the
     temperature fitted again on ``val``.  → (model, its report on ``val``, the card's ``specialist`` entry)."""
-    from kuzushi_core.train.architectures import with_specialist
-    from kuzushi_core.predict.classifier import ModelFileError, load_model
-    from kuzushi_core.train.fit import calibrate_and_report, logits_of
-
     path = Path(path) if path is not None else specialist_path(cfg)
     sp = load_model(path)
     missing = [c for c in sp.classes if c not in classes]
@@ -427,14 +411,6 @@ def specialise_saved(path: Path, data: Path, cfg: ReaderConfig = ReaderConfig())
 def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: ReaderConfig = ReaderConfig(),
                 command: str = "") -> dict:
     """Stage 2 from a stage-1 model → ``out``.  ``pages``: the annotated pages to learn from (None: all)."""
-    import keras
-
-    from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.synth.dataset import print_progress
-    from kuzushi_core.synth.fonts import LICENCES as FONT_LICENCES
-    from kuzushi_core.synth.fonts import available as available_faces
-    from kuzushi_core.train.fit import save
-    from kuzushi_core.train.transfer import prepare
 
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
@@ -477,8 +453,6 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
 def kmnist_test(model, classes: tuple[str, ...], data: Path, train: GlyphSet | None = None) -> dict:
     """Accuracy on the official KMNIST test set, the argmax taken over all the model's classes (checked by content
     hash never to be in ``train``)."""
-    from kuzushi_core.data.datasets import assert_disjoint
-
     km = load_kmnist(Path(data) / "kmnist", "test")
     if train is not None:
         assert_disjoint(train, km)

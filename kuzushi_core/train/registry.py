@@ -16,8 +16,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from kuzushi_core.predict.classifier import ModelFileError, load_model
 from kuzushi_core.containers import ModelRecord
+from kuzushi_core.predict.classifier import ModelFileError, load_model
 from kuzushi_core.store import Store
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024

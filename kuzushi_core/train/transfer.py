@@ -18,17 +18,25 @@ base model into the model to train on a new class set:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from kuzushi_core.data.datasets import GlyphSet  # noqa: E402
-from kuzushi_core.errors import KuzushiError  # noqa: E402
+from kuzushi_core.data.datasets import (
+    GlyphSet,
+    load_source,
+    merge,
+    per_class_sample,
+)
+from kuzushi_core.errors import TransferError
+from kuzushi_core.lazy import keras
+from kuzushi_core.predict.classifier import fit_ood, load_model
+from kuzushi_core.synth import dataset as sd
+from kuzushi_core.synth import fonts
+from kuzushi_core.synth.render import SynthConfig
+from kuzushi_core.train.architectures import FEATURES, build, class_logits, conv_blocks
+from kuzushi_core.train.fit import print_progress, save, train
 
 # Keras is imported inside the functions: the Train page reads this module's constants without paying for
 # TensorFlow's start-up in the Streamlit process.
@@ -40,10 +48,6 @@ MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
 DEFAULT_LEARNING_RATE = {"feature-extraction": 1e-3, "fine-tune": 5e-4, "scratch": 3e-3}
 BIG_BASE_REHEARSAL = 2  # renders per base class as rehearsal (from the base's feature cache)
 DEFAULT_BALANCE = "oversample"  # few-shot classes: repeat their crops (each time newly augmented), see BENCHMARKS.md
-
-
-class TransferError(KuzushiError):
-    """A base model that cannot be used for transfer (no feature split point, too few blocks...)."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,8 @@ def prepare(
     seed: int = 0,
 ):
     """The model to train for ``classes`` (see the module docstring for the modes)."""
-    import keras
-    from keras import layers
+    layers = keras.layers
 
-    from kuzushi_core.train.architectures import FEATURES, build, class_logits
     if mode not in MODES:
         raise TransferError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     keras.utils.set_random_seed(seed)
@@ -129,9 +131,8 @@ def _layer(model, name: str):
 
 def freeze_base(model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
     """Freeze every layer up to ``features``; for fine-tuning unfreeze the convolutions of the top blocks."""
-    from keras import layers
+    layers = keras.layers
 
-    from kuzushi_core.train.architectures import FEATURES, conv_blocks
     blocks = conv_blocks(model)
     top: tuple[str, ...] = ()
     if mode == "fine-tune":
@@ -154,8 +155,6 @@ def freeze_base(model, mode: str, unfreeze: int = 0) -> tuple[str, ...]:
 
 def plan(model, mode: str, base_classes: Sequence[str], classes: Sequence[str], unfreeze: int = 0
          ) -> TransferPlan:
-    from kuzushi_core.train.architectures import conv_blocks
-
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     total = int(sum(np.prod(w.shape) for w in model.weights))
     top = tuple(conv_blocks(model)[-unfreeze:]) if mode == "fine-tune" and unfreeze else ()
@@ -176,8 +175,6 @@ def setup(base, data: GlyphSet, mode: str, unfreeze: int = 1, keep_old: bool = T
     ``base`` is a loaded model (:class:`~kuzushi_core.predict.classifier.LoadedModel`) or None for scratch.  The CLI and the
     background jobs both start here.
     """
-    from kuzushi_core.data.datasets import merge
-
     base_classes = base.classes if base else ()
     classes = output_classes(base_classes, data.classes, keep_old)
     data = merge([data], classes)
@@ -188,8 +185,6 @@ def setup(base, data: GlyphSet, mode: str, unfreeze: int = 1, keep_old: bool = T
 
 def card_extra(result, p: TransferPlan, data: GlyphSet, parent: dict | None, licence: str, command: str) -> dict:
     """What a transfer model's card holds beside :func:`kuzushi_core.train.fit.model_card`'s fields."""
-    from kuzushi_core.predict.classifier import fit_ood
-
     return {
         "mode": p.mode,
         "parent": parent,
@@ -204,10 +199,6 @@ def card_extra(result, p: TransferPlan, data: GlyphSet, parent: dict | None, lic
 
 def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28, progress=None) -> GlyphSet:
     """Brush-font renders of ``chars`` (a class the model lacks, learned with zero real crops)."""
-    from kuzushi_core.synth import dataset as sd
-    from kuzushi_core.synth import fonts
-    from kuzushi_core.synth.render import SynthConfig
-
     chars = "".join(dict.fromkeys(c for c in chars if not c.isspace()))
     jobs = sd.plain_jobs(chars, per_char, seed)
     missing = sorted(set(chars) - {j.label for j in jobs})
@@ -220,17 +211,12 @@ def synth_glyphs(chars: str, per_char: int = 300, seed: int = 0, size: int = 28,
 def rehearsal_glyphs(classes, per_class: int, seed: int = 0, size: int = 28) -> GlyphSet:
     """``per_class`` font renders of every class of a base model, so that a run on a few classes' crops does not make
     it forget the others (the CLI's and the Train page's rehearsal for a base of thousands of classes)."""
-    from kuzushi_core.synth import dataset as sd
-    from kuzushi_core.synth.render import SynthConfig
-
     return sd.make(sd.plain_jobs(classes, per_class, seed + 31), SynthConfig(size=size), processes=1)
 
 
 def load_parts(base, data_src, cfg, rehearsal=None, per_class: int = 200, synth: str = "",
                synth_per_char: int = 300) -> GlyphSet:
     """The training crops of ``train --base``: the data source, font renders of ``synth``, KMNIST-like rehearsal."""
-    from kuzushi_core.data.datasets import load_source, merge, per_class_sample
-
     size = base.size if base else cfg.size
     parts = [load_source(data_src, size, "train")] if data_src is not None else []
     if synth:
@@ -247,10 +233,6 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
     (Feature extraction and fine-tuning: :func:`kuzushi_core.train.adapt.transfer_cli`, on cached features.)"""
     from dataclasses import replace
 
-    from kuzushi_core.data.datasets import merge
-    from kuzushi_core.predict.classifier import load_model
-    from kuzushi_core.train.fit import PrintProgress, save, train
-
     base = load_model(base_path) if base_path else None
     size = base.size if base else cfg.size
     parts = [load_parts(base, data_src, cfg, rehearsal, per_class, synth, synth_per_char)]
@@ -258,7 +240,7 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
         parts.append(rehearsal_glyphs(base.classes, synth_rehearsal, cfg.seed, size))
     model, p, data = setup(base, merge(parts), mode, unfreeze, keep_old, cfg.arch, cfg.seed)
     cfg = replace(cfg, size=size)
-    result = train(data, cfg, callbacks=[PrintProgress(cfg.epochs)], model=model)
+    result = train(data, cfg, callbacks=[print_progress(cfg.epochs)], model=model)
     extra = card_extra(
         result, p, data,
         parent=None if base is None else {"path": str(base_path), "classes": list(base.classes)},
