@@ -15,4 +15,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "No
   fi
 fi
 bash scripts/install_fonts.sh
+if [ "$#" -eq 0 ]; then  # the whole suite (CI): lint and types first
+  "$VPY" -m ruff check .
+  "$VPY" -m mypy
+fi
 exec "$VPY" -m pytest "$@"

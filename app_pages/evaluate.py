@@ -173,8 +173,7 @@ def gallery(items, glyphs: np.ndarray, key: str, limit: int = 24) -> None:
                 relabel(b, it.predicted)
                 st.rerun()
             if d.button("✕", key=f"{key}_remove_{b}", help=tr("eval.remove_help")):
-                box = s.get_box(b)
-                s.set_box_flags(b, (box.flags + " excluded").strip())
+                s.add_box_flag(b, "excluded")
                 st.session_state["eval_flash"] = tr("eval.removed", id=b)
                 st.rerun()
             if st.button(tr("eval.on_page"), key=f"{key}_page_{b}"):

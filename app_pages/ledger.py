@@ -67,7 +67,7 @@ for i, c in enumerate(cells):
     cv2.rectangle(img, p0, p1, colour, 3 if i == selected else 1)
     cv2.putText(img, str(i), (p0[0] + 4, p0[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
 reading = None
-if template_id and model is not None and any("ledger" in b.flags for b in s.list_boxes(scan.id)):
+if template_id and model is not None and any(b.has_flag("ledger") for b in s.list_boxes(scan.id)):
     reading = lw.read_page(s, scan, template_id, model)
     for k, lot in enumerate(reading.lots):
         for fl in lot.flags:

@@ -76,7 +76,11 @@ class CharBox:
     column: int = 0
     order: int = 0
     source: BoxSource = "auto"
-    flags: str = ""
+    flags: str = ""  # space-separated words: ``excluded`` (left out of training and scores), ``ledger``, ``ruby``
+
+    def has_flag(self, flag: str) -> bool:
+        """Whether ``flag`` is one of the box's flags (a whole word, not a substring)."""
+        return flag in self.flags.split()
 
 
 @dataclass(frozen=True)
@@ -92,16 +96,6 @@ class Label:
     char: str
     source: LabelSource = "user"
     created_at: str = ""
-
-
-@dataclass(frozen=True)
-class CharClass:
-    """An entry of the workspace vocabulary (user-extensible, e.g. 〇)."""
-
-    id: int
-    char: str
-    codepoint: str
-    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ class PageFile:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             frame = self._im
+            assert frame is not None  # opened by _open
             if multi:
                 frame.seek(i)
             _check_size(self.name, frame.size, len(data), self.limits, i if multi else None)

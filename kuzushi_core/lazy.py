@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -38,7 +39,11 @@ class LazyModule:
         return f"<lazy module {self._name!r}>"
 
 
-tf = LazyModule("tensorflow")
-keras = LazyModule("keras")
+if TYPE_CHECKING:  # the type checker sees the real modules
+    import keras
+    import tensorflow as tf
+else:
+    tf = LazyModule("tensorflow")
+    keras = LazyModule("keras")
 
 __all__ = ["LazyModule", "keras", "tf"]

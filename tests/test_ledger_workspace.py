@@ -73,7 +73,7 @@ def test_read_fix_type_and_export(volume):
     scan, reg = scans[1], regs[1]
     n = lw.prepare(store, scan, tid, model)
     assert n >= sum(len(reg.lots[0][f]["text"]) for f in FIELDS) * 0.8
-    assert all("ledger" in b.flags for b in store.list_boxes(scan.id))
+    assert all(b.has_flag("ledger") for b in store.list_boxes(scan.id))
     reading = lw.read_page(store, scan, tid, model)
     lot = reading.lots[0]
     assert set(lot.fields) == set(FIELDS)

@@ -87,7 +87,7 @@ class PartWriter:
         self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
         self._seq = 0
         self._rows: list[dict] = []
-        self._pages: list[tuple[str, int]] = []
+        self._pages: list[list] = []  # [source, page_index] of the pages in the part being collected
         self.parts: list[Path] = []
 
     def add(self, result: PageResult) -> None:

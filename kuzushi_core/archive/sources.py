@@ -100,6 +100,7 @@ class PageOpener:
             if sha256_bytes(data) != task.content_hash:
                 raise KuzushiError(f"“{task.source}” changed since the run was planned; read it again.")
             self._file, self._path = PageFile(data, Path(task.source).name, self.limits), task.source
+        assert self._file is not None
         return self._file.page(task.page_index).image
 
     def close(self) -> None:

@@ -117,6 +117,7 @@ def classify_pages(lm, version: str, pages: list[SegmentedPage]) -> list[PageRes
             out.append(PageResult(t, page.width, page.height, [], version, page.error))
             continue
         glyphs = page.glyphs
+        assert glyphs is not None  # a page without error has its glyphs
         preds = []
         for i in range(0, len(glyphs), CHUNK):
             part = glyphs[i:i + CHUNK]

@@ -24,11 +24,21 @@ from kuzushi_core.cli import archive, export, ledger, read, scans, segment, trai
 from kuzushi_core.errors import KuzushiError
 
 GROUPS = (scans, segment, train, export, read, ledger, archive)
+PROG = "python -m kuzushi_core"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the error contract: a bad argument is one line ``error: …`` on stderr and exit code 1."""
+
+    def error(self, message: str):  # type: ignore[override]
+        command = self.prog.removeprefix(PROG).strip()
+        where = f"{command}: " if command else ""
+        self.exit(1, f"error: {where}{message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m kuzushi_core",
+    parser = Parser(
+        prog=PROG,
         description="Kuzushi Lab: read handwritten Japanese ledgers (kuzushiji) into data.",
     )
     parser.add_argument("--version", action="version", version=f"kuzushi-lab {__version__}")

@@ -35,7 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     scans = export.select_scans(store, doc_id, args.scan)
     if not scans:
         raise KuzushiError("no scans to export")
-    model = store.activemodel_arg()
+    model = store.active_model()
     out: Path = args.out
     if args.format == "lots":
         wanted = {s.id for s in scans}

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    pages = []
+    pages: list[dict] = []
     for path, img in read_images(args.images):
         seg = segment(img)
         page = {"image": str(path), "width": seg.width, "height": seg.height,

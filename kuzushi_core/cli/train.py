@@ -156,6 +156,9 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     data = args.data or data_dir()
+    if not (data / "kmnist").is_dir():
+        raise KuzushiError(f"{data} is not the data folder train-reader needs (kmnist/, pages/, ledger/; "
+                           "see ../shared/data/README.md, or pass --data DIR)")
     cfg = ReaderConfig(seed=args.seed, variants=args.variants, specialist=ReaderConfig().specialist if args.specialist else "")
     for name in ("epochs", "page_epochs", "synth_per_class"):
         if getattr(args, name) is not None:

@@ -15,9 +15,10 @@ import hashlib
 import os
 import tempfile
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -188,7 +189,7 @@ def md5(path: Path) -> str:
 
 
 def download(names: Sequence[str], base: str, folder: str | os.PathLike[str],
-             checksums: dict[str, str | None] | None = None) -> list[Path]:  # pragma: no cover - needs internet
+             checksums: Mapping[str, str | None] | None = None) -> list[Path]:  # pragma: no cover - needs internet
     """Download official dataset files (for users who are online), checking MD5 where known."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -295,7 +296,7 @@ def load_seed_npz(path: str | os.PathLike[str], size: int = 28) -> GlyphSet:
     return GlyphSet(glyphs, onehot.argmax(1).astype(np.int64), classes, f"npz:{path}")
 
 
-def save_seed_npz(path: str | os.PathLike[str], data: GlyphSet) -> None:
+def save_seed_npz(path: str | os.PathLike[str] | BinaryIO, data: GlyphSet) -> None:
     onehot = np.eye(len(data.classes), dtype=np.float32)[data.labels]
     size = data.images.shape[1]
     np.savez_compressed(path, trainimg=data.images.reshape(len(data), -1), trainlabel=onehot,
@@ -309,7 +310,7 @@ def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, l
     for scan in store.list_scans():
         if scan_ids is not None and scan.id not in scan_ids:
             continue
-        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and "excluded" not in b.flags]
+        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and not b.has_flag("excluded")]
         if not boxes:
             continue
         page = read_image(store.scan_path(scan), gray=True)

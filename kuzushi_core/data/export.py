@@ -61,8 +61,9 @@ def page_rows(store: Store, scans: list[Scan], model: ModelRecord | None) -> lis
     for scan in scans:
         labels = store.current_labels(scan.id)
         preds = store.predictions(scan.id, model.id) if model else {}
-        boxes = tuple(b for b in store.list_boxes(scan.id) if "excluded" not in b.flags)
+        boxes = tuple(b for b in store.list_boxes(scan.id) if not b.has_flag("excluded"))
         rows = []
+        label_source: str
         for b in boxes:
             lab, pred = labels.get(b.id), preds.get(b.id)
             if lab is not None:
@@ -199,7 +200,7 @@ def labelled_crops(store: Store, scans: list[Scan]) -> list[tuple[str, np.ndarra
     out = []
     for scan in scans:
         labels = store.current_labels(scan.id)
-        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and "excluded" not in b.flags]
+        boxes = [b for b in store.list_boxes(scan.id) if b.id in labels and not b.has_flag("excluded")]
         if not boxes:
             continue
         page = read_image(store.scan_path(scan), gray=True)

@@ -30,8 +30,8 @@ def import_bytes(
     digest = sha256_bytes(data)
     known = store.find_scan(digest, 0)
     if known is not None:
-        dups = tuple(s for s in store.list_scans() if s.content_hash == digest)
-        return ImportResult(source_name=source_name, duplicates=dups)
+        return ImportResult(source_name=source_name,
+                            duplicates=tuple(s for s in store.list_scans() if s.content_hash == digest))
     try:
         pages = decode_pages(data, source_name, limits)
     except KuzushiError as exc:

@@ -141,7 +141,7 @@ def accuracy_by_kind(ev: Evaluation, kinds: dict[int, str]) -> dict[str, tuple[f
     """The evaluation's accuracy over corrections, confirmations and unread labels apart: (accuracy, n)."""
     out = {}
     for kind in ("correction", "confirmation", "unread"):
-        items = [it for it in ev.items if kinds.get(it.box_id) == kind]
+        items = [it for it in ev.items if it.box_id is not None and kinds.get(it.box_id) == kind]
         if items:
             out[kind] = (float(np.mean([it.truth == it.predicted for it in items])), len(items))
     return out
@@ -182,7 +182,7 @@ def uncertainty_queue(store: Store, model_id: int, limit: int = 100, scan_ids: s
         if scan_ids is not None and scan.id not in scan_ids:
             continue
         for b in store.list_boxes(scan.id):
-            if "excluded" in b.flags:
+            if b.has_flag("excluded"):
                 continue
             seen = labels[b.id].char if b.id in labels else (preds[b.id].label if b.id in preds else None)
             if seen is not None:

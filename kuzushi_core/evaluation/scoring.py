@@ -49,7 +49,7 @@ def read_kaggle_csv(path: str | Path) -> dict[str, list[TrueBox]]:
     with open(path, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             parts = (row.get("labels") or "").split()
-            boxes = []
+            boxes: list[TrueBox] = []
             for i in range(0, len(parts) - 4, 5):
                 code, x, y, w, h = parts[i : i + 5]
                 boxes.append(TrueBox(int(x), int(y), int(w), int(h), chr(int(code[2:], 16)), len(boxes)))
@@ -141,7 +141,7 @@ def score_page(gt: list[TrueBox], pred: list[dict]) -> dict:
 def score(gt_pages: dict[str, list[TrueBox]], pred_pages: dict[str, list[dict]]) -> dict:
     """Per page and overall (micro-averaged over all boxes)."""
     per_page = {}
-    tot = defaultdict(int)
+    tot: defaultdict[str, int] = defaultdict(int)
     for name, gt in gt_pages.items():
         s = score_page(gt, pred_pages.get(name, []))
         per_page[name] = s

@@ -113,5 +113,6 @@ def place(template: Template, cells) -> list[tuple[TemplateField, tuple[int, int
             c = cells[best]
             out.append((f, (c.x, c.y, c.w, c.h), best))
         else:
-            out.append((f, tuple(int(round(v)) for v in mapped), -1))
+            x, y, w, h = (int(round(v)) for v in mapped)
+            out.append((f, (x, y, w, h), -1))
     return out

@@ -104,6 +104,8 @@ def _section(s: str) -> int:
             pending += c
             continue
         unit = SMALL_UNITS.get(c) or TENS.get(c)
+        if unit is None:
+            raise ValueSyntaxError(f"{c} is neither a digit nor a unit")
         if last_unit is not None and unit >= last_unit:
             raise ValueSyntaxError(f"{c} after a smaller or equal unit")
         if c in TENS:
@@ -152,7 +154,7 @@ def _as_number(x: Fraction) -> int | float:
 
 
 AREA_ORDER = [("町",), ("反", "段"), ("畝",), ("歩", "坪"), ("合",), ("勺",)]
-AREA_BU = {"町": 3000, "反": 300, "段": 300, "畝": 30, "歩": 1, "坪": 1, "合": Fraction(1, 10), "勺": Fraction(1, 100)}
+AREA_BU: dict[str, int | Fraction] = {"町": 3000, "反": 300, "段": 300, "畝": 30, "歩": 1, "坪": 1, "合": Fraction(1, 10), "勺": Fraction(1, 100)}
 
 
 def _area(s: str) -> tuple[int | float, str | None]:
@@ -176,7 +178,7 @@ def _area(s: str) -> tuple[int | float, str | None]:
 
 
 MONEY_ORDER = [("円", "圓"), ("銭", "錢"), ("厘",), ("毛",)]
-MONEY_RIN = {"円": 1000, "圓": 1000, "銭": 10, "錢": 10, "厘": 1, "毛": Fraction(1, 10)}
+MONEY_RIN: dict[str, int | Fraction] = {"円": 1000, "圓": 1000, "銭": 10, "錢": 10, "厘": 1, "毛": Fraction(1, 10)}
 
 
 def _money(s: str) -> int | float:

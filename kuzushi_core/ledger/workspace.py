@@ -110,7 +110,7 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
     reading = PageReading(scan, template_id, [])
     for f, box, _cell in placed:
         across = box[2] > 2 * box[3]  # a name written across a top band, right to left
-        members = sorted((b for b in boxes if _inside(b, box) and "excluded" not in b.flags),
+        members = sorted((b for b in boxes if _inside(b, box) and not b.has_flag("excluded")),
                          key=(lambda b: -(b.x + b.w)) if across else (lambda b: b.y))
         reading.boxes[(f.lot, f.name)] = [b.id for b in members]
         reading.places[(f.lot, f.name)] = box
@@ -178,7 +178,7 @@ def document_lots(store: Store, document_id: int | None = None) -> list[dict]:
     record = store.active_model()
     rows = []
     for scan in store.list_scans(document_id):
-        if not any("ledger" in b.flags for b in store.list_boxes(scan.id)):
+        if not any(b.has_flag("ledger") for b in store.list_boxes(scan.id)):
             continue  # not read in ledger mode
         templates = store.list_templates(scan.document_id)
         if not templates:

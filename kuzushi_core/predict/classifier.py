@@ -14,6 +14,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from kuzushi_core.segment.columns import segment
 
 @dataclass
 class LoadedModel:
-    model: object
+    model: Any  # a keras.Model
     classes: tuple[str, ...]
     size: int
     card: dict
@@ -147,7 +148,7 @@ MAX_CENTROID_CLASSES = 500
 
 
 def fit_ood(model, glyphs: np.ndarray, labels: np.ndarray, n_classes: int, layer: str = "head_dense",
-            quantile: float = 0.95) -> dict:
+            quantile: float = 0.95) -> dict | None:
     """Class centroids (unit-normalised features) and the distance most training crops stay within.
 
     None for a model of more than :data:`MAX_CENTROID_CLASSES` classes: the centroids would make the card tens of

@@ -30,7 +30,7 @@ def logits(lm, glyphs: np.ndarray, batch: int = 512) -> np.ndarray:
     sub = getattr(lm, "_logits", None)
     if sub is None:
         sub = keras.Model(lm.model.inputs, lm.model.get_layer("logits").output)
-        lm._logits = sub  # type: ignore[attr-defined]
+        lm._logits = sub
     x = glyphs[..., None].astype(np.float32)
     return np.concatenate([np.asarray(sub(x[i : i + batch], training=False)) for i in range(0, len(x), batch)]) \
         if len(x) else np.zeros((0, len(lm.classes)), np.float32)

@@ -82,7 +82,8 @@ class _Confidences:
     """The reader's confidence in each box of one page, every box read once (the passes share what they read)."""
 
     def __init__(self, img: np.ndarray, lm):
-        self.img, self.lm, self.known = img, lm, {}
+        self.img, self.lm = img, lm
+        self.known: dict = {}
 
     def __call__(self, boxes: list[Box]) -> list[float]:
         keys = [(b.x, b.y, b.w, b.h) for b in boxes]

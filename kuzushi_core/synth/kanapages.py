@@ -159,15 +159,16 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
         M = cv2.getRotationMatrix2D((W / 2, H / 2), angle, 1.0)
         img = cv2.warpAffine(img, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         rotated = []
-        for b in boxes:
-            pts = np.array([[b.x, b.y, 1], [b.x + b.w, b.y, 1], [b.x, b.y + b.h, 1], [b.x + b.w, b.y + b.h, 1]], float)
+        for tb in boxes:
+            pts = np.array([[tb.x, tb.y, 1], [tb.x + tb.w, tb.y, 1], [tb.x, tb.y + tb.h, 1], [tb.x + tb.w, tb.y + tb.h, 1]],
+                           float)
             q = pts @ M.T
             x0, y0 = q.min(0)
             x1, y1 = q.max(0)
             # the axis-aligned box of a rotated glyph box grows by ~w·sin(a); shrink back by half of that
-            dx, dy = abs(np.sin(np.radians(angle))) * b.h / 2, abs(np.sin(np.radians(angle))) * b.w / 2
+            dx, dy = abs(np.sin(np.radians(angle))) * tb.h / 2, abs(np.sin(np.radians(angle))) * tb.w / 2
             rotated.append(TrueBox(int(round(x0 + dx / 2)), int(round(y0 + dy / 2)), int(round(x1 - x0 - dx)),
-                                   int(round(y1 - y0 - dy)), b.char, b.order))
+                                   int(round(y1 - y0 - dy)), tb.char, tb.order))
         boxes = rotated
     return LedgerPage(img, boxes)
 

@@ -403,9 +403,9 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
     else:
         n_lots = int(frng.integers(6, 11))
         fields = ["aza", "lot_no", "category", "area", "value", "tax"]
-        weights = np.array([0.75, 0.75, 0.75, 1.3, 1.35, 1.3])
+        share = np.array([0.75, 0.75, 0.75, 1.3, 1.35, 1.3])
         owner_h = int(frng.integers(110, 150))
-        band = (np.array(weights) / weights.sum() * (bottom - top - owner_h)).astype(int)
+        band = (share / share.sum() * (bottom - top - owner_h)).astype(int)
         ys = [top, top + owner_h] + list(top + owner_h + np.cumsum(band))
         ys[-1] = bottom
         head_w, total_w = int(frng.integers(95, 120)), int(frng.integers(120, 150))

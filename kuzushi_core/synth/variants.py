@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from kuzushi_core.synth.fonts import coverage
+from kuzushi_core.synth.fonts import FontFace, coverage
 
 #: kana → its common source kanji (字母); the modern form's own source comes first
 SOURCES = {
@@ -50,7 +50,7 @@ def hentaigana_reading(ch: str) -> str | None:
     return _ROMAJI.get(syl)
 
 
-def unicode_variants(faces) -> list[tuple[str, str, object]]:
+def unicode_variants(faces) -> list[tuple[str, str, FontFace]]:
     """(variant character, kana, face) for every hentaigana the given faces draw."""
     out = []
     for face in faces:
@@ -61,7 +61,7 @@ def unicode_variants(faces) -> list[tuple[str, str, object]]:
     return out
 
 
-def source_variants(faces) -> list[tuple[str, str, object]]:
+def source_variants(faces) -> list[tuple[str, str, FontFace]]:
     """(source kanji, kana, cursive face) for every 字母 a cursive face draws."""
     out = []
     cursive = [f for f in faces if f.name in CURSIVE_FACES]

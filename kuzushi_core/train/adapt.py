@@ -25,9 +25,11 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from kuzushi_core.containers import ModelRecord
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.data.datasets import (
     GlyphSet,
@@ -75,7 +77,7 @@ TOLERANCE = {"kmnist_val": 0.005, "renders": 0.01}
 
 @dataclass
 class Retrained:
-    model: object
+    model: Any
     classes: tuple[str, ...]
     cut: str
     history: list[dict]
@@ -300,7 +302,7 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
         say(f"reading page {k + 1}/{len(scans)}", k / max(1, len(scans)))
         if not store.list_boxes(scan.id) and record is not None:
             read_scan(store, scan, record)  # segment it; the parent's readings are kept
-        boxes = [b for b in store.list_boxes(scan.id) if "excluded" not in b.flags]
+        boxes = [b for b in store.list_boxes(scan.id) if not b.has_flag("excluded")]
         if not boxes:
             continue
         labels = store.current_labels(scan.id)
@@ -364,8 +366,8 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
 
 @dataclass
 class AdaptResult:
-    record: object           # the registered ModelRecord
-    parent: object           # the parent's ModelRecord (or None for a file)
+    record: ModelRecord      # the registered version
+    parent: ModelRecord | None  # the parent (None for a base given as a file)
     path: Path
     scores: dict
     better: bool             # not worse than the parent (the verdict)

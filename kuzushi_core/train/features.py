@@ -259,13 +259,13 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     path.parent.mkdir(parents=True, exist_ok=True)
     _remember(lm.path, path.name)
     tmp = path.with_name(path.stem + ".tmp.npz")
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for name in ("train", "kmnist_val", "renders"):
         f: Features = getattr(out, name)
-        for j, a in enumerate(f.x):
-            arrays[f"{name}_x{j}"] = a
+        for j, part in enumerate(f.x):
+            arrays[f"{name}_x{j}"] = part
         arrays[f"{name}_y"] = f.labels
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its own keywords
     os.replace(tmp, path)
     out.seconds = time.time() - t0
     say("rehearsal features ready", 1.0)

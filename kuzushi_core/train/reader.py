@@ -369,6 +369,7 @@ def attach_specialist(model, classes: tuple[str, ...], data: Path, val: GlyphSet
     with_specialist`), its weight chosen on KMNIST's validation split, which neither model trained on, then the
     temperature fitted again on ``val``.  → (model, its report on ``val``, the card's ``specialist`` entry)."""
     path = Path(path) if path is not None else specialist_path(cfg)
+    assert path is not None, "no specialist configured"
     sp = load_model(path)
     missing = [c for c in sp.classes if c not in classes]
     if missing:
