@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kuzushi_core.containers import Scan
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, QUERY_KEY, SETTING_KEY, choose_language, t
 from kuzushi_core.predict.reading import ensure_default_model
@@ -51,6 +52,25 @@ ALL_DOCUMENTS = 0  # a sentinel id: SQLite ids start at 1
 def current_document_id() -> int | None:
     """The document chosen in the sidebar, or None for all documents."""
     return st.session_state.get("document_id") or None
+
+
+def scan_label(scan: Scan) -> str:
+    """How a page is named in every picker: its page number in the document, its id and file name."""
+    return f"p.{scan.page_no} · #{scan.id} {scan.source_name}"
+
+
+def pick_scan(key: str, label_key: str = "seg.scan", where=None, all_label: str | None = None) -> Scan | None:
+    """The one scan picker of the pages: the current document's scans (the page stops with a note when there are
+    none); with ``all_label`` an "all pages" choice first, which returns None."""
+    scans = store().list_scans(current_document_id())
+    if not scans:
+        st.info(tr("seg.no_scans"))
+        st.stop()
+    by_id = {sc.id: sc for sc in scans}
+    options = ([0] if all_label else []) + list(by_id)
+    chosen = (where or st).selectbox(tr(label_key), options, key=key,
+                                     format_func=lambda i: all_label if i == 0 else scan_label(by_id[i]))
+    return by_id[chosen] if chosen else None
 
 
 def _language_changed() -> None:

@@ -7,29 +7,22 @@ import zipfile
 
 import streamlit as st
 
-from app_pages._shell import current_document_id, store, tr
+from app_pages._shell import current_document_id, pick_scan, store, tr
 from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
 
 s = store()
 st.title(tr("export.title"))
 model = s.active_model()
-scans = s.list_scans(current_document_id())
-if not scans:
-    st.info(tr("seg.no_scans"))
-    st.stop()
-ALL = 0
-by_id = {sc.id: sc for sc in scans}
 c1, c2 = st.columns(2)
-scan_id = c1.selectbox(tr("export.pages"), [ALL] + list(by_id), key="export_scan",
-                       format_func=lambda i, n={k: v.source_name for k, v in by_id.items()}, a=tr("export.all"):
-                       a if i == ALL else f"#{i} {n[i]}")
+picked = pick_scan("export_scan", "export.pages", where=c1, all_label=tr("export.all"))
+scans = [picked] if picked else s.list_scans(current_document_id())
 FORMATS = ["csv", "json", "text", "pagexml", "npz", "crops"]
 fmt = c2.radio(tr("export.format"), FORMATS, horizontal=True, key="export_format",
                format_func=lambda f, labels={f: tr(f"export.fmt.{f}") for f in FORMATS}: labels[f])
-chosen = [by_id[scan_id]] if scan_id else scans
+chosen = scans
 st.caption(tr("export.model", model=f"{model.name} (#{model.id})" if model else "—"))
-stem = "kuzushi-" + (chosen[0].source_name.rsplit(".", 1)[0] if scan_id else "export")
+stem = "kuzushi-" + (picked.source_name.rsplit(".", 1)[0] if picked else "export")
 try:
     if fmt in ("csv", "json", "text", "pagexml"):
         pages = export.page_rows(s, chosen, model)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app_pages._shell import current_document_id, store, tr
+from app_pages._shell import pick_scan, store, tr
 from kuzushi_core.crops import crop_box
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
@@ -22,14 +22,8 @@ from kuzushi_core.segment.overlay import display_scale, page_point
 s = store()
 st.title(tr("ledger.title"))
 st.caption(tr("ledger.intro"))
-scans = s.list_scans(current_document_id())
-if not scans:
-    st.info(tr("seg.no_scans"))
-    st.stop()
-by_id = {sc.id: sc for sc in scans}
-scan_id = st.selectbox(tr("seg.scan"), list(by_id), key="ledger_scan",
-                       format_func=lambda i, n=by_id: f"p.{n[i].page_no} · #{i} {n[i].source_name}")
-scan = by_id[scan_id]
+scan = pick_scan("ledger_scan")
+assert scan is not None
 model = s.active_model()
 
 
@@ -123,10 +117,14 @@ with right:
         if model is None:
             st.warning(tr("read.no_model"))
         elif st.button(tr("ledger.read"), type="primary", key="ledger_read"):
-            with st.spinner(tr("ledger.reading")):
-                n = lw.prepare(s, scan, template_id, model)
-            st.session_state["ledger_flash"] = tr("ledger.read_done", n=n)
-            st.rerun()
+            try:
+                with st.spinner(tr("ledger.reading")):
+                    n = lw.prepare(s, scan, template_id, model)
+            except KuzushiError as exc:  # e.g. a page without ruled cells: say so, keep what is stored
+                st.error(str(exc))
+            else:
+                st.session_state["ledger_flash"] = tr("ledger.read_done", n=n)
+                st.rerun()
 
 if reading is None:
     st.stop()

@@ -11,7 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from app_pages._learn import learn_panel
-from app_pages._shell import current_document_id, store, tr
+from app_pages._shell import current_document_id, pick_scan, store, tr
 from kuzushi_core.crops import crop_box
 from kuzushi_core.data.intake import import_annotations
 from kuzushi_core.errors import KuzushiError
@@ -25,17 +25,11 @@ from kuzushi_core.synth.render import specimen
 s = store()
 st.title(tr("read.title"))
 model = s.active_model()
-scans = s.list_scans(current_document_id())
-if not scans:
-    st.info(tr("seg.no_scans"))
-    st.stop()
-if model is None:
+if model is None and s.list_scans(current_document_id()):
     st.warning(tr("read.no_model"))
     st.stop()
-by_id = {sc.id: sc for sc in scans}
-scan_id = st.selectbox(tr("seg.scan"), list(by_id), key="read_scan",
-                       format_func=lambda i, n={k: v.source_name for k, v in by_id.items()}: f"#{i} {n[i]}")
-scan = by_id[scan_id]
+scan = pick_scan("read_scan")
+assert scan is not None and model is not None
 
 if st.button(tr("read.run"), type="primary", key="read_run"):
     try:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app_pages._shell import current_document_id, store, tr
+from app_pages._shell import pick_scan, store, tr
 from kuzushi_core.imaging import read_image
 from kuzushi_core.predict.reading import ensure_default_model, loaded
 from kuzushi_core.segment.columns import SegmentParams
@@ -17,14 +17,8 @@ from kuzushi_core.segment.refine import METHOD_SETTING, METHODS, segment_by
 s = store()
 st.title(tr("seg.title"))
 
-scans = s.list_scans(current_document_id())
-if not scans:
-    st.info(tr("seg.no_scans"))
-    st.stop()
-by_id = {sc.id: sc for sc in scans}
-scan_id = st.selectbox(tr("seg.scan"), list(by_id), format_func=lambda i, n={k: v.source_name for k, v in by_id.items()}: f"#{i} {n[i]}",
-                       key="seg_scan")
-scan = by_id[scan_id]
+scan = pick_scan("seg_scan")
+assert scan is not None
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

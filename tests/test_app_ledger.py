@@ -74,3 +74,40 @@ def test_ledger_page_template_read_and_type(ws):
     assert not at.exception
     fixed = lw.read_page(store, scan, tpl["id"], store.active_model()).lots[0].fields[name]
     assert fixed.value == reg.lots[0][name]["value"] and fixed.source == "user"
+
+
+def test_ledger_page_on_a_page_without_ruled_cells(ws, tmp_path):
+    """A blank page in a volume that has a template: the page says that no ruled cells were found, reading with
+    the template answers with a message (no exception), and nothing stored is lost."""
+    import cv2
+    import numpy as np
+
+    from kuzushi_core.ledger.templates import make_template
+
+    store, reg = ws
+    first = store.list_scans()[0]
+    cells, _ = lw.page_cells(store, first)
+    tpl = make_template("様式", cells, field_picks(cells, reg))
+    tid = store.save_template(first.document_id, "様式", tpl.to_json(), first.id)
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((900, 700), 245, np.uint8))
+    import_paths(store, [blank], first.document_id)
+    scan = next(s for s in store.list_scans() if s.source_name == "blank.png")
+    store.add_boxes(scan.id, [{"x": 10, "y": 10, "w": 30, "h": 30}])
+    box = store.list_boxes(scan.id)[0]
+    store.add_label(box.id, "田")
+    before = (store.list_boxes(scan.id), store.current_labels(scan.id), store.list_templates())
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("app_pages/ledger.py").run()
+    at.selectbox(key="ledger_scan").set_value(scan.id).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="ledger_template").value == tid
+    assert any("0 ruled cells" in c.value for c in at.caption), [c.value for c in at.caption]
+    if at.button(key="ledger_read"):  # offered: reading must answer with a message
+        at.button(key="ledger_read").click().run()
+        assert not at.exception, at.exception
+        assert any("no ruled cells" in e.value for e in at.error), [e.value for e in at.error]
+    assert (store.list_boxes(scan.id), store.current_labels(scan.id), store.list_templates()) == before

@@ -105,4 +105,8 @@ def test_whole_loop_in_the_browser(tmp_path, artifacts):
     rows = list(csv.DictReader(io.StringIO(text)))
     row = next(r for r in rows if int(r["box_id"]) == box_id)
     assert (row["character"], row["source"], row["label_source"]) == (predicted, "user", "user")
-    assert row["model_version"].endswith(f"(#{active.id})") or row["model_version"] == ""
+    # the reading's model is named exactly when the active version has read that box (no either-or)
+    read_by_active = box_id in store.predictions(scan.id, active.id)
+    assert row["model_version"] == (f"{active.name} (#{active.id})" if read_by_active else "")
+    assert {r["model_version"] for r in rows} <= {f"{active.name} (#{active.id})", ""}
+    assert any(r["model_version"] for r in rows) == bool(store.predictions(scan.id, active.id))

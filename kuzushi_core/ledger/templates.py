@@ -61,7 +61,7 @@ class Template:
 def frame_of(cells) -> tuple[int, int, int, int]:
     """The form's frame: the box around all its cells."""
     if not cells:
-        raise TemplateError("the page has no ruled cells")
+        raise TemplateError("the page has no ruled cells: the form's fields cannot be placed on it (a blank or unruled page?)")
     x0 = min(c.x for c in cells)
     y0 = min(c.y for c in cells)
     x1 = max(c.x + c.w for c in cells)
