@@ -3,8 +3,6 @@ lots read and checked, a flagged value fixed by clicking the right character, th
 
 from __future__ import annotations
 
-import json
-
 import cv2
 import pandas as pd
 import streamlit as st
@@ -12,6 +10,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app_pages._shell import pick_scan, store, tr
 from kuzushi_core.crops import crop_box
+from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger import workspace as lw
@@ -138,10 +137,10 @@ shown = frame[["lot", "heading", "text", "value", "unit", "confidence", "source"
 st.dataframe(shown.style.apply(lambda r: ["background-color: #fde2b8" if r["flag"] else "" for _ in r], axis=1),
              hide_index=True, width="stretch", key="ledger_lots_table")
 c1, c2 = st.columns(2)
-c1.download_button(tr("ledger.csv"), frame.to_csv(index=False).encode("utf-8"), f"lots_{scan.id}.csv", "text/csv",
+c1.download_button(tr("ledger.csv"), export.lots_csv(rows).encode("utf-8"), f"lots_{scan.id}.csv", "text/csv",
                    key="ledger_csv")
-c2.download_button(tr("ledger.json"), json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8"),
-                   f"lots_{scan.id}.json", "application/json", key="ledger_json")
+c2.download_button(tr("ledger.json"), export.lots_json(rows).encode("utf-8"), f"lots_{scan.id}.json",
+                   "application/json", key="ledger_json")
 
 for fl in reading.flags:  # the page's own: a written 計 that is not the sum of the lots
     st.warning(f"{FIELDS.get(fl.field, (fl.field,))[0]}: {fl.reason}")

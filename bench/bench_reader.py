@@ -14,9 +14,10 @@ never trained on.  Measured on the held-out page:
   level-2 kanji rendered by the fonts), for each score of :mod:`kuzushi_core.predict.openset`.
 
 And on the shipped ``models/default.keras``: KMNIST test accuracy (argmax over all classes), ``read`` time of
-a 2404×3874 page, crops per second, file size.  ``--apply`` writes the chosen open-set score into its card.
+a 2404×3874 page, crops per second, file size.  The open-set choice is compared with the recipe's
+(``ReaderConfig.open_set_*``, which ``train-reader`` writes into the card).
 
-    python bench/bench_reader.py [--ablation] [--apply]
+    python bench/bench_reader.py [--ablation]
 """
 
 from __future__ import annotations
@@ -224,7 +225,6 @@ def pct(a: int, b: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ablation", action="store_true", help="also stage 2 without the variant kana forms")
-    ap.add_argument("--apply", action="store_true", help="write the chosen open-set score into models/default.json")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     data = data_dir()
@@ -421,11 +421,17 @@ def main() -> None:
               f"| stage 2 fit time (this CPU) | {card.get('fit_seconds')} s |", ""]
     body = "\n".join(lines)
     print(body)
-    if args.apply:
-        card["open_set"] = {**entry, "measured": {"auroc": round(best_auc, 4), "by": "bench/bench_reader.py"}}
-        (MODELS_DIR / "default.json").write_text(json.dumps(card, ensure_ascii=False, indent=1))
+    recipe = ReaderConfig()
+    same = (best == recipe.open_set_method and abs(entry["threshold"] - recipe.open_set_threshold) < 0.02)
+    body += ("\n\n" + ("The recipe's open-set choice (`ReaderConfig.open_set_*`, written into the card by "
+                         "`train-reader`) is this measurement's." if same else
+                         f"**The recipe's open-set choice differs** (ReaderConfig: {recipe.open_set_method}, threshold "
+                         f"{recipe.open_set_threshold:.3f}; measured: {best}, {entry['threshold']:.3f}, scale "
+                         f"{entry['scale']:.3f}, AUROC {best_auc:.3f}): update `ReaderConfig.open_set_*` and "
+                         "rebuild with `train-reader`."))
+    print(body.split("\n\n")[-1])
     if not args.no_write:
-        write_section("reader", "Command: `python bench/bench_reader.py --ablation --apply`.\n\n" + body)
+        write_section("reader", "Command: `python bench/bench_reader.py --ablation`.\n\n" + body)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from kuzushi_core import __version__
 from kuzushi_core.cli import archive, export, ledger, read, scans, segment, train
@@ -30,7 +31,7 @@ PROG = "python -m kuzushi_core"
 class Parser(argparse.ArgumentParser):
     """argparse with the error contract: a bad argument is one line ``error: …`` on stderr and exit code 1."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix(PROG).strip()
         where = f"{command}: " if command else ""
         self.exit(1, f"error: {where}{message} (see {self.prog} --help)\n")

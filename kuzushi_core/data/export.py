@@ -9,6 +9,9 @@
   elements (Transkribus, eScriptorium); one text line per column.
 * :func:`to_seed_npz` and :func:`to_crops_zip` — the labelled crops as the
   seed's npz layout or as a zip of class folders (folder name = character).
+* :func:`lots_csv` / :func:`lots_json` — a register's lots (ledger mode).
+
+:func:`export_file` is the one path every caller takes (the CLI's ``export``, the Export page, the Ledger page).
 
 Columns of the CSV are a contract: extend at the end, never rename.
 """
@@ -20,7 +23,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.sax.saxutils import quoteattr
 
@@ -30,6 +33,7 @@ from kuzushi_core.containers import CharBox, ModelRecord, Scan
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.data.datasets import DatasetError, GlyphSet, save_seed_npz
 from kuzushi_core.imaging import encode_png, read_image
+from kuzushi_core.ledger.workspace import LOT_COLUMNS, document_lots
 from kuzushi_core.store import Store
 
 CSV_COLUMNS = ("document", "page", "column", "order", "x", "y", "w", "h", "character", "confidence",
@@ -228,3 +232,79 @@ def to_seed_npz(items: list[tuple[str, np.ndarray, int]], size: int = 64) -> byt
     buf = io.BytesIO()
     save_seed_npz(buf, data)
     return buf.getvalue()
+
+
+# -- one path for every export: the CLI, the Export page and the Ledger page ---------------------------------
+#: every format, in the order the Export page offers them (``lots``: the Ledger page and ``export --format lots``)
+FORMATS = ("csv", "json", "text", "pagexml", "npz", "crops", "lots")
+MIME = {"csv": "text/csv", "json": "application/json", "text": "text/plain", "xml": "application/xml",
+        "zip": "application/zip", "npz": "application/octet-stream"}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export as one file (``data``, to download or write) and, for PAGE XML, its pages apart (``members``)."""
+
+    name: str
+    data: bytes
+    mime: str
+    counts: dict  # what it holds: rows, user, pages, crops, classes, lots
+    members: dict[str, bytes] = field(default_factory=dict)
+
+
+def lots_csv(rows: list[dict]) -> str:
+    """Lot rows (:func:`kuzushi_core.ledger.workspace.lot_rows`) as CSV, columns ``LOT_COLUMNS``."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(LOT_COLUMNS), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    return buf.getvalue()
+
+
+def lots_json(rows: list[dict]) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=1)
+
+
+def export_file(store: Store, scans: list[Scan], fmt: str, model: ModelRecord | None, stem: str,
+                lots_as: str = "csv") -> ExportFile:
+    """The export of ``scans`` in ``fmt`` (one of :data:`FORMATS`); ``lots_as``: ``csv`` or ``json``.
+
+    Raises :class:`~kuzushi_core.errors.KuzushiError` subclasses when there is nothing to export."""
+    if fmt not in FORMATS:
+        raise DatasetError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    if not scans:
+        raise DatasetError("no scans to export")
+    if fmt in ("npz", "crops"):
+        items = labelled_crops(store, scans)
+        counts = {"crops": len(items), "classes": len({c for c, _, _ in items})}
+        if fmt == "npz":
+            return ExportFile(f"{stem}.npz", to_seed_npz(items), MIME["npz"], counts)
+        return ExportFile(f"{stem}-crops.zip", to_crops_zip(items), MIME["zip"], counts)
+    if fmt == "lots":
+        wanted = {s.id for s in scans}
+        rows = [r for r in document_lots(store) if r["scan_id"] in wanted]
+        if not rows:
+            raise DatasetError("no page of these scans was read in ledger mode (the Ledger page, with a template)")
+        counts = {"lots": len({(r["scan_id"], r["lot"]) for r in rows}), "rows": len(rows),
+                  "pages": len({r["scan_id"] for r in rows})}
+        if lots_as == "json":
+            return ExportFile(f"{stem}-lots.json", lots_json(rows).encode("utf-8"), MIME["json"], counts)
+        return ExportFile(f"{stem}-lots.csv", lots_csv(rows).encode("utf-8"), MIME["csv"], counts)
+    pages = page_rows(store, scans, model)
+    rows = [r for p in pages for r in p.rows]
+    counts = {"rows": len(rows), "user": sum(r["source"] == "user" for r in rows), "pages": len(pages)}
+    if fmt == "csv":
+        return ExportFile(f"{stem}.csv", to_csv(rows).encode("utf-8"), MIME["csv"], counts)
+    if fmt == "json":
+        return ExportFile(f"{stem}.json", to_json(pages, model).encode("utf-8"), MIME["json"], counts)
+    if fmt == "text":
+        return ExportFile(f"{stem}.txt", to_text(pages).encode("utf-8"), MIME["text"], counts)
+    members = {f"{p.scan.id}-{p.scan.source_name.rsplit('.', 1)[0]}.xml": to_page_xml(p).encode("utf-8")
+               for p in pages}
+    if len(members) == 1:
+        return ExportFile(f"{stem}.xml", next(iter(members.values())), MIME["xml"], counts, members)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(f"page/{name}", data)
+    return ExportFile(f"{stem}-pagexml.zip", buf.getvalue(), MIME["zip"], counts, members)
