@@ -54,8 +54,9 @@ from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import load_model, read_page  # noqa: E402
 from kuzushi_core.store import Store  # noqa: E402
 from kuzushi_core.train import jobs  # noqa: E402
-from kuzushi_core.train.adapt import AdaptConfig, adapt  # noqa: E402
+from kuzushi_core.train.adapt import adapt  # noqa: E402
 from kuzushi_core.train.features import rehearsal_ready  # noqa: E402
+from kuzushi_core.train.retrain import AdaptConfig  # noqa: E402
 
 BOOK = data_dir() / "pages" / "100241706"
 CSV = BOOK / "100241706_coordinate.csv"

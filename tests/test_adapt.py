@@ -15,7 +15,7 @@ from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import load_model
 from kuzushi_core.store import Store
 from kuzushi_core.train import features as ft
-from kuzushi_core.train.adapt import AdaptConfig, derive, verdict
+from kuzushi_core.train.retrain import AdaptConfig, derive, verdict
 
 from .conftest import need
 

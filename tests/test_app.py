@@ -174,3 +174,23 @@ def test_demo_page_is_added_and_segments_well(ws):
     seg = segment(read_image(ws.scan_path(scan)))
     s = score(gt, {"ledger_demo": [b.as_dict() for b in seg.boxes]})["overall"]
     assert s["iou50"]["f1"] >= 0.9 and s["order"]["agreement"] >= 0.95
+
+
+def test_every_ui_string_has_both_languages_and_every_key_used_exists():
+    """Each key of the UI strings has an English and a Japanese text with the same placeholders, and every
+    literal key a page passes to ``tr(...)`` is defined (a missing key would show as the key itself)."""
+    import re
+    import string
+
+    from kuzushi_core.i18n import STRINGS
+
+    fields = string.Formatter()
+    for key, entry in STRINGS.items():
+        assert entry.get("en") and entry.get("ja"), key
+        names = [{f for _, f, _, _ in fields.parse(entry[lang]) if f} for lang in ("en", "ja")]
+        assert names[0] == names[1], (key, names)
+    used = set()
+    for page in (ROOT / "app_pages").glob("*.py"):
+        used |= set(re.findall(r"\btr\(\s*\"([a-z_]+\.[a-z_.0-9]+)\"", page.read_text(encoding="utf-8")))
+    used |= set(re.findall(r"\btr\(\s*\"([a-z_]+\.[a-z_.0-9]+)\"", (ROOT / "app.py").read_text(encoding="utf-8")))
+    assert used and not used - set(STRINGS), sorted(used - set(STRINGS))

@@ -247,12 +247,12 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path):
 
 def test_version_1_workspace_migrates_and_keeps_labels(tmp_path):
     from kuzushi_core.containers import Prediction
-    from kuzushi_core.store import _split_sql
+    from kuzushi_core.store import split_sql
 
     root = tmp_path / "v1"
     root.mkdir()
     con = sqlite3.connect(root / "kuzushi.sqlite")
-    for stmt in _split_sql(MIGRATIONS[0]):
+    for stmt in split_sql(MIGRATIONS[0]):
         con.execute(stmt)
     con.execute("PRAGMA user_version = 1")
     con.execute("INSERT INTO documents(name, created_at) VALUES ('old', 't')")
@@ -298,13 +298,13 @@ def test_pages_are_numbered_within_their_document_across_files_and_calls(store):
 
 
 def test_version_3_workspace_gets_page_numbers_in_import_order(tmp_path):
-    from kuzushi_core.store import _split_sql
+    from kuzushi_core.store import split_sql
 
     root = tmp_path / "v3"
     root.mkdir()
     con = sqlite3.connect(root / "kuzushi.sqlite")
     for script in MIGRATIONS[:3]:
-        for stmt in _split_sql(script):
+        for stmt in split_sql(script):
             con.execute(stmt)
     con.execute("PRAGMA user_version = 3")
     con.execute("INSERT INTO documents(name, created_at) VALUES ('A', 't'), ('B', 't')")

@@ -11,13 +11,14 @@ from pathlib import Path
 from kuzushi_core.cli.util import Progress, command_line, open_store, workspace_arg
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.paths import MODELS_DIR, data_dir
-from kuzushi_core.train import adapt as adapting
+from kuzushi_core.train import retrain as retraining
 from kuzushi_core.train import transfer
-from kuzushi_core.train.adapt import AdaptConfig, adapt
+from kuzushi_core.train.adapt import adapt
 from kuzushi_core.train.augment import PRESETS, to_dict
 from kuzushi_core.train.fit import TrainConfig, train_cli
 from kuzushi_core.train.jobs import work
 from kuzushi_core.train.reader import ReaderConfig, page_names, train_base, train_pages
+from kuzushi_core.train.retrain import AdaptConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -137,7 +138,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.data is None and not args.synth:
             raise KuzushiError("give --data SRC, or --synth CHARS to learn characters from font renders")
         # feature extraction, fine-tuning: on cached features (adapt); scratch: a new network (transfer)
-        run = transfer.transfer_cli if mode == "scratch" else adapting.transfer_cli
+        run = transfer.transfer_cli if mode == "scratch" else retraining.transfer_cli
         print(run(args.base, mode, args.data, args.out, cfg, unfreeze=args.unfreeze, keep_old=args.keep_old,
                            rehearsal=args.rehearsal, per_class=args.per_class, command=command,
                            synth=args.synth, synth_per_char=args.synth_per_char,

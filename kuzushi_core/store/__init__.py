@@ -42,10 +42,10 @@ from kuzushi_core.store.schema import (
     FILES_DIR,
     MIGRATIONS,
     SCHEMA_VERSION,
-    _split_sql,
     default_workspace,
     now,
     sha256_bytes,
+    split_sql,
 )
 
 
@@ -53,5 +53,5 @@ class Store(PagesMixin, LabelsMixin, ModelsMixin, RunsMixin, LedgerMixin, StoreB
     """A workspace: ``Store(path)`` opens it, creating and migrating as needed."""
 
 
-__all__ = ["DB_NAME", "DEFAULT_DOCUMENT", "FILES_DIR", "MIGRATIONS", "SCHEMA_VERSION", "Store", "_split_sql",
+__all__ = ["DB_NAME", "DEFAULT_DOCUMENT", "FILES_DIR", "MIGRATIONS", "SCHEMA_VERSION", "Store", "split_sql",
            "default_workspace", "now", "sha256_bytes"]

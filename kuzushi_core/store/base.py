@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kuzushi_core.errors import WorkspaceError
-from kuzushi_core.store.schema import DB_NAME, FILES_DIR, MIGRATIONS, SCHEMA_VERSION, _split_sql, now, sha256_bytes
+from kuzushi_core.store.schema import DB_NAME, FILES_DIR, MIGRATIONS, SCHEMA_VERSION, now, sha256_bytes, split_sql
 
 
 class StoreBase:
@@ -81,7 +81,7 @@ class StoreBase:
                     f"this version knows {SCHEMA_VERSION}). Update the app to open it."
                 )
             for i in range(version, SCHEMA_VERSION):
-                for statement in _split_sql(MIGRATIONS[i]):
+                for statement in split_sql(MIGRATIONS[i]):
                     con.execute(statement)
                 con.execute(f"PRAGMA user_version = {i + 1}")
             con.execute("COMMIT")

@@ -7,7 +7,7 @@ import sqlite3
 from kuzushi_core.containers import CharBox, Label
 from kuzushi_core.errors import NotFoundError, StoreError
 from kuzushi_core.store.base import StoreBase
-from kuzushi_core.store.pages import _box
+from kuzushi_core.store.pages import box_from_row
 from kuzushi_core.store.schema import now
 
 
@@ -60,7 +60,7 @@ class LabelsMixin(StoreBase):
             row = con.execute("SELECT * FROM boxes WHERE id = ?", (box_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"There is no box #{box_id} in this workspace.")
-        return _box(row)
+        return box_from_row(row)
 
 
     def label_counts(self) -> dict[str, int]:

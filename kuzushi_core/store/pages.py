@@ -153,7 +153,7 @@ class PagesMixin(StoreBase):
                         now(),
                     ),
                 )
-                out.append(_box(con.execute("SELECT * FROM boxes WHERE id = ?", (cur.lastrowid,)).fetchone()))
+                out.append(box_from_row(con.execute("SELECT * FROM boxes WHERE id = ?", (cur.lastrowid,)).fetchone()))
         return out
 
     def replace_auto_boxes(self, scan_id: int, boxes: Iterable[dict], *, replace_user: bool = False) -> list[CharBox]:
@@ -170,7 +170,7 @@ class PagesMixin(StoreBase):
             con.execute(
                 f"DELETE FROM boxes WHERE scan_id = ? AND source IN {kinds} AND id NOT IN ({labelled})", (scan_id,)
             )
-            kept = [_box(r) for r in con.execute("SELECT * FROM boxes WHERE scan_id = ?", (scan_id,))]
+            kept = [box_from_row(r) for r in con.execute("SELECT * FROM boxes WHERE scan_id = ?", (scan_id,))]
             stamp = now()
             for b in boxes:
                 if any(_iou_xywh((b["x"], b["y"], b["w"], b["h"]), (k.x, k.y, k.w, k.h)) >= 0.5 for k in kept):
@@ -221,7 +221,7 @@ class PagesMixin(StoreBase):
             rows = con.execute(
                 "SELECT * FROM boxes WHERE scan_id = ? ORDER BY order_index, id", (scan_id,)
             ).fetchall()
-        return [_box(r) for r in rows]
+        return [box_from_row(r) for r in rows]
 
 
 def _iou_xywh(a: tuple, b: tuple) -> float:
@@ -253,7 +253,7 @@ def _scan(r: sqlite3.Row) -> Scan:
     )
 
 
-def _box(r: sqlite3.Row) -> CharBox:
+def box_from_row(r: sqlite3.Row) -> CharBox:
     return CharBox(
         id=r["id"],
         scan_id=r["scan_id"],

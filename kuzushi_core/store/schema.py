@@ -181,5 +181,5 @@ def default_workspace() -> Path:
     return Path(os.environ.get("KUZUSHI_WORKSPACE") or "workspace").resolve()
 
 
-def _split_sql(script: str) -> list[str]:
+def split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]

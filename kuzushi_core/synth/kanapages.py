@@ -22,6 +22,7 @@ import numpy as np
 from kuzushi_core.data.datasets import GlyphSet, load_kmnist
 from kuzushi_core.evaluation.scoring import TrueBox, write_codh_csv
 from kuzushi_core.paths import PROJECT_ROOT, data_dir
+from kuzushi_core.synth.paper import ink, paper
 
 
 @dataclass(frozen=True)
@@ -47,34 +48,15 @@ class LedgerPage:
     boxes: list[TrueBox]  # in reading order
 
 
-def _paper(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-    base = np.array([236, 226, 200], np.float32) + rng.normal(0, 6, 3)
-    small = rng.normal(0, 1, (h // 64 + 2, w // 64 + 2)).astype(np.float32)
-    light = cv2.resize(cv2.GaussianBlur(small, (0, 0), 2), (w, h)) * 12
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    gradient = 18 * ((xx / w) * rng.uniform(-1, 1) + (yy / h) * rng.uniform(-1, 1))
-    fibres = rng.normal(0, 5, (h, w)).astype(np.float32)
-    page = base[None, None, :] + (light + gradient + fibres)[..., None]
-    return page
 
 
-def _ink(page: np.ndarray, glyph: np.ndarray, x: int, y: int, darkness: float, colour=(0, 0, 0)) -> None:
-    """Darken the page where the glyph (float 0..1 alpha) is, towards an ink colour."""
-    h, w = glyph.shape
-    H, W = page.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
-    if x1 <= x0 or y1 <= y0:
-        return
-    a = glyph[y0 - y : y1 - y, x0 - x : x1 - x, None] * darkness
-    region = page[y0:y1, x0:x1]
-    page[y0:y1, x0:x1] = region * (1 - a) + np.array(colour, np.float32) * a
 
 
 def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None = None) -> LedgerPage:
     p = params or LedgerParams()
     rng = np.random.default_rng(seed)
     H, W = p.height, p.width
-    page = _paper(H, W, rng)
+    page = paper(H, W, rng)
     margin_x, top, bottom = int(0.06 * W), int(0.14 * H), int(0.05 * H)
     n_cols = int(rng.integers(p.columns[0], p.columns[1] + 1))
     col_w = (W - 2 * margin_x) / n_cols
@@ -92,7 +74,7 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
     for r in range(1, n_cells):
         y = int(top + r * cell_h)
         cv2.line(line, (margin_x, y), (W - margin_x, y), 1.0, thick)
-    _ink(page, line, 0, 0, 0.8, rule_colour)
+    ink(page, line, 0, 0, 0.8, rule_colour)
 
     # bleed-through: mirrored faint glyphs from the back of the sheet
     back = np.zeros((H, W), np.float32)
@@ -102,7 +84,7 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
         gl = cv2.resize(g, (s, s)).astype(np.float32)[:, ::-1] / 255.0
         x, y = int(rng.uniform(0, W - s)), int(rng.uniform(top, H - bottom - s))
         back[y : y + s, x : x + s] = np.maximum(back[y : y + s, x : x + s], gl)
-    _ink(page, cv2.GaussianBlur(back, (0, 0), 2.0), 0, 0, p.bleed_through, (90, 80, 70))
+    ink(page, cv2.GaussianBlur(back, (0, 0), 2.0), 0, 0, p.bleed_through, (90, 80, 70))
 
     boxes: list[TrueBox] = []
     for c in range(n_cols):  # right to left
@@ -130,14 +112,14 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
                 if gy + gy1 > y_end:
                     break
                 gx = int(cx0 + (col_w - (gx1 - gx0)) / 2 - gx0 + rng.normal(0, col_w * 0.03))
-                _ink(page, g, gx, gy, rng.uniform(0.75, 0.95), (rng.integers(*p.ink),) * 3)
+                ink(page, g, gx, gy, rng.uniform(0.75, 0.95), (rng.integers(*p.ink),) * 3)
                 boxes.append(TrueBox(int(gx + gx0), int(gy + gy0), int(gx1 - gx0), int(gy1 - gy0),
                                      glyphs.classes[glyphs.labels[idx]], len(boxes)))
                 if p.ruby and rng.random() < p.ruby:  # a reading beside the character, at the column's right
                     rs = max(8, int(s * 0.32))
                     for k in range(int(rng.integers(1, 3))):
                         rg = cv2.resize(glyphs.images[int(rng.integers(len(glyphs)))], (rs, rs)).astype(np.float32)
-                        _ink(page, rg / 255.0, int(gx + gx1 + rs * 0.1), int(gy + gy0 + k * rs * 1.05),
+                        ink(page, rg / 255.0, int(gx + gx1 + rs * 0.1), int(gy + gy0 + k * rs * 1.05),
                              rng.uniform(0.7, 0.9), (rng.integers(*p.ink),) * 3)
                 prev_bottom = gy + gy1
                 y = prev_bottom + rng.uniform(0.06, 0.25) * s
@@ -150,7 +132,7 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
         for _ in range(4):
             a, b = rng.integers(r // 2, 3 * r // 2, 2), rng.integers(r // 2, 3 * r // 2, 2)
             cv2.line(seal, tuple(int(v) for v in a), tuple(int(v) for v in b), 1.0, max(2, r // 10))
-        _ink(page, seal, int(rng.uniform(margin_x, W - margin_x - 2 * r)), int(rng.uniform(top, H - 2 * r)), 0.8,
+        ink(page, seal, int(rng.uniform(margin_x, W - margin_x - 2 * r)), int(rng.uniform(top, H - 2 * r)), 0.8,
              (200, 30, 30))
 
     img = np.clip(page, 0, 255).astype(np.uint8)

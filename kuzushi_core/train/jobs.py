@@ -44,8 +44,9 @@ from kuzushi_core.lazy import keras
 from kuzushi_core.paths import PROJECT_ROOT, data_dir
 from kuzushi_core.predict.classifier import load_model
 from kuzushi_core.store import Store, now
-from kuzushi_core.train.adapt import AdaptConfig, adapt, card_for, expand_for, save_version, transfer_run
+from kuzushi_core.train.adapt import adapt
 from kuzushi_core.train.fit import TrainConfig, model_card, save_weights_only_model, train
+from kuzushi_core.train.retrain import AdaptConfig, card_for, expand_for, save_version, transfer_run
 from kuzushi_core.train.transfer import DEFAULT_LEARNING_RATE, MODES, card_extra, count_warnings, setup, synth_glyphs
 
 LOCK_NAME = "worker.lock"
@@ -375,7 +376,7 @@ def _execute_adapt(store: Store, run_id: int, cfg: dict) -> int:
 
 def _execute_cached(store: Store, run_id: int, cfg: dict) -> int:
     """Feature extraction / fine-tuning from the Train page: the head (and top blocks) on cached features
-    (kuzushi_core.train.adapt.transfer_run); the new version is active only when not worse than its parent."""
+    (kuzushi_core.train.retrain.transfer_run); the new version is active only when not worse than its parent."""
     if not cfg["keep_old"]:
         raise JobError("feature extraction and fine-tuning keep the base's classes; choose 'from scratch' to drop "
                        "them")

@@ -44,7 +44,7 @@ from kuzushi_core.train.fit import print_progress, save, train
 MODES = ("feature-extraction", "fine-tune", "scratch")
 MIN_PER_CLASS = 10  # fewer training crops than this for a class: the page warns
 # learning rates that worked on the few-shot benchmark (bench/bench_transfer.py)
-# (feature extraction and fine-tuning: the head on cached features, kuzushi_core.train.adapt; bench/bench_adapt.py)
+# (feature extraction and fine-tuning: the head on cached features, kuzushi_core.train.retrain; bench/bench_adapt.py)
 DEFAULT_LEARNING_RATE = {"feature-extraction": 1e-3, "fine-tune": 5e-4, "scratch": 3e-3}
 BIG_BASE_REHEARSAL = 2  # renders per base class as rehearsal (from the base's feature cache)
 DEFAULT_BALANCE = "oversample"  # few-shot classes: repeat their crops (each time newly augmented), see BENCHMARKS.md
@@ -230,7 +230,7 @@ def transfer_cli(base_path, mode: str, data_src, out, cfg, unfreeze: int = 1, ke
                  rehearsal=None, per_class: int = 200, command: str | None = None, synth: str = "",
                  synth_per_char: int = 300, synth_rehearsal: int | None = None) -> str:
     """What ``python -m kuzushi_core train --base PATH --mode scratch`` does: prepare, train, calibrate, save + card.
-    (Feature extraction and fine-tuning: :func:`kuzushi_core.train.adapt.transfer_cli`, on cached features.)"""
+    (Feature extraction and fine-tuning: :func:`kuzushi_core.train.retrain.transfer_cli`, on cached features.)"""
     from dataclasses import replace
 
     base = load_model(base_path) if base_path else None

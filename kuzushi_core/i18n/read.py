@@ -1,0 +1,25 @@
+"""The Read page (and its annotation import)."""
+
+STRINGS: dict[str, dict[str, str]] = {
+    "read.title": {"en": "Read: recognise characters", "ja": "文字の認識"},
+    "read.no_model": {"en": "No model is registered: ship models/default.keras or import one.", "ja": "モデルが登録されていません。"},
+    "read.run": {"en": "Read this page", "ja": "このページを認識"},
+    "read.done": {"en": "{n} characters read with model “{model}”.", "ja": "モデル「{model}」で {n} 文字を認識しました。"},
+    "read.not_read": {"en": "Not read yet with the active model.", "ja": "使用中のモデルではまだ認識していません。"},
+    "read.transcription": {"en": "Transcription (columns right to left)", "ja": "翻刻（右の列から）"},
+    "read.table": {"en": "Characters (sort by a column header; uncertain ones highlighted)", "ja": "文字の一覧（見出しで並べ替え。不確かなものを強調）"},
+    "read.box": {"en": "Character to check (least confident first)", "ja": "確認する文字（確信度の低い順）"},
+    "read.candidates": {"en": "Top candidates — click the right one", "ja": "候補（正しいものをクリック）"},
+    "read.more": {"en": "Longer candidate list (20)", "ja": "候補をもっと表示（20）"},
+    "read.no_fonts": {"en": "Brush fonts are not installed, so candidates are shown as text only (missing: {packages}; scripts/install_fonts.sh installs them).", "ja": "毛筆フォントが入っていないため、候補は文字だけで表示します（不足：{packages}。scripts/install_fonts.sh で入ります）。"},
+    "read.type": {"en": "…or type the right character", "ja": "…または正しい文字を入力"},
+    "read.save": {"en": "Save label", "ja": "ラベルを保存"},
+    "read.saved": {"en": "Box #{id} labelled “{char}”.", "ja": "枠 #{id} に「{char}」を付けました。"},
+    "read.current": {"en": "Current label: {char} ({source})", "ja": "現在のラベル：{char}（{source}）"},
+    "read.uncertain": {"en": "{n} of {total} below confidence {thr:.0%}", "ja": "{total} 文字中 {n} 文字が確信度 {thr:.0%} 未満"},
+    "read.annotations": {"en": "Import annotations (CODH coordinate CSV)", "ja": "注釈の取り込み（CODH 座標 CSV）"},
+    "read.annotations_go": {"en": "Import labels", "ja": "ラベルを取り込む"},
+    "read.annotations_help": {"en": "Labels existing transcriptions onto this page's boxes (source “import”); a label a person gave is kept.", "ja": "既存の翻刻をこのページの枠にラベルとして付けます。人が付けたラベルは残します。"},
+    "read.annotations_done": {"en": "{labelled} boxes labelled, {added_boxes} boxes added, {kept_user_labels} labels by a person kept.", "ja": "{labelled} 枠にラベル、{added_boxes} 枠を追加、人のラベル {kept_user_labels} 件はそのまま。"},
+    "read.type_help": {"en": "Enter saves and moves on: a digit 1–9 picks that candidate, an empty field accepts the reading, anything else is the label.", "ja": "Enter で保存して次へ：数字 1〜9 はその候補、空欄は認識結果のまま、それ以外はそのままラベルに。"},
+}

@@ -1,0 +1,26 @@
+"""The Scans page."""
+
+STRINGS: dict[str, dict[str, str]] = {
+    "scans.title": {"en": "Scans", "ja": "スキャン"},
+    "scans.upload": {"en": "Upload ledger scans (JPEG, PNG, TIFF, BMP, WebP, PDF)", "ja": "台帳のスキャン画像をアップロード（JPEG・PNG・TIFF・BMP・WebP・PDF）"},
+    "scans.import_into": {"en": "Import into document", "ja": "取り込み先の文書"},
+    "scans.import_button": {"en": "Import {n} file(s)", "ja": "{n} 件を取り込む"},
+    "scans.importing": {"en": "Importing {i}/{n}: {name}", "ja": "取り込み中 {i}/{n}：{name}"},
+    "scans.imported": {"en": "Imported {name}: {pages} page(s).", "ja": "{name} を取り込みました（{pages} ページ）。"},
+    "scans.duplicate": {"en": "{name} is already in the workspace (scan {ids}); not imported again.", "ja": "{name} はすでに取り込み済みです（スキャン {ids}）。再度は取り込みません。"},
+    "scans.refused": {"en": "Refused: {error}", "ja": "取り込めません：{error}"},
+    "scans.empty": {"en": "No scans yet. Upload ledger pages above.", "ja": "スキャンはまだありません。上からアップロードしてください。"},
+    "scans.open": {"en": "Open", "ja": "開く"},
+    "scans.close": {"en": "Close", "ja": "閉じる"},
+    "scans.delete": {"en": "Delete", "ja": "削除"},
+    "scans.confirm_delete": {"en": "Delete scan #{id} ({name}) with its {boxes} boxes and {labelled} labelled characters? This cannot be undone.", "ja": "スキャン #{id}（{name}）と、その {boxes} 個の枠・{labelled} 件のラベルを削除しますか？元に戻せません。"},
+    "scans.confirm": {"en": "Yes, delete", "ja": "削除する"},
+    "scans.cancel": {"en": "Cancel", "ja": "キャンセル"},
+    "scans.deleted": {"en": "Scan #{id} deleted.", "ja": "スキャン #{id} を削除しました。"},
+    "scans.details": {"en": "{w}×{h} px · {fmt} · page {page} · {size} · imported {when}", "ja": "{w}×{h} px · {fmt} · {page} ページ目 · {size} · 取り込み {when}"},
+    "scans.count": {"en": "{n} scans", "ja": "{n} 枚"},
+    "scans.demo": {"en": "Add the demo ledger page", "ja": "見本の台帳ページを追加"},
+    "scans.demo_registers": {"en": "Add demo register pages (for the Ledger page)", "ja": "見本の土地台帳ページを追加（「台帳」ページ用）"},
+    "scans.demo_registers_help": {"en": "Three generated registers with brush-font entries: two 土地台帳 pages of one printed form and a 名寄帳 page, to try templates and lots.", "ja": "毛筆フォントで書いた生成台帳 3 枚：同じ様式の土地台帳 2 枚と名寄帳 1 枚。テンプレートと一筆表の試用に。"},
+    "scans.demo_help": {"en": "A generated ledger form written with real KMNIST characters (CC BY-SA 4.0), to try the app.", "ja": "KMNIST の実際の文字で作った台帳様式の見本（CC BY-SA 4.0）。試用にどうぞ。"},
+}
