@@ -147,7 +147,14 @@ with left:
 
 with right:
     st.subheader(tr("read.transcription"))
-    lines = transcription(s, scan, model)
+    view = st.radio(tr("read.view"), ["context", "crop"], horizontal=True, key="read_view",
+                    format_func=lambda v, names={v: tr(f"read.view.{v}") for v in ("context", "crop")}: names[v],
+                    help=tr("read.view_help"))
+    lines = transcription(s, scan, model, in_context=view == "context")
+    if view == "crop":
+        own = transcription(s, scan, model, in_context=True)
+        changed = sum(a != b for x, y in zip(lines, own) for a, b in zip(x, y))
+        st.caption(tr("read.view_changed", n=changed))
     html = "".join(f"<div>{line}</div>" for line in lines)
     st.markdown(
         f'<div lang="ja" style="writing-mode: vertical-rl; height: 420px; overflow-x: auto; font-size: 1.3rem; '

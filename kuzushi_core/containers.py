@@ -12,8 +12,10 @@ orientation was applied), with ``x, y`` the top-left corner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+import numpy as np
 
 BoxSource = Literal["auto", "user"]
 LabelSource = Literal["user", "auto", "import"]
@@ -151,3 +153,60 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+# -- boxes and cells: what segmentation, scoring and the ledger's ruling find --------------------------------
+@dataclass(frozen=True)
+class Box:
+    """A character box found on a page (original pixels), its column (0 = rightmost) and reading order."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    column: int = 0
+    order: int = 0
+    flags: str = ""
+
+    def as_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "column": self.column, "order": self.order}
+
+
+@dataclass
+class Segmentation:
+    """A page's segmentation: its boxes in reading order, the ruby apart, and the intermediate images."""
+
+    width: int
+    height: int
+    boxes: list[Box]
+    ruby: list[Box]
+    char_size: float  # estimated character width, original px
+    steps: dict[str, np.ndarray] = field(default_factory=dict)
+    skew: float = 0.0  # degrees the page was turned back by
+
+
+@dataclass(frozen=True)
+class TrueBox:
+    """A ground-truth character box (CODH or Kaggle labels): its character and reading order."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    char: str = ""
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class RuledCell:
+    """A smallest ruled rectangle of a printed register form, its row (top to bottom) and column (right to left)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    row: int = 0
+    col: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)

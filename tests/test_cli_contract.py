@@ -44,6 +44,7 @@ CASES: dict[str, tuple[str, str]] = {
     "score-boxes": ("--gt {nocols} --pred {notjson}", "--gt {nocols}"),
     "train": ("--data {none} --out {out}/m.keras", "--data {none} --out {out}/m.keras --arch nonesuch"),
     "train-reader": ("--data {data} --out {out}/r.keras --base-out {out}/b.keras", "--out {out}/r.keras --epochs x"),
+    "build-lm": ("--data {data} --out {out}/lm.json.gz", "--out {out}/lm.json.gz --order 7"),
     "export": ("--workspace {ws} --format csv --out {out}/x.csv", "--workspace {ws} --format docx --out {out}/x"),
     "worker": ("--workspace {nows}", "--workspace {ws} --now"),
     "classify": ("{png} --json {out}/c.json --model {keras}", "--json {out}/c.json"),

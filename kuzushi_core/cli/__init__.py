@@ -3,7 +3,7 @@
 - :mod:`.scans` — ``import``, ``scans``, ``import-labels``;
 - :mod:`.segment` — ``segment``, ``score-boxes``;
 - :mod:`.read` — ``classify``, ``read``;
-- :mod:`.train` — ``train``, ``train-reader``, ``adapt``, ``worker``;
+- :mod:`.train` — ``train``, ``train-reader``, ``adapt``, ``build-lm``, ``worker``;
 - :mod:`.export` — ``export``;
 - :mod:`.ledger` — ``parse-value``, ``cells``;
 - :mod:`.archive` — ``read-archive``, ``import-results``;

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from kuzushi_core.cli.util import model_arg, pred_dict, read_images, write_json
+from kuzushi_core.containers import Box
+from kuzushi_core.context.model import load_lm, read_in_context
+from kuzushi_core.crops import crop_box
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.predict.classifier import classify_crops, read_page
+from kuzushi_core.segment.columns import reading_order
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("images", nargs="+", metavar="IMAGE", type=Path)
         p.add_argument("--json", required=True, type=Path, metavar="OUT.json")
         p.add_argument("--model", type=Path, default=None, help="a .keras model with its .json card (default: models/default.keras)")
+        if name == "read":
+            p.add_argument("--boxes", type=Path, default=None, metavar="FILE",
+                           help="read these boxes instead of segmenting: a CODH coordinate CSV (rows matched to the "
+                                "images by file name stem) or a segment JSON")
+            p.add_argument("--no-context", dest="context", action="store_false",
+                           help="read crop by crop (default: each column in context, with the language model)")
+            p.add_argument("--lm", type=Path, default=None, metavar="PATH.json.gz",
+                           help="the character language model (default: models/charlm.json.gz)")
         p.set_defaults(func=cmd_classify if name == "classify" else cmd_read)
 
 
@@ -28,13 +43,51 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def given_boxes(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Boxes per image stem from a CODH coordinate CSV or a ``segment`` JSON."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KuzushiError(f"cannot read the boxes file {path}: {exc}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(text)
+            return {Path(pg["image"]).stem: [(int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"])) for b in pg["boxes"]]
+                    for pg in doc["pages"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KuzushiError(f"{path} is not a segment JSON ({{\"pages\": [{{\"image\", \"boxes\"}}]}})") from exc
+    try:
+        pages = read_codh_csv(path)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise KuzushiError(f"{path} is not a CODH coordinate CSV (Unicode, Image, X, Y, Width, Height): {exc!r}") from exc
+    return {stem: [(b.x, b.y, b.w, b.h) for b in boxes] for stem, boxes in pages.items()}
+
+
 def cmd_read(args: argparse.Namespace) -> int:
-    lm = model_arg(args)
-    pages = []
+    model = model_arg(args)
+    lm = load_lm(str(args.lm)) if args.lm else load_lm()
+    if args.lm and lm is None:
+        raise KuzushiError(f"there is no language model at {args.lm}")
+    boxes_by_stem = given_boxes(args.boxes) if args.boxes else None
+    pages: list[dict] = []
     for path, img in read_images(args.images):
-        seg, preds = read_page(lm, img)
-        boxes = [b.as_dict() | pred_dict(p) for b, p in zip(seg.boxes, preds)]
-        pages.append({"image": str(path), "width": seg.width, "height": seg.height, "boxes": boxes})
+        if boxes_by_stem is not None:
+            if path.stem not in boxes_by_stem:
+                raise KuzushiError(f"{args.boxes} has no boxes for {path.name} (rows are matched by file name stem)")
+            raw = boxes_by_stem[path.stem]
+            col, order = reading_order(raw)
+            idx = sorted(range(len(raw)), key=lambda i: order[i])
+            boxes = [Box(*raw[i], column=col[i], order=order[i]) for i in idx]
+            preds = classify_crops(model, [crop_box(img, *raw[i]) for i in idx])
+            width, height = int(img.shape[1]), int(img.shape[0])
+        else:
+            seg, preds = read_page(model, img)
+            boxes, width, height = list(seg.boxes), seg.width, seg.height
+        if args.context:
+            preds = read_in_context(preds, [b.column for b in boxes], lm)
+        rows = [b.as_dict() | pred_dict(p) for b, p in zip(boxes, preds)]
+        pages.append({"image": str(path), "width": width, "height": height, "boxes": rows})
     write_json(args.json, {"pages": pages})
-    print(f"{sum(len(p['boxes']) for p in pages)} characters read on {len(pages)} page(s) → {args.json}")
+    how = "in context" if args.context and lm is not None else "crop by crop"
+    print(f"{sum(len(p['boxes']) for p in pages)} characters read {how} on {len(pages)} page(s) → {args.json}")
     return 0

@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from kuzushi_core.cli.util import Progress, command_line, open_store, workspace_arg
+from kuzushi_core.context.decode import ContextWeights
+from kuzushi_core.context.lm import build_shipped
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.paths import MODELS_DIR, data_dir
 from kuzushi_core.train import retrain as retraining
@@ -109,6 +111,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_adapt)
+
+    p = sub.add_parser("build-lm", help="build the character language model of reading in context from the corpus "
+                                        "(../shared/data/corpus), with its card")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="the data folder (default $KUZUSHI_DATA or "
+                                                                           "../shared/data)")
+    p.add_argument("--out", required=True, type=Path, metavar="PATH.json.gz")
+    p.add_argument("--order", type=int, default=3, choices=[3], help="n-gram order (the decoder reads trigrams)")
+    p.add_argument("--lm-weight", type=float, default=ContextWeights.lm, metavar="W")
+    p.add_argument("--prior-weight", type=float, default=ContextWeights.prior, metavar="W")
+    p.add_argument("--drop", default="", metavar="PAGES", help="comma-separated corpus pages to leave out")
+    p.set_defaults(func=cmd_build_lm)
 
     p = sub.add_parser("worker", help="run the queued training jobs of a workspace (started by the app)")
     workspace_arg(p)
@@ -214,4 +227,14 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     n = work(open_store(args, create=False))
     print(f"worker: {n} job(s) run", file=sys.stderr)
+    return 0
+
+
+def cmd_build_lm(args: argparse.Namespace) -> int:
+    drop = [d.strip() for d in args.drop.split(",") if d.strip()]
+    lm = build_shipped(args.data, args.out, args.order, {"lm": args.lm_weight, "prior": args.prior_weight}, drop,
+                       command_line("build-lm"))
+    c, ppl = lm.meta["corpus"], lm.meta["perplexity_held_out_books"]["mean"]
+    print(f"{args.out}: order {lm.order}, {len(lm.vocab)} characters, {c['characters']} in {c['columns']} columns of "
+          f"{c['pages']} pages; perplexity on held-out books {ppl}")
     return 0

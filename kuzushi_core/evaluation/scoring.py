@@ -16,20 +16,11 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class TrueBox:
-    x: int
-    y: int
-    w: int
-    h: int
-    char: str = ""
-    order: int = 0
+from kuzushi_core.containers import TrueBox
 
 
 def read_codh_csv(path: str | Path) -> dict[str, list[TrueBox]]:

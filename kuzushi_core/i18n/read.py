@@ -22,4 +22,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "read.annotations_help": {"en": "Labels existing transcriptions onto this page's boxes (source “import”); a label a person gave is kept.", "ja": "既存の翻刻をこのページの枠にラベルとして付けます。人が付けたラベルは残します。"},
     "read.annotations_done": {"en": "{labelled} boxes labelled, {added_boxes} boxes added, {kept_user_labels} labels by a person kept.", "ja": "{labelled} 枠にラベル、{added_boxes} 枠を追加、人のラベル {kept_user_labels} 件はそのまま。"},
     "read.type_help": {"en": "Enter saves and moves on: a digit 1–9 picks that candidate, an empty field accepts the reading, anything else is the label.", "ja": "Enter で保存して次へ：数字 1〜9 はその候補、空欄は認識結果のまま、それ以外はそのままラベルに。"},
+    "read.view": {"en": "Reading", "ja": "読み"},
+    "read.view.context": {"en": "in context", "ja": "文脈で"},
+    "read.view.crop": {"en": "crop by crop", "ja": "一字ずつ"},
+    "read.view_help": {"en": "In context: each column read with a language model of classical Japanese over every glyph's candidates (the candidates themselves stay each glyph's own). Crop by crop: each glyph's own best candidate.", "ja": "文脈で：古典籍の言語モデルで、各文字の候補から列ごとに読みます（候補の一覧は各文字そのものの読み）。一字ずつ：各文字の第一候補。"},
+    "read.view_changed": {"en": "{n} characters read otherwise in context.", "ja": "文脈で読むと {n} 字が変わります。"},
 }

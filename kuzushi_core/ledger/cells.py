@@ -13,23 +13,12 @@ cells' top and right edges; a cell spanning several takes the row of its top and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-
-@dataclass(frozen=True)
-class RuledCell:
-    x: int
-    y: int
-    w: int
-    h: int
-    row: int = 0
-    col: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+from kuzushi_core.containers import RuledCell
 
 
 @dataclass(frozen=True)

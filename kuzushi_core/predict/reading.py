@@ -5,6 +5,7 @@ default entry (the shipped model)."""
 from __future__ import annotations
 
 from kuzushi_core.containers import ModelRecord, Prediction, Scan
+from kuzushi_core.context.model import read_in_context
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
 from kuzushi_core.paths import MODELS_DIR
@@ -51,27 +52,38 @@ def loaded(record: ModelRecord) -> LoadedModel:
     return _cache[record.path]
 
 
-def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentParams | None = None
-              ) -> dict[int, Prediction]:
-    """Segment (when the scan has no boxes yet) and classify every box; predictions are stored."""
+def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentParams | None = None,
+              context: bool = True) -> dict[int, Prediction]:
+    """Segment (when the scan has no boxes yet), classify every box and, with ``context``, read each column in
+    context (:mod:`kuzushi_core.context`: the language model over the reader's candidates, the person's labels
+    taken as certain); predictions are stored, each with the glyph's own top k as its candidates."""
     page = read_image(store.scan_path(scan))
-    boxes = store.list_boxes(scan.id)
+    boxes = sorted(store.list_boxes(scan.id), key=lambda b: b.order)
     if not boxes:
         seg = segment(page, params)
         boxes = store.replace_auto_boxes(scan.id, [b.as_dict() for b in seg.boxes])
     lm = loaded(record)
     preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes])
+    if context:
+        labels = store.current_labels(scan.id)
+        pinned = [Prediction(labels[b.id].char, 1.0, ((labels[b.id].char, 1.0),)) if b.id in labels else p
+                  for b, p in zip(boxes, preds)]
+        read = read_in_context(pinned, [b.column for b in boxes])
+        preds = [p if b.id in labels else r for b, p, r in zip(boxes, preds, read)]
     store.save_predictions(record.id, [(b.id, p) for b, p in zip(boxes, preds)])
     return {b.id: p for b, p in zip(boxes, preds)}
 
 
-def transcription(store: Store, scan: Scan, record: ModelRecord | None) -> list[str]:
+def transcription(store: Store, scan: Scan, record: ModelRecord | None, in_context: bool = True) -> list[str]:
     """One line per column (right to left), characters top to bottom: the user's label where there is one,
-    else the model's best guess, else '〓' (geta mark, the conventional placeholder for an unread character)."""
+    else the model's reading (in context, or with ``in_context=False`` each glyph's own best candidate), else '〓'
+    (geta mark, the conventional placeholder for an unread character)."""
     labels = store.current_labels(scan.id)
     preds = store.predictions(scan.id, record.id) if record else {}
     lines: dict[int, list[str]] = {}
     for b in store.list_boxes(scan.id):
-        ch = labels[b.id].char if b.id in labels else (preds[b.id].label if b.id in preds else "〓")
+        p = preds.get(b.id)
+        reading = (p.label if in_context or not p.candidates else p.candidates[0][0]) if p else "〓"
+        ch = labels[b.id].char if b.id in labels else reading
         lines.setdefault(b.column, []).append(ch)
     return ["".join(lines[c]) for c in sorted(lines)]

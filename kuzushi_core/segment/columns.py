@@ -25,10 +25,12 @@ Boxes come back in original-image pixels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from kuzushi_core.containers import Box, Segmentation
 
 
 @dataclass(frozen=True)
@@ -50,29 +52,8 @@ class SegmentParams:
     include_punctuation: bool = True  # small marks (、。) as boxes of their own
 
 
-@dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
-    column: int = 0
-    order: int = 0
-    flags: str = ""
-
-    def as_dict(self) -> dict:
-        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "column": self.column, "order": self.order}
 
 
-@dataclass
-class Segmentation:
-    width: int
-    height: int
-    boxes: list[Box]
-    ruby: list[Box]
-    char_size: float  # estimated character width, original px
-    steps: dict[str, np.ndarray] = field(default_factory=dict)
-    skew: float = 0.0  # degrees the page was turned back by
 
 
 # -- steps -------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""The shipped language model (``models/charlm.json.gz``) and the one call every reader uses to read in context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from kuzushi_core.containers import Prediction
+from kuzushi_core.context.decode import ContextWeights, in_context
+from kuzushi_core.context.lm import CharLM
+from kuzushi_core.paths import MODELS_DIR
+
+LM_FILE = "charlm.json.gz"
+
+
+@lru_cache(maxsize=4)
+def load_lm(path: str | None = None) -> CharLM | None:
+    """The character model at ``path`` (default: the shipped one); None when there is none (crop-by-crop reading)."""
+    p = Path(path) if path else MODELS_DIR / LM_FILE
+    return CharLM.load(p) if p.exists() else None
+
+
+def weights_of(lm: CharLM) -> ContextWeights:
+    """The decoding weights the model's card carries (chosen leave-one-page-out by ``bench/bench_context.py``)."""
+    w = lm.meta.get("weights") or {}
+    return ContextWeights(**{k: float(v) for k, v in w.items() if k in ContextWeights.__dataclass_fields__})
+
+
+def read_in_context(preds: Sequence[Prediction], columns: Sequence[int], lm: CharLM | None = None,
+                    weights: ContextWeights | None = None) -> list[Prediction]:
+    """``preds`` (one page's boxes in reading order, ``columns[i]`` box i's column) read in context with ``lm``
+    (default: the shipped model); unchanged when there is no model."""
+    lm = lm or load_lm()
+    if lm is None:
+        return list(preds)
+    return in_context(preds, columns, lm, weights or weights_of(lm))
