@@ -127,7 +127,6 @@ def _local(todo: list[PageTask], model: Path, version: str, threads: int | None 
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-
     if not single_threaded_tf():
         print("note: TensorFlow was started before with several threads; confidences may differ from the ray "
               "engine in the 4th decimal", file=sys.stderr)

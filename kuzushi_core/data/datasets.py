@@ -260,7 +260,6 @@ def load_class_folders(folder: str | os.PathLike[str], size: int = 28) -> GlyphS
     """
     from PIL import Image
 
-
     folder = Path(folder)
     classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:

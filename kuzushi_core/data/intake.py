@@ -103,7 +103,6 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
     """
     import tempfile
 
-
     with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         tmp.write(data)
         tmp.flush()
@@ -125,7 +124,6 @@ def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import"
     """True boxes (:class:`~kuzushi_core.evaluation.scoring.TrueBox`) of one scan as labels: each matched to a stored box
     (IoU ≥ 0.5), the others added as boxes; a label a person gave is never overwritten."""
     import numpy as np
-
 
     boxes = store.list_boxes(scan.id)
     existing = store.current_labels(scan.id)

@@ -16,7 +16,6 @@ from kuzushi_core.store.schema import DB_NAME, FILES_DIR, MIGRATIONS, SCHEMA_VER
 class StoreBase:
     """Opening a workspace (creating and migrating it as needed), its connections, files and settings."""
 
-
     def __init__(self, root: str | os.PathLike[str], *, create: bool = True):
         self.root = Path(root).expanduser().resolve()
         self.db_path = self.root / DB_NAME

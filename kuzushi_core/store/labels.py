@@ -62,7 +62,6 @@ class LabelsMixin(StoreBase):
             raise NotFoundError(f"There is no box #{box_id} in this workspace.")
         return box_from_row(row)
 
-
     def label_counts(self) -> dict[str, int]:
         """Current labels per character over the workspace (boxes flagged ``excluded`` left out)."""
         with self.read() as con:

@@ -248,7 +248,6 @@ def build_data(store: Store, cfg: dict, base_classes: tuple[str, ...], size: int
             import cv2
             import numpy as np
 
-
             km = GlyphSet(np.stack([cv2.resize(i, (size, size)) for i in km.images]), km.labels, km.classes, km.source)
         parts.append(per_class_sample(km, int(cfg["kmnist_per_class"]), cfg["seed"]))
     for folder in cfg["folders"]:
@@ -338,7 +337,6 @@ def _store_progress(store: Store, run_id: int):
         store.update_run(run_id, progress=min(max(frac, 0.0), 0.99), metrics={"stage": msg})
         if store.cancel_requested(run_id):
             raise Cancelled()
-
 
     class Epochs(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

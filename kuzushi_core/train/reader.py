@@ -300,7 +300,6 @@ def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
     caller's ``cfg`` decides) → (card, LoadedModel, pages or None for all, cfg)."""
     import json
 
-
     card = json.loads(Path(path).with_suffix(".json").read_text())
     if card.get("stage") != "pages":
         raise ValueError(f"{path} is not a stage-2 reader model")
@@ -311,7 +310,6 @@ def _saved_stage2(path: Path, cfg: ReaderConfig, own: tuple[str, ...]):
 
 def _save_stage2(path: Path, model, card: dict) -> dict:
     import json
-
 
     save_weights_only_model(model, Path(path))
     Path(path).with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1))

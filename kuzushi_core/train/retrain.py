@@ -105,7 +105,6 @@ def expand(data: GlyphSet, copies: int, seed: int = 0) -> GlyphSet:
     if copies <= 0 or len(data) == 0:
         return data
 
-
     keras.utils.set_random_seed(seed)
     aug = augmentation_block(rotation=6.0, shift=0.06, zoom=0.08, seed=seed)
     x = data.images[..., None].astype(np.float32)
