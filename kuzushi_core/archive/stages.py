@@ -1,7 +1,8 @@
 """The two stages of reading a page, shared by every engine so that they give the same rows.
 
 ``segment_page`` decodes one page, finds its character boxes in reading order and cuts them out as model-sized
-glyphs; ``classify_pages`` runs the model over them.  Each page's glyphs go through the model in chunks of a fixed
+glyphs; ``classify_pages`` runs the model over them and reads each column in context (:mod:`kuzushi_core.context`,
+as ``read`` does).  Each page's glyphs go through the model in chunks of a fixed
 size (the last one padded), so a page's numbers do not depend on which other pages share a batch on an engine.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from kuzushi_core.archive.sources import PageOpener, PageTask
+from kuzushi_core.context.model import read_in_context
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.predict.classifier import ood_factor, top_k
@@ -125,6 +127,7 @@ def classify_pages(lm, version: str, pages: list[SegmentedPage]) -> list[PageRes
             padded[:len(part)] = part
             probs = lm.predict_glyphs(padded, batch=CHUNK)
             preds += top_k(probs, lm.classes, TOP_K, ood_factor(lm, padded))[:len(part)]
+        preds = read_in_context(preds, [b["column"] for b in page.boxes])  # each column in context, as ``read``
         chars = [{**b, "label": p.label, "confidence": float(p.confidence),
                   "candidates": [{"label": c, "score": float(s)} for c, s in p.candidates]}
                  for b, p in zip(page.boxes, preds)]
