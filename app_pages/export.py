@@ -19,8 +19,9 @@ fmt = c2.radio(tr("export.format"), FORMATS, horizontal=True, key="export_format
                format_func=lambda f, labels={f: tr(f"export.fmt.{f}") for f in FORMATS}: labels[f])
 st.caption(tr("export.model", model=f"{model.name} (#{model.id})" if model else "—"))
 stem = "kuzushi-" + (picked.source_name.rsplit(".", 1)[0] if picked else "export")
+excel = fmt == "csv" and st.checkbox(tr("export.excel"), value=True, key="export_excel", help=tr("export.excel_help"))
 try:
-    result = export.export_file(s, scans, fmt, model, stem)
+    result = export.export_file(s, scans, fmt, model, stem, excel=excel)
 except KuzushiError as exc:
     st.warning(str(exc))
     st.stop()
@@ -29,7 +30,7 @@ if fmt in ("npz", "crops"):
 else:
     st.caption(tr("export.rows", n=result.counts["rows"], user=result.counts["user"]))
 if fmt in ("csv", "text"):
-    st.code(result.data.decode("utf-8")[:1500], language=None)
+    st.code(result.data.decode("utf-8-sig")[:1500], language=None)
 data, name, mime = result.data, result.name, result.mime
 st.download_button(tr("export.download", name=name), data, file_name=name, mime=mime, key="export_download",
                    type="primary")

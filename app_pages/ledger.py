@@ -136,10 +136,15 @@ shown = frame[["lot", "heading", "text", "value", "unit", "confidence", "source"
     value=frame["value"].map(lambda v: "" if v is None else str(v)))  # numbers, dates and names in one column
 st.dataframe(shown.style.apply(lambda r: ["background-color: #fde2b8" if r["flag"] else "" for _ in r], axis=1),
              hide_index=True, width="stretch", key="ledger_lots_table")
-c1, c2 = st.columns(2)
-c1.download_button(tr("ledger.csv"), export.lots_csv(rows).encode("utf-8"), f"lots_{scan.id}.csv", "text/csv",
-                   key="ledger_csv")
-c2.download_button(tr("ledger.json"), export.lots_json(rows).encode("utf-8"), f"lots_{scan.id}.json",
+c1, c2, c3, c4 = st.columns(4)
+wide = export.lots_wide(rows)
+c1.download_button(tr("ledger.csv_wide"), export.export_csv_text(wide).encode("utf-8"), f"lots_{scan.id}.csv",
+                   "text/csv", key="ledger_csv_wide", help=tr("ledger.csv_help"))
+c2.download_button(tr("ledger.csv"), (export.BOM + export.lots_csv(rows)).encode("utf-8"), f"lot_fields_{scan.id}.csv",
+                   "text/csv", key="ledger_csv", help=tr("ledger.csv_help"))
+c3.download_button(tr("ledger.xlsx"), export.to_xlsx({"lots": wide, "lot fields": rows}), f"lots_{scan.id}.xlsx",
+                   export.MIME["xlsx"], key="ledger_xlsx")
+c4.download_button(tr("ledger.json"), export.lots_json(rows).encode("utf-8"), f"lots_{scan.id}.json",
                    "application/json", key="ledger_json")
 
 for fl in reading.flags:  # the page's own: a written 計 that is not the sum of the lots

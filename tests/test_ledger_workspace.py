@@ -119,6 +119,31 @@ def test_read_fix_type_and_export(volume):
     subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(store.root), "--format",
                     "lots", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(out.read_text(encoding="utf-8"))[0]["document"] == "台帳 第一冊"
+    # one row a lot, one column a field (the form's headings), as CSV for Excel and in the workbook
+    out = tmp / "lots-wide.csv"
+    subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(store.root), "--format",
+                    "lots", "--wide", "--excel", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                   timeout=300, check=True)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    wide = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    lots = {(row["scan_id"], row["lot"]) for row in rows if row["lot"]}
+    assert len(wide) == len({(row["scan_id"], row["lot"]) for row in rows})
+    first = next(w for w in wide if w["lot"] == "1")
+    assert first["地価 value"] == "1000" and first["地価"] == by_field["value"]["text"] and lots
+    out = tmp / "book.xlsx"
+    subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(store.root), "--format",
+                    "xlsx", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    import pandas as pd
+
+    book = pd.read_excel(out, sheet_name=None, dtype=str, keep_default_na=False)
+    assert {"characters", "transcription", "lots", "lot fields"} <= set(book)
+    def norm(v):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    assert [{k: norm(v) for k, v in r.items()} for r in book["lots"].to_dict("records")] == \
+        [{k: norm(v) for k, v in w.items()} for w in wide]
 
 
 def test_a_written_total_is_checked_against_the_lots(tmp_path):

@@ -288,7 +288,10 @@ def test_labels_split_into_corrections_and_confirmations(demo_ws):
     boxes = s.list_boxes(scan.id)
     preds = s.predictions(scan.id, model.id)
     s.add_label(boxes[0].id, preds[boxes[0].id].label)  # agrees with the reading shown: a confirmation
-    wrong = next(c for c in model.classes if c != preds[boxes[1].id].label)
+    # differs from the reading shown (in context) and from the glyph's own best candidate: a correction the model
+    # gets wrong crop by crop as well
+    shown = preds[boxes[1].id]
+    wrong = next(c for c in model.classes if c not in (shown.label, shown.candidates[0][0]))
     s.add_label(boxes[1].id, wrong)  # differs: a correction
     kinds = label_kinds(s, [boxes[0].id, boxes[1].id])
     assert kinds == {boxes[0].id: "confirmation", boxes[1].id: "correction"}
@@ -296,3 +299,54 @@ def test_labels_split_into_corrections_and_confirmations(demo_ws):
     by = accuracy_by_kind(ev, kinds)
     assert by["correction"] == (0.0, 1)  # the model that showed the reading scores 0 there by construction
     assert by["confirmation"][1] == 1
+
+
+def same(a, b) -> bool:
+    """Two tables read as text hold the same rows (a number may be written 1 or 1.0)."""
+    def norm(v):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return [{k: norm(v) for k, v in r.items()} for r in a.to_dict("records")] == \
+        [{k: norm(v) for k, v in r.items()} for r in b.to_dict("records")]
+
+
+def test_excel_ready_exports_bom_csv_and_xlsx_with_the_same_rows(demo_ws, tmp_path):
+    """The app's CSV starts with a byte-order mark (Japanese Excel then reads UTF-8, not Shift-JIS); the workbook
+    holds the same character rows as the CSV and one row a column of transcription; the CLI's CSV stays plain
+    unless ``--excel``, and writes ``--format xlsx``."""
+    import io
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    from kuzushi_core.data import export
+
+    s, scan, model = demo_ws
+    s.add_label(s.list_boxes(scan.id)[0].id, "畑")
+    app_csv = export.export_file(s, [scan], "csv", model, "x")
+    assert app_csv.data.startswith("\ufeff".encode()) and app_csv.data[3:].decode("utf-8").startswith("document,")
+    assert "畑".encode("shift_jis") not in app_csv.data  # UTF-8, which only the mark tells Excel
+    book = export.export_file(s, [scan], "xlsx", model, "x")
+    sheets = pd.read_excel(io.BytesIO(book.data), sheet_name=None, dtype=str, keep_default_na=False)
+    assert set(sheets) == {"characters", "transcription"}
+    from_csv = pd.read_csv(io.BytesIO(app_csv.data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(sheets["characters"].columns) == list(export.CSV_COLUMNS) == list(from_csv.columns)
+    assert same(sheets["characters"], from_csv)
+    lines = export.to_text(export.page_rows(s, [scan], model)).splitlines()[1:]
+    assert list(sheets["transcription"]["text"]) == [ln for ln in lines if ln]
+
+    root = Path(__file__).resolve().parent.parent
+    run = lambda *a: subprocess.run([sys.executable, "-m", "kuzushi_core", "export", "--workspace", str(s.root), *a],  # noqa: E731
+                                    cwd=root, capture_output=True, text=True, timeout=120)
+    assert run("--format", "csv", "--out", str(tmp_path / "plain.csv")).returncode == 0
+    assert not (tmp_path / "plain.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert run("--format", "csv", "--excel", "--out", str(tmp_path / "excel.csv")).returncode == 0
+    assert (tmp_path / "excel.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    r = run("--format", "xlsx", "--out", str(tmp_path / "book.xlsx"))
+    assert r.returncode == 0, r.stderr
+    cli_book = pd.read_excel(tmp_path / "book.xlsx", sheet_name="characters", dtype=str, keep_default_na=False)
+    assert same(cli_book, from_csv)

@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the file to write (for pagexml: a folder, one .xml per page; for lots: .csv, or .json)")
     p.add_argument("--document", default=None, help="only this document (by name)")
     p.add_argument("--scan", type=int, action="append", default=None, metavar="ID", help="only these scans")
+    p.add_argument("--excel", action="store_true",
+                   help="CSV for Excel: a byte-order mark first (Excel on Japanese Windows then reads UTF-8)")
+    p.add_argument("--wide", action="store_true", help="lots: one row a lot, one column a field (default: a row a field)")
     p.set_defaults(func=cmd_export)
 
 
@@ -32,8 +35,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         doc_id = docs[args.document]
     scans = export.select_scans(store, doc_id, args.scan)
     out: Path = args.out
-    result = export.export_file(store, scans, args.format, store.active_model(), out.stem,
-                                lots_as="json" if out.suffix.lower() == ".json" else "csv")
+    lots_as = "json" if out.suffix.lower() == ".json" else "wide" if args.wide else "csv"
+    result = export.export_file(store, scans, args.format, store.active_model(), out.stem, lots_as=lots_as,
+                                excel=args.excel)
     c = result.counts
     if args.format == "pagexml":  # a folder, one .xml per page
         out.mkdir(parents=True, exist_ok=True)
@@ -46,6 +50,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     tmp.replace(out)  # a finished file or none
     if args.format == "lots":
         print(f"{c['lots']} lots ({c['rows']} fields) of {c['pages']} pages → {out}")
+    elif args.format == "xlsx":
+        print(f"{c['rows']} characters of {c['pages']} pages" + (f", {c['lots']} lots" if c["lots"] else "")
+              + f" → {out}")
     elif args.format in ("npz", "crops"):
         print(f"{c['crops']} labelled crops → {out}")
     else:

@@ -236,9 +236,13 @@ def to_seed_npz(items: list[tuple[str, np.ndarray, int]], size: int = 64) -> byt
 
 # -- one path for every export: the CLI, the Export page and the Ledger page ---------------------------------
 #: every format, in the order the Export page offers them (``lots``: the Ledger page and ``export --format lots``)
-FORMATS = ("csv", "json", "text", "pagexml", "npz", "crops", "lots")
+FORMATS = ("csv", "json", "text", "pagexml", "npz", "crops", "lots", "xlsx")
 MIME = {"csv": "text/csv", "json": "application/json", "text": "text/plain", "xml": "application/xml",
-        "zip": "application/zip", "npz": "application/octet-stream"}
+        "zip": "application/zip", "npz": "application/octet-stream",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+#: a byte-order mark before UTF-8 text: what Excel on Japanese Windows needs to open a CSV as UTF-8, not Shift-JIS
+BOM = "\ufeff"
+LOT_KEYS = ("document", "page_no", "scan_id", "source_name", "lot")
 
 
 @dataclass(frozen=True)
@@ -265,9 +269,67 @@ def lots_json(rows: list[dict]) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=1)
 
 
+def lots_wide(rows: list[dict]) -> list[dict]:
+    """The long lot rows (one a field) as one row a lot: the lot's keys, then each field's text and its parsed value
+    (``地番``, ``地番 value``, …, headed by the form's own headings), and the lot's flags."""
+    lots: dict[tuple, dict] = {}
+    for r in rows:
+        row = lots.setdefault(tuple(r[k] for k in LOT_KEYS), {k: r[k] for k in LOT_KEYS} | {"flags": ""})
+        heading = r.get("heading") or r["field"]
+        row[heading] = r["text"]
+        row[f"{heading} value"] = "" if r["value"] is None else r["value"]
+        if r.get("flag"):
+            row["flags"] = "; ".join(x for x in (row["flags"], f"{heading}: {r['flag']}") if x)
+    return list(lots.values())
+
+
+def export_csv_text(rows: list[dict], excel: bool = True) -> str:
+    """Any table as CSV (header from the rows' keys in order of first appearance), with a BOM for Excel."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), lineterminator="\n")
+    w.writeheader()
+    w.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    return (BOM if excel else "") + buf.getvalue()
+
+
+def transcription_rows(pages: list[PageRows]) -> list[dict]:
+    """One row a column of each page: document, page, column (1 = rightmost), its text top to bottom."""
+    return [{"document": p.document, "page_no": p.scan.page_no, "scan_id": p.scan.id, "page": p.scan.source_name,
+             "column": i + 1, "text": line} for p in pages for i, line in enumerate(_columns(p.rows))]
+
+
+def to_xlsx(sheets: dict[str, list[dict]]) -> bytes:
+    """A workbook with one sheet a table (header row from the rows' keys in order of first appearance)."""
+    from openpyxl import Workbook  # only for this format: the workbook library is not needed to read or train
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name[:31])
+        header: list[str] = []
+        for r in rows:
+            header += [k for k in r if k not in header]
+        ws.append(header)
+        for r in rows:
+            ws.append([_cell(r.get(k)) for k in header])
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, (int, float, str)):
+        return v
+    return json.dumps(v, ensure_ascii=False)
+
+
 def export_file(store: Store, scans: list[Scan], fmt: str, model: ModelRecord | None, stem: str,
-                lots_as: str = "csv") -> ExportFile:
-    """The export of ``scans`` in ``fmt`` (one of :data:`FORMATS`); ``lots_as``: ``csv`` or ``json``.
+                lots_as: str = "csv", excel: bool = True) -> ExportFile:
+    """The export of ``scans`` in ``fmt`` (one of :data:`FORMATS`); ``lots_as``: ``csv``, ``wide`` (one row a
+    lot) or ``json``; ``excel``: CSV text starts with a byte-order mark (Excel reads it as UTF-8).
 
     Raises :class:`~kuzushi_core.errors.KuzushiError` subclasses when there is nothing to export."""
     if fmt not in FORMATS:
@@ -280,21 +342,31 @@ def export_file(store: Store, scans: list[Scan], fmt: str, model: ModelRecord | 
         if fmt == "npz":
             return ExportFile(f"{stem}.npz", to_seed_npz(items), MIME["npz"], counts)
         return ExportFile(f"{stem}-crops.zip", to_crops_zip(items), MIME["zip"], counts)
+    bom = BOM if excel else ""
+    wanted = {s.id for s in scans}
+    lot_rows = [r for r in document_lots(store) if r["scan_id"] in wanted] if fmt in ("lots", "xlsx") else []
     if fmt == "lots":
-        wanted = {s.id for s in scans}
-        rows = [r for r in document_lots(store) if r["scan_id"] in wanted]
-        if not rows:
+        if not lot_rows:
             raise DatasetError("no page of these scans was read in ledger mode (the Ledger page, with a template)")
-        counts = {"lots": len({(r["scan_id"], r["lot"]) for r in rows}), "rows": len(rows),
-                  "pages": len({r["scan_id"] for r in rows})}
+        counts = {"lots": len({(r["scan_id"], r["lot"]) for r in lot_rows}), "rows": len(lot_rows),
+                  "pages": len({r["scan_id"] for r in lot_rows})}
         if lots_as == "json":
-            return ExportFile(f"{stem}-lots.json", lots_json(rows).encode("utf-8"), MIME["json"], counts)
-        return ExportFile(f"{stem}-lots.csv", lots_csv(rows).encode("utf-8"), MIME["csv"], counts)
+            return ExportFile(f"{stem}-lots.json", lots_json(lot_rows).encode("utf-8"), MIME["json"], counts)
+        if lots_as == "wide":
+            return ExportFile(f"{stem}-lots-wide.csv", export_csv_text(lots_wide(lot_rows), excel).encode("utf-8"),
+                              MIME["csv"], counts)
+        return ExportFile(f"{stem}-lots.csv", (bom + lots_csv(lot_rows)).encode("utf-8"), MIME["csv"], counts)
     pages = page_rows(store, scans, model)
     rows = [r for p in pages for r in p.rows]
     counts = {"rows": len(rows), "user": sum(r["source"] == "user" for r in rows), "pages": len(pages)}
+    if fmt == "xlsx":
+        sheets = {"characters": [{k: r.get(k, "") for k in CSV_COLUMNS} for r in rows],
+                  "transcription": transcription_rows(pages)}
+        if lot_rows:
+            sheets |= {"lots": lots_wide(lot_rows), "lot fields": lot_rows}
+        return ExportFile(f"{stem}.xlsx", to_xlsx(sheets), MIME["xlsx"], counts | {"lots": len(lots_wide(lot_rows))})
     if fmt == "csv":
-        return ExportFile(f"{stem}.csv", to_csv(rows).encode("utf-8"), MIME["csv"], counts)
+        return ExportFile(f"{stem}.csv", (bom + to_csv(rows)).encode("utf-8"), MIME["csv"], counts)
     if fmt == "json":
         return ExportFile(f"{stem}.json", to_json(pages, model).encode("utf-8"), MIME["json"], counts)
     if fmt == "text":

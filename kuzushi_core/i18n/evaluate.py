@@ -42,5 +42,5 @@ STRINGS: dict[str, dict[str, str]] = {
     "eval.kind.correction": {"en": "on corrections ({n})", "ja": "直したラベル（{n}）"},
     "eval.kind.confirmation": {"en": "on confirmations ({n})", "ja": "確かめたラベル（{n}）"},
     "eval.kind.unread": {"en": "on labels given before any reading ({n})", "ja": "認識前のラベル（{n}）"},
-    "eval.kind_help": {"en": "A correction is a label that differs from the reading shown when it was given: the model that showed that reading scores 0 on corrections by construction, so compare versions there, not with that model's own overall accuracy.", "ja": "「直したラベル」は、付けたときに表示されていた読みと違うラベルです。その読みを出したモデルは直したラベルで必ず 0 点になるので、版どうしの比較に使ってください。"},
+    "eval.kind_help": {"en": "A correction is a label that differs from the reading shown when it was given: the model that showed that reading scores (nearly) 0 on corrections by construction — only where the context, not the glyph, misled it can it be right there crop by crop — so compare versions there, not with that model's own overall accuracy.", "ja": "「直したラベル」は、付けたときに表示されていた読みと違うラベルです。その読みを出したモデルは直したラベルでほぼ 0 点になります（文脈に引きずられた所だけは一字ずつなら正しいことがあります）。版どうしの比較に使ってください。"},
 }
