@@ -11,7 +11,7 @@ from kuzushi_core.containers import Scan
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, QUERY_KEY, SETTING_KEY, choose_language, t
 from kuzushi_core.predict.reading import ensure_default_model
-from kuzushi_core.store import Store, default_workspace
+from kuzushi_core.store import DEFAULT_DOCUMENT, Store, default_workspace
 
 
 @st.cache_resource(show_spinner=False)
@@ -52,6 +52,11 @@ ALL_DOCUMENTS = 0  # a sentinel id: SQLite ids start at 1
 def current_document_id() -> int | None:
     """The document chosen in the sidebar, or None for all documents."""
     return st.session_state.get("document_id") or None
+
+
+def document_label(name: str) -> str:
+    """A document's name as shown: the default document ("Unsorted" in the store) in the UI's language."""
+    return tr("doc.unsorted") if name == DEFAULT_DOCUMENT else name
 
 
 def scan_label(scan: Scan) -> str:
@@ -112,7 +117,7 @@ def sidebar() -> None:
         st.caption(f"{tr('sidebar.workspace')}: `{s.root}`")
         docs = s.list_documents()
         options = [ALL_DOCUMENTS] + [d.id for d in docs]
-        names = {d.id: d.name for d in docs}
+        names = {d.id: document_label(d.name) for d in docs}
         if st.session_state.get("document_id") not in options:
             st.session_state["document_id"] = ALL_DOCUMENTS
         st.selectbox(

@@ -208,7 +208,9 @@ rows = pd.DataFrame(
       "candidates": " ".join(f"{c}{v:.2f}" for c, v in preds[b.id].candidates[:3]),
       "x": b.x, "y": b.y, "w": b.w, "h": b.h} for b in boxes]
 )
+flagged = ((rows["confidence"] < UNCERTAIN) & (rows["label"] == "")).tolist()
+rows = rows.rename(columns={c: tr(f"read.col.{c}") for c in rows.columns})
 styled = rows.style.apply(
-    lambda r: ["background-color: #fde0dd" if r["confidence"] < UNCERTAIN and not r["label"] else ""] * len(r), axis=1
+    lambda r: ["background-color: #fde0dd" if flagged[r.name] else ""] * len(r), axis=1
 )
 st.dataframe(styled, hide_index=True, width="stretch", height=320)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shell import current_document_id, store, tr
+from app_pages._shell import current_document_id, document_label, store, tr
 from kuzushi_core.data.intake import import_bytes, thumbnail_path
 from kuzushi_core.paths import DEMO_PAGE
 from kuzushi_core.store import DEFAULT_DOCUMENT
@@ -23,7 +23,8 @@ st.session_state.setdefault("uploader_key", 0)
 
 with st.container(border=True):
     target = st.selectbox(
-        tr("scans.import_into"), doc_names, index=doc_names.index(default_name), key="import_document"
+        tr("scans.import_into"), doc_names, index=doc_names.index(default_name), key="import_document",
+        format_func=lambda n, shown={n: document_label(n) for n in doc_names}: shown[n],
     )
     files = st.file_uploader(
         tr("scans.upload"),

@@ -24,4 +24,5 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.models": {"en": "Models", "ja": "モデル"},
     "nav.export": {"en": "Export", "ja": "書き出し"},
     "nav.ledger": {"en": "Ledger", "ja": "台帳"},
+    "doc.unsorted": {"en": "Unsorted", "ja": "未分類"},
 }
