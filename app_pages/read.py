@@ -189,7 +189,10 @@ with right:
     if not have_fonts:
         st.caption(tr("read.no_fonts", packages=", ".join(synth_fonts.missing_packages())))
     for k, (ch, prob) in enumerate(candidates):
-        row = st.container(key=f"cand_row_{box.id}_{k}", horizontal=True, vertical_alignment="center")
+        # a fixed height: the page keeps its length while a new box's brush sheets load (else the browser, its scroll
+        # position past the shortened page, jumps back to the top)
+        row = st.container(key=f"cand_row_{box.id}_{k}", horizontal=True, vertical_alignment="center",
+                           height=72 if have_fonts else "content", border=False)
         row.button(f"{k + 1}: {ch} {prob:.2f}" if k < 9 else f"{ch} {prob:.2f}", key=f"cand_{box.id}_{k}",
                    on_click=save_and_next, args=(box.id, ch))
         if have_fonts:
