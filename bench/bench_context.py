@@ -20,10 +20,12 @@ import itertools
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import book_of, largest_books, page_texts  # noqa: E402
@@ -42,6 +44,24 @@ PRIOR_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 def as_dicts(seg, preds) -> list[dict]:
     return [b.as_dict() | {"label": p.label} for b, p in zip(seg.boxes, preds)]
+
+
+TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+
+
+def log_loss(preds, truth) -> float:
+    """How well each reading's confidence says whether it is right (binary log loss)."""
+    c = np.clip(np.array([p.confidence for p in preds], float), 1e-4, 1 - 1e-4)
+    y = np.array([p.label == t for p, t in zip(preds, truth)], float)
+    return float(-np.mean(y * np.log(c) + (1 - y) * np.log(1 - c)))
+
+
+def ece(preds, truth, bins: int = 10) -> float:
+    c = np.array([p.confidence for p in preds], float)
+    y = np.array([p.label == t for p, t in zip(preds, truth)], float)
+    idx = np.minimum((c * bins).astype(int), bins - 1)
+    return float(sum(abs(c[idx == b].mean() - y[idx == b].mean()) * (idx == b).sum() for b in range(bins)
+                     if (idx == b).any()) / max(len(c), 1))
 
 
 def top1(preds, truth) -> float:
@@ -93,6 +113,8 @@ def main() -> None:
             acc = statistics.mean(top1(in_context(own[o], cols[o], lm, w), truth[o]) for o in others)
             if acc > best_acc:
                 best, best_acc = w, acc
+        best = min((replace(best, temperature=tt) for tt in TEMPERATURES),
+                   key=lambda w: statistics.mean(log_loss(in_context(own[o], cols[o], lm, w), truth[o]) for o in others))
         prior_only = max((ContextWeights(lm=0.0, prior=wp) for wp in PRIOR_WEIGHTS),
                          key=lambda w: statistics.mean(top1(in_context(own[o], cols[o], lm, w), truth[o]) for o in others))
         t0 = time.perf_counter()
@@ -106,6 +128,9 @@ def main() -> None:
             "top5": sum(t in [c for c, _ in p.candidates] for p, t in zip(own[held], truth[held])) / len(truth[held]),
             "prior": top1(in_context(own[held], cols[held], lm, prior_only), truth[held]),
             "context": top1(ctx, truth[held]),
+            "ece_crop": ece(own[held], truth[held]), "ece_context": ece(ctx, truth[held]),
+            "flag_crop": sum(p.confidence < 0.6 for p in own[held]) / len(ctx),
+            "flag_context": sum(p.confidence < 0.6 for p in ctx) / len(ctx),
             "e2e_crop": score_reading(gt[held], as_dicts(seg, preds))["f1"],
             "e2e_context": score_reading(gt[held], as_dicts(seg, e2e_ctx))["f1"],
         }
@@ -114,6 +139,8 @@ def main() -> None:
     full = CharLM.fit([c for columns in corpus.values() for c in columns], 3)
     chosen = max((ContextWeights(lm=wl, prior=wp) for wl, wp in itertools.product(LM_WEIGHTS, PRIOR_WEIGHTS)),
                  key=lambda w: statistics.mean(top1(in_context(own[n], cols[n], full, w), truth[n]) for n in names))
+    chosen = min((replace(chosen, temperature=tt) for tt in TEMPERATURES),
+                 key=lambda w: statistics.mean(log_loss(in_context(own[n], cols[n], full, w), truth[n]) for n in names))
 
     # perplexity on books held out of the model: the order
     books = largest_books(corpus, 8)
@@ -131,21 +158,25 @@ def main() -> None:
              + (" (the shipped reader: it trained on these pages, **not an honest score**)" if args.shipped else
                 " (trained without any of the three pages)") + "; language model: interpolated modified Kneser-Ney, "
              "order 3, from the corpus without the held-out page's row; weights chosen on the other two pages.", "",
-             "| held-out page | chars | crop by crop top-1 | top-5 | corpus prior only | **in context** | weights (lm, prior) "
-             "| end to end F1 crop → context | decode s / read s |", "|---|---|---|---|---|---|---|---|---|"]
+             "| held-out page | chars | crop by crop top-1 | top-5 | corpus prior only | **in context** | weights (lm, prior, T) "
+             "| ECE crop → context | flagged < 0.6 crop → context "
+             "| end to end F1 crop → context | decode s / read s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, r in results.items():
         lines.append(f"| {n} | {r['n']} | {r['crop']:.3f} | {r['top5']:.3f} | {r['prior']:.3f} | **{r['context']:.3f}** | "
-                     f"{r['weights'].lm}, {r['weights'].prior} | {r['e2e_crop']:.3f} → {r['e2e_context']:.3f} | "
+                     f"{r['weights'].lm}, {r['weights'].prior}, {r['weights'].temperature} | "
+                     f"{r['ece_crop']:.3f} → {r['ece_context']:.3f} | {r['flag_crop']:.2f} → {r['flag_context']:.2f} | "
+                     f"{r['e2e_crop']:.3f} → {r['e2e_context']:.3f} | "
                      f"{seconds[n]['decode']:.3f} / {seconds[n]['read']:.2f} |")
     lines.append(f"| **pooled** | {n_all} | {pooled['crop']:.3f} | {pooled['top5']:.3f} | {pooled['prior']:.3f} | "
-                 f"**{pooled['context']:.3f}** | | {statistics.mean(r['e2e_crop'] for r in results.values()):.3f} → "
+                 f"**{pooled['context']:.3f}** | | | | {statistics.mean(r['e2e_crop'] for r in results.values()):.3f} → "
                  f"{statistics.mean(r['e2e_context'] for r in results.values()):.3f} (mean) | |")
     lines += ["", f"Perplexity per character on whole books held out of the model (mean over the {len(books)} largest "
               "books of the corpus): " + ", ".join(f"order {o}: {v:.1f}" for o, v in ppl.items()) + ".",
               "Order 3 is shipped: orders 4–5 gain under 3 % perplexity, and the decoder's lattice grows with the "
               "order (k^(n-1) states a glyph).", "",
               f"Weights chosen on all three pages (what `build-lm` writes into the shipped model's card): lm "
-              f"{chosen.lm}, prior {chosen.prior}; candidates a glyph: top {args.k}."]
+              f"{chosen.lm}, prior {chosen.prior}, temperature {chosen.temperature} (fitted by the log loss of each "
+              f"reading's confidence); candidates a glyph: top {args.k}."]
     body = "\n".join(lines)
     print(body)
     if not args.no_write:

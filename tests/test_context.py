@@ -59,7 +59,7 @@ def brute_force(cands, lm, w):
         s += w.prior * sum(prior_term(c, lm) for c in text)
         s += w.lm * sum(lm_term(c, BOS * 2 + text[:i], lm) for i, c in enumerate(text + EOS))
         for i, j in enumerate(choice):
-            post[i][j] += math.exp(s)
+            post[i][j] += math.exp(s / w.temperature)
     return [p / p.sum() for p in post][:n]
 
 
@@ -67,7 +67,7 @@ def test_forward_backward_matches_enumeration():
     lm = CharLM.fit(TOY, 3)
     cands = [[("あ", 0.5), ("か", 0.4), ("さ", 0.1)], [("い", 0.3), ("し", 0.7)], [("う", 0.45), ("え", 0.55)],
              [("お", 0.9), ("あ", 0.1)]]
-    w = ContextWeights(lm=1.3, prior=0.4)
+    w = ContextWeights(lm=1.3, prior=0.4, temperature=2.5)
     got = decode_column(cands, lm, w)
     want = brute_force(cands, lm, w)
     for g, e in zip(got, want):
@@ -148,3 +148,14 @@ def test_read_boxes_for_another_image_is_one_error_line(tmp_path):
     r = run("read", DEMO / "ledger_demo.jpg", "--boxes", other, "--json", tmp_path / "o.json")
     assert r.returncode == 1 and r.stderr.strip().startswith("error: ") and "ledger_demo" in r.stderr
     assert not (tmp_path / "o.json").exists()
+
+
+def test_temperature_tempers_the_confidence_not_the_reading():
+    lm = CharLM.fit(TOY * 5, 3)
+    preds = [Prediction("あ", 0.9, (("あ", 0.9), ("お", 0.1))), Prediction("し", 0.55, (("し", 0.55), ("い", 0.45))),
+             Prediction("う", 0.8, (("う", 0.8), ("ら", 0.2)))]
+    sharp = in_context(preds, [0, 0, 0], lm, ContextWeights(lm=1.5, prior=1.5))
+    soft = in_context(preds, [0, 0, 0], lm, ContextWeights(lm=1.5, prior=1.5, temperature=4.0))
+    assert [p.label for p in sharp] == [p.label for p in soft]
+    assert all(s.confidence < h.confidence for s, h in zip(soft, sharp) if h.confidence < 1.0)
+    assert all(0.0 < p.confidence <= 1.0 for p in soft)

@@ -120,6 +120,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--order", type=int, default=3, choices=[3], help="n-gram order (the decoder reads trigrams)")
     p.add_argument("--lm-weight", type=float, default=ContextWeights.lm, metavar="W")
     p.add_argument("--prior-weight", type=float, default=ContextWeights.prior, metavar="W")
+    p.add_argument("--temperature", type=float, default=ContextWeights.temperature, metavar="T",
+                   help="the in-context confidence's temperature (calibration)")
     p.add_argument("--drop", default="", metavar="PAGES", help="comma-separated corpus pages to leave out")
     p.set_defaults(func=cmd_build_lm)
 
@@ -232,7 +234,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_build_lm(args: argparse.Namespace) -> int:
     drop = [d.strip() for d in args.drop.split(",") if d.strip()]
-    lm = build_shipped(args.data, args.out, args.order, {"lm": args.lm_weight, "prior": args.prior_weight}, drop,
+    lm = build_shipped(args.data, args.out, args.order, {"lm": args.lm_weight, "prior": args.prior_weight, "temperature": args.temperature}, drop,
                        command_line("build-lm"))
     c, ppl = lm.meta["corpus"], lm.meta["perplexity_held_out_books"]["mean"]
     print(f"{args.out}: order {lm.order}, {len(lm.vocab)} characters, {c['characters']} in {c['columns']} columns of "
