@@ -154,7 +154,7 @@ def test_temperature_tempers_the_confidence_not_the_reading():
     lm = CharLM.fit(TOY * 5, 3)
     preds = [Prediction("あ", 0.9, (("あ", 0.9), ("お", 0.1))), Prediction("し", 0.55, (("し", 0.55), ("い", 0.45))),
              Prediction("う", 0.8, (("う", 0.8), ("ら", 0.2)))]
-    sharp = in_context(preds, [0, 0, 0], lm, ContextWeights(lm=1.5, prior=1.5))
+    sharp = in_context(preds, [0, 0, 0], lm, ContextWeights(lm=1.5, prior=1.5, temperature=1.0))
     soft = in_context(preds, [0, 0, 0], lm, ContextWeights(lm=1.5, prior=1.5, temperature=4.0))
     assert [p.label for p in sharp] == [p.label for p in soft]
     assert all(s.confidence < h.confidence for s, h in zip(soft, sharp) if h.confidence < 1.0)
