@@ -171,7 +171,7 @@ def test_export_page_formats(read_ws):
     code = at.code[0].value
     assert code.splitlines()[0].startswith("document,page,column,order,x,y,w,h,character,confidence,model_version,source")
     assert "〇" in code and ",user," in code and ",auto," in code
-    for fmt in ("json", "text", "pagexml", "npz", "crops", "xlsx"):
+    for fmt in ("xlsx", "json", "text", "pagexml", "npz", "crops"):
         at.radio(key="export_format").set_value(fmt).run()
         assert not at.exception, (fmt, at.exception)
     assert any("3 labelled crops in 2 classes" in c.value for c in at.caption)

@@ -144,8 +144,10 @@ def test_template_apply_fix_and_export_in_the_browser(tmp_path, artifacts):
         wait_idle(page)
 
         with page.expect_download() as dl:
-            page.locator(".st-key-ledger_csv button").click()
-        data = open(dl.value.path(), encoding="utf-8").read()
+            page.locator(".st-key-ledger_csv button").first.click()  # the lots a row a field
+        raw = open(dl.value.path(), "rb").read()
+        assert raw.startswith(b"\xef\xbb\xbf")  # a byte-order mark: Excel reads it as UTF-8
+        data = raw.decode("utf-8-sig")
         page.get_by_role("heading", name="Lots", exact=True).scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "ledger_fixed.png"))
     rows = {r["field"]: r for r in csv.DictReader(io.StringIO(data))}
