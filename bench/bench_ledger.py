@@ -177,7 +177,7 @@ def main() -> None:
             f"| {mode} | {a['chars_ok'] / a['chars']:.3f} | **{a['lots_ok']}/{a['lots']} ({a['lots_ok'] / a['lots']:.0%})** "
             f"| {fields} | {a['wrong_flagged']}/{a['wrong']} | {a['right_flagged']}/{a['right']} |")
     t = acc["true"]
-    body = f"""Generated registers (`kuzushi_core/ledger/registers.py`), seeds {FIRST_SEED}–{FIRST_SEED + args.pages - 1},
+    body = f"""Generated registers (`kuzushi_core/synth/registers.py`), seeds {FIRST_SEED}–{FIRST_SEED + args.pages - 1},
 layouts alternating `lot` (土地台帳, one lot with its 沿革) and `nayose` (名寄帳, 6–10 lots and a 計 column); skew up to
 ±1.2°, broken and faint ruling, red seals across the lines, corrections struck through, bleed-through, JPEG.
 
