@@ -98,6 +98,7 @@ class Label:
     char: str
     source: LabelSource = "user"
     created_at: str = ""
+    labelled_by: str = ""  # the person who gave it ('' when no one was named)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class TrainingRun:
     progress: float = 0.0
     metrics: dict = field(default_factory=dict)
     model_id: int | None = None
+    started_by: str = ""  # the person who started it ('' when no one was named)
 
 
 @dataclass(frozen=True)

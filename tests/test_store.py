@@ -265,6 +265,7 @@ def test_version_1_workspace_migrates_and_keeps_labels(tmp_path):
     s = Store(root)
     assert s.schema_version() == SCHEMA_VERSION >= 2
     assert s.current_labels()[1].char == "田"
+    assert s.current_labels()[1].labelled_by == "" and s.label_people() == {1: ("", ())}  # before names: no one
     m = s.register_model("m", "m.keras", ["田"])
     s.save_predictions(m.id, [(1, Prediction("田", 0.9, (("田", 0.9),)))])
     assert s.predictions(1, m.id)[1].confidence == 0.9
@@ -326,3 +327,62 @@ def test_settings_persist_and_update(tmp_path):
     s.set_setting("ui.language", "ja")
     s.set_setting("ui.language", "en")
     assert Store(tmp_path / "ws").get_setting("ui.language") == "en"
+
+
+def test_who_labelled_what_authors_confirmations_and_corrections(store):
+    box = _box(store)
+    other = store.add_boxes(box.scan_id, [dict(x=20, y=2, w=3, h=4, column=0, order=1)])[0]
+    store.add_label(box.id, "田", labelled_by="  Aiko   Sato ")
+    assert store.current_labels()[box.id].labelled_by == "Aiko Sato"  # whitespace collapsed
+    store.add_label(box.id, "田", labelled_by="Ben")  # Ben confirms: Aiko stays the author
+    store.add_label(box.id, "田", labelled_by="Aiko Sato")  # the author again adds nothing
+    assert store.label_people()[box.id] == ("Aiko Sato", ("Ben",))
+    store.add_label(other.id, "畑", labelled_by="Ben")
+    store.add_label(other.id, "烟", labelled_by="Aiko Sato")  # a correction: Aiko is the new author
+    assert store.label_people()[other.id] == ("Aiko Sato", ())
+    assert store.labellers() == {"Aiko Sato": 2}
+    store.add_label(other.id, "畑")  # no name given: the author is '' (shown as "no name")
+    assert store.label_people(box.scan_id)[other.id] == ("", ())
+    assert store.labellers() == {"Aiko Sato": 1, "": 1}
+    # every event kept, each with its person
+    assert [(lab.char, lab.labelled_by) for lab in store.label_history(other.id)] == [
+        ("畑", "Ben"), ("烟", "Aiko Sato"), ("畑", "")]
+
+
+def test_runs_and_field_edits_record_who(store):
+    run = store.create_run({"mode": "scratch"}, started_by="Ben")
+    assert store.get_run(run.id).started_by == "Ben"
+    assert store.create_run({"mode": "scratch"}).started_by == ""
+
+
+def test_two_people_labelling_one_page_at_once_lose_nothing(tmp_path):
+    """Two browser sessions (two names) writing labels to the same page's boxes at once, through two stores."""
+    import threading
+
+    ws = tmp_path / "ws"
+    a = Store(ws)
+    doc = a.ensure_document("Ledger A")
+    scans, _ = a.add_scans(doc.id, _scan_rows(1))
+    boxes = a.add_boxes(scans[0].id, [dict(x=10 * i, y=2, w=3, h=4, column=0, order=i) for i in range(40)])
+    b = Store(ws)
+    errors_: list[BaseException] = []
+
+    def label(s, who, chars):
+        try:
+            for bx, c in zip(boxes, chars):
+                s.add_label(bx.id, c, labelled_by=who)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors_.append(exc)
+
+    ts = [threading.Thread(target=label, args=(a, "Aiko", "あ" * 40)),
+          threading.Thread(target=label, args=(b, "Ben", "い" * 40))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors_
+    for bx in boxes:
+        hist = [(lab.char, lab.labelled_by) for lab in Store(ws).label_history(bx.id)]
+        assert sorted(hist) == [("あ", "Aiko"), ("い", "Ben")]
+        # the current label's author is whoever wrote last
+        assert Store(ws).label_people()[bx.id][0] == hist[-1][1]

@@ -44,6 +44,7 @@ from kuzushi_core.store.schema import (
     SCHEMA_VERSION,
     default_workspace,
     now,
+    person_name,
     sha256_bytes,
     split_sql,
 )
@@ -53,5 +54,5 @@ class Store(PagesMixin, LabelsMixin, ModelsMixin, RunsMixin, LedgerMixin, StoreB
     """A workspace: ``Store(path)`` opens it, creating and migrating as needed."""
 
 
-__all__ = ["DB_NAME", "DEFAULT_DOCUMENT", "FILES_DIR", "MIGRATIONS", "SCHEMA_VERSION", "Store", "split_sql",
+__all__ = ["DB_NAME", "DEFAULT_DOCUMENT", "FILES_DIR", "MIGRATIONS", "SCHEMA_VERSION", "Store", "person_name", "split_sql",
            "default_workspace", "now", "sha256_bytes"]

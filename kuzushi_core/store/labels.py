@@ -8,19 +8,20 @@ from kuzushi_core.containers import CharBox, Label
 from kuzushi_core.errors import NotFoundError, StoreError
 from kuzushi_core.store.base import StoreBase
 from kuzushi_core.store.pages import box_from_row
-from kuzushi_core.store.schema import now
+from kuzushi_core.store.schema import now, person_name
 
 
 class LabelsMixin(StoreBase):
     # -- labels ------------------------------------------------------------
-    def add_label(self, box_id: int, char: str, source: str = "user") -> Label:
+    def add_label(self, box_id: int, char: str, source: str = "user", labelled_by: str = "") -> Label:
+        """Append a label (the box's label from now on), with the name of the person who gave it."""
         char = char.strip()
         if not char:
             raise StoreError("A label needs a character.")
         with self.write() as con:
             cur = con.execute(
-                "INSERT INTO labels(box_id, char, source, created_at) VALUES (?, ?, ?, ?)",
-                (box_id, char, source, now()),
+                "INSERT INTO labels(box_id, char, source, created_at, labelled_by) VALUES (?, ?, ?, ?, ?)",
+                (box_id, char, source, now(), person_name(labelled_by)),
             )
             row = con.execute("SELECT * FROM labels WHERE id = ?", (cur.lastrowid,)).fetchone()
         return _label(row)
@@ -77,10 +78,43 @@ class LabelsMixin(StoreBase):
             rows = con.execute("SELECT * FROM labels WHERE box_id = ? ORDER BY id", (box_id,)).fetchall()
         return [_label(r) for r in rows]
 
+    def label_people(self, scan_id: int | None = None) -> dict[int, tuple[str, tuple[str, ...]]]:
+        """Who stands behind each box's current label: (the person who first gave that character, the others who
+        gave the same character after them — a review's confirmations). A confirmation appends a label like any
+        other; it does not make the reviewer the author."""
+        sql = "SELECT l.box_id, l.char, l.labelled_by FROM labels l"
+        args: tuple = ()
+        if scan_id is not None:
+            sql += " JOIN boxes b ON b.id = l.box_id WHERE b.scan_id = ?"
+            args = (scan_id,)
+        with self.read() as con:
+            rows = con.execute(sql + " ORDER BY l.box_id, l.id", args).fetchall()
+        runs: dict[int, tuple[str, list[str]]] = {}  # box -> (char, names of the trailing run of that char)
+        for r in rows:
+            char, names = runs.get(r["box_id"], ("", []))
+            if r["char"] != char:
+                char, names = r["char"], []
+            names.append(r["labelled_by"])
+            runs[r["box_id"]] = (char, names)
+        out = {}
+        for box_id, (_, names) in runs.items():
+            later = tuple(dict.fromkeys(n for n in names[1:] if n and n != names[0]))
+            out[box_id] = (names[0], later)
+        return out
+
+    def labellers(self) -> dict[str, int]:
+        """Every author of a current label (:meth:`label_people`) and how many they gave ('' = no one named), most
+        first."""
+        counts: dict[str, int] = {}
+        for author, _ in self.label_people().values():
+            counts[author] = counts.get(author, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
     def count_labels(self) -> int:
         with self.read() as con:
             return con.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
 
 
 def _label(r: sqlite3.Row) -> Label:
-    return Label(id=r["id"], box_id=r["box_id"], char=r["char"], source=r["source"], created_at=r["created_at"])
+    return Label(id=r["id"], box_id=r["box_id"], char=r["char"], source=r["source"], created_at=r["created_at"],
+                 labelled_by=r["labelled_by"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kuzushi_core.errors import NotFoundError
 from kuzushi_core.store.base import StoreBase
-from kuzushi_core.store.schema import now
+from kuzushi_core.store.schema import now, person_name
 
 
 class LedgerMixin(StoreBase):
@@ -43,10 +43,12 @@ class LedgerMixin(StoreBase):
             row = con.execute("SELECT cells, angle FROM ledger_pages WHERE scan_id = ?", (scan_id,)).fetchone()
         return None if row is None else (row["cells"], row["angle"])
 
-    def add_field_edit(self, scan_id: int, template_id: int, lot: int, field: str, text: str) -> None:
+    def add_field_edit(self, scan_id: int, template_id: int, lot: int, field: str, text: str,
+                       edited_by: str = "") -> None:
         with self.write() as con:
-            con.execute("INSERT INTO field_edits(scan_id, template_id, lot, field, text, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)", (scan_id, template_id, int(lot), field, text, now()))
+            con.execute("INSERT INTO field_edits(scan_id, template_id, lot, field, text, created_at, edited_by)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (scan_id, template_id, int(lot), field, text, now(), person_name(edited_by)))
 
     def field_edits(self, scan_id: int, template_id: int) -> dict[tuple[int, str], str]:
         """The latest typed text of each (lot, field) of a page read with a template."""

@@ -8,16 +8,16 @@ import sqlite3
 from kuzushi_core.containers import TrainingRun
 from kuzushi_core.errors import NotFoundError, StoreError
 from kuzushi_core.store.base import StoreBase
-from kuzushi_core.store.schema import now
+from kuzushi_core.store.schema import now, person_name
 
 
 class RunsMixin(StoreBase):
     # -- training runs -----------------------------------------------------
-    def create_run(self, config: dict) -> TrainingRun:
+    def create_run(self, config: dict, started_by: str = "") -> TrainingRun:
         with self.write() as con:
             cur = con.execute(
-                "INSERT INTO runs(config, created_at) VALUES (?, ?)",
-                (json.dumps(config, ensure_ascii=False), now()),
+                "INSERT INTO runs(config, created_at, started_by) VALUES (?, ?, ?)",
+                (json.dumps(config, ensure_ascii=False), now(), person_name(started_by)),
             )
             row = con.execute("SELECT * FROM runs WHERE id = ?", (cur.lastrowid,)).fetchone()
         return _run(row)
@@ -110,4 +110,5 @@ def _run(r: sqlite3.Row) -> TrainingRun:
         progress=r["progress"],
         metrics=json.loads(r["metrics"]),
         model_id=r["model_id"],
+        started_by=r["started_by"],
     )

@@ -162,6 +162,14 @@ MIGRATIONS: list[str] = [
     """
     DROP TABLE IF EXISTS classes;
     """,
+    # 6 -> 7: who did it: the name of the person (chosen per browser session, or ``--by`` on the CLI) with every
+    # label, field edit and training run; '' where no one was named (everything before this migration).
+    """
+    ALTER TABLE labels ADD COLUMN labelled_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE field_edits ADD COLUMN edited_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN started_by TEXT NOT NULL DEFAULT '';
+    CREATE INDEX labels_by ON labels(labelled_by);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -170,6 +178,15 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def now() -> str:
     """The current time as an ISO 8601 UTC string with microseconds."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+MAX_NAME = 40
+
+
+def person_name(name: str | None) -> str:
+    """A person's name as stored with what they did: whitespace collapsed, at most ``MAX_NAME`` characters, ''
+    for no one (there are no accounts: the app serves localhost, a name is a courtesy between colleagues)."""
+    return " ".join((name or "").split())[:MAX_NAME]
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -102,9 +102,10 @@ def normalise(config: dict) -> dict:
     return cfg
 
 
-def submit(store: Store, config: dict, start_worker: bool = True) -> TrainingRun:
-    """Queue a run; start a worker unless one is already running for this workspace."""
-    run = store.create_run(normalise(config))
+def submit(store: Store, config: dict, start_worker: bool = True, started_by: str = "") -> TrainingRun:
+    """Queue a run (with the name of the person who started it); start a worker unless one is already running for
+    this workspace."""
+    run = store.create_run(normalise(config), started_by=started_by)
     if start_worker:
         ensure_worker(store)
     return run
