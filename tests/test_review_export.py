@@ -350,3 +350,39 @@ def test_excel_ready_exports_bom_csv_and_xlsx_with_the_same_rows(demo_ws, tmp_pa
     assert r.returncode == 0, r.stderr
     cli_book = pd.read_excel(tmp_path / "book.xlsx", sheet_name="characters", dtype=str, keep_default_na=False)
     assert same(cli_book, from_csv)
+
+
+def test_who_labelled_what_in_exports_evaluation_filter_and_review(demo_ws, tmp_path):
+    from kuzushi_core.evaluation.review import evaluate_workspace, to_confirm
+    from kuzushi_core.predict.reading import loaded
+
+    s, scan, model = demo_ws
+    boxes = s.list_boxes(scan.id)
+    for b in boxes[:3]:
+        s.add_label(b.id, "〇", labelled_by="Aiko")
+    for b in boxes[3:5]:
+        s.add_label(b.id, "一", labelled_by="Ben")
+    s.add_label(boxes[0].id, "〇", labelled_by="Ben")  # Ben confirms one of Aiko's
+    # the exports name the author and the confirmations
+    rows = {int(r["box_id"]): r for r in csv.DictReader(io.StringIO(
+        export.to_csv(export.character_rows(s, [scan], model))))}
+    assert (rows[boxes[0].id]["labelled_by"], rows[boxes[0].id]["confirmed_by"]) == ("Aiko", "Ben")
+    assert (rows[boxes[4].id]["labelled_by"], rows[boxes[4].id]["confirmed_by"]) == ("Ben", "")
+    assert rows[boxes[6].id]["labelled_by"] == "" and rows[boxes[6].id]["source"] == "auto"
+    data = export.export_file(s, [scan], "xlsx", model, "x").data
+    import pandas as pd
+
+    sheet = pd.read_excel(io.BytesIO(data), sheet_name="characters").fillna("")
+    assert sheet.set_index("box_id").loc[boxes[1].id, "labelled_by"] == "Aiko"
+    # the evaluation of one person's labels
+    lm = loaded(model)
+    ev_a, ev_b = evaluate_workspace(s, lm, labelled_by="Aiko"), evaluate_workspace(s, lm, labelled_by="Ben")
+    assert sorted(it.box_id for it in ev_a.items) == sorted(b.id for b in boxes[:3])
+    assert sorted(it.box_id for it in ev_b.items) == sorted(b.id for b in boxes[3:5])
+    assert len(evaluate_workspace(s, lm).items) == 5
+    # Ben's review of Aiko's labels: the two he has not confirmed, the worst first; none of his own
+    people = s.label_people()
+    todo = to_confirm(ev_a, people, "Aiko", "Ben")
+    assert sorted(it.box_id for it in todo) == sorted(b.id for b in boxes[1:3])
+    assert [it.loss for it in todo] == sorted((it.loss for it in todo), reverse=True)
+    assert to_confirm(ev_a, people, "Aiko", "Aiko") == [] and to_confirm(ev_a, people, "Aiko", "") == []

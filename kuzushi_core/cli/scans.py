@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                              "the workspace's scans by file name stem")
     workspace_arg(p)
     p.add_argument("files", nargs="+", metavar="CSV", type=Path)
+    p.add_argument("--by", default="", metavar="NAME", help="the name recorded with the labels (labelled_by)")
     p.set_defaults(func=cmd_import_labels)
 
 
@@ -106,7 +107,7 @@ def cmd_scans(args: argparse.Namespace) -> int:
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
-    for r in import_label_files(store, args.files):
+    for r in import_label_files(store, args.files, labelled_by=args.by):
         print(f"{r['file']}: page {r['page']} → scan #{r['scan']}: {r['labelled']} boxes labelled, "
               f"{r['added_boxes']} boxes added, {r['kept_user_labels']} user labels kept")
     return 0

@@ -302,9 +302,14 @@ def save_seed_npz(path: str | os.PathLike[str] | BinaryIO, data: GlyphSet) -> No
                         imgsize=np.array([size]), classes=np.array(data.classes))
 
 
-def workspace_items(store, size: int = 28, scan_ids=None) -> tuple[np.ndarray, list[str], list[int], list[int]]:
-    """Every labelled, not excluded box of a workspace: glyphs, current labels, box ids, scan ids."""
+def workspace_items(store, size: int = 28, scan_ids=None,
+                    labelled_by: str | None = None) -> tuple[np.ndarray, list[str], list[int], list[int]]:
+    """Every labelled, not excluded box of a workspace (with ``labelled_by``: only those whose current label that
+    person gave): glyphs, current labels, box ids, scan ids."""
     labels = store.current_labels()
+    if labelled_by is not None:
+        people = store.label_people()
+        labels = {b: lab for b, lab in labels.items() if people.get(b, ("",))[0] == labelled_by}
     imgs, chars, box_ids, scans = [], [], [], []
     for scan in store.list_scans():
         if scan_ids is not None and scan.id not in scan_ids:

@@ -38,7 +38,7 @@ from kuzushi_core.store import Store
 
 CSV_COLUMNS = ("document", "page", "column", "order", "x", "y", "w", "h", "character", "confidence",
                "model_version", "source", "scan_id", "box_id", "page_index", "label_source",
-               "page_no")
+               "page_no", "labelled_by", "confirmed_by")
 UNREAD = "〓"  # geta mark: a box nobody (person or model) has read yet
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
@@ -64,6 +64,7 @@ def page_rows(store: Store, scans: list[Scan], model: ModelRecord | None) -> lis
     out = []
     for scan in scans:
         labels = store.current_labels(scan.id)
+        people = store.label_people(scan.id)
         preds = store.predictions(scan.id, model.id) if model else {}
         boxes = tuple(b for b in store.list_boxes(scan.id) if not b.has_flag("excluded"))
         rows = []
@@ -76,13 +77,15 @@ def page_rows(store: Store, scans: list[Scan], model: ModelRecord | None) -> lis
                 char, source, label_source = pred.label, "auto", ""
             else:
                 char, source, label_source = UNREAD, "auto", ""
+            author, confirmed = people.get(b.id, ("", ())) if lab is not None else ("", ())
             rows.append({
                 "document": docs.get(scan.document_id, ""), "page": scan.source_name, "column": b.column + 1,
                 "order": b.order + 1, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "character": char,
                 "confidence": round(pred.confidence, 4) if pred is not None else "",
                 "model_version": f"{model.name} (#{model.id})" if (model and pred is not None) else "",
                 "source": source, "scan_id": scan.id, "box_id": b.id, "page_index": scan.page_index,
-                "label_source": label_source, "page_no": scan.page_no,
+                "label_source": label_source, "page_no": scan.page_no, "labelled_by": author,
+                "confirmed_by": "; ".join(confirmed),
             })
         out.append(PageRows(scan, docs.get(scan.document_id, ""), boxes, tuple(rows)))
     return out

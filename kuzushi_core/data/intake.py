@@ -92,7 +92,7 @@ def thumbnail_path(store: Store, scan: Scan) -> Path:
 
 
 def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str = "annotations.csv",
-                       source: str = "import") -> dict[str, int]:
+                       source: str = "import", labelled_by: str = "") -> dict[str, int]:
     """Labels from a CODH coordinate CSV (or Kaggle train.csv) for one scan, with source ``import`` (``user`` from
     ``import-labels``: a historian's own labels made elsewhere).
 
@@ -117,10 +117,11 @@ def import_annotations(store: Store, scan: Scan, data: bytes, source_name: str =
     gt = pages.get(stem) or (next(iter(pages.values())) if len(pages) == 1 else None)
     if gt is None:
         raise KuzushiError(f"{source_name} has no page named {stem} (it has {', '.join(sorted(pages)[:5])}).")
-    return apply_annotations(store, scan, gt, source)
+    return apply_annotations(store, scan, gt, source, labelled_by)
 
 
-def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import") -> dict[str, int]:
+def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import",
+                      labelled_by: str = "") -> dict[str, int]:
     """True boxes (:class:`~kuzushi_core.evaluation.scoring.TrueBox`) of one scan as labels: each matched to a stored box
     (IoU ≥ 0.5), the others added as boxes; a label a person gave is never overwritten."""
     import numpy as np
@@ -136,7 +137,7 @@ def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import"
         if b.id in existing and existing[b.id].source == "user":
             n_kept += 1
             continue
-        store.add_label(b.id, gt[gi].char, source=source)
+        store.add_label(b.id, gt[gi].char, source=source, labelled_by=labelled_by)
         n_labelled += 1
     missing = [g for i, g in enumerate(gt) if i not in matched]
     if missing:
@@ -145,7 +146,7 @@ def apply_annotations(store: Store, scan: Scan, gt: list, source: str = "import"
         new = [b for b in added if b.id not in before]
         for b in new:
             g = min(missing, key=lambda m: abs(m.x - b.x) + abs(m.y - b.y))
-            store.add_label(b.id, g.char, source=source)
+            store.add_label(b.id, g.char, source=source, labelled_by=labelled_by)
     return {"labelled": n_labelled, "added_boxes": len(missing), "kept_user_labels": n_kept, "true_boxes": len(gt)}
 
 
@@ -164,7 +165,7 @@ def _read_annotation_pages(path: Path) -> dict:
     return pages
 
 
-def import_label_files(store: Store, paths: list[Path]) -> list[dict]:
+def import_label_files(store: Store, paths: list[Path], labelled_by: str = "") -> list[dict]:
     """``import-labels``: CODH coordinate CSVs as boxes and user labels, each page matched to the workspace's scans
     by file name stem.  Every file is read and every page matched before anything is written: a page that matches
     no scan (or several) is an error naming it, and nothing is imported."""
@@ -187,7 +188,8 @@ def import_label_files(store: Store, paths: list[Path]) -> list[dict]:
                            + ", ".join(sorted(by_stem)[:5]) + ("…" if len(by_stem) > 5 else "") + ")")
     out = []
     for path, stem, scan, _n in plan:
-        res = apply_annotations(store, scan, _read_annotation_pages(path)[stem], source="user")
+        res = apply_annotations(store, scan, _read_annotation_pages(path)[stem], source="user",
+                                labelled_by=labelled_by)
         out.append({"file": path.name, "page": stem, "scan": scan.id, **res})
     return out
 

@@ -114,10 +114,24 @@ def evaluation_from_probs(model_classes: tuple[str, ...], probs: np.ndarray, gly
     return ev
 
 
-def evaluate_workspace(store: Store, lm: LoadedModel, scan_ids: set[int] | None = None) -> Evaluation:
-    """The model on every labelled (not excluded) box of the workspace: the domain-shift measurement."""
-    glyphs, chars, box_ids, scans = workspace_items(store, lm.size, scan_ids)
+def evaluate_workspace(store: Store, lm: LoadedModel, scan_ids: set[int] | None = None,
+                       labelled_by: str | None = None) -> Evaluation:
+    """The model on every labelled (not excluded) box of the workspace — with ``labelled_by``, on the labels that
+    person gave: the domain-shift measurement."""
+    glyphs, chars, box_ids, scans = workspace_items(store, lm.size, scan_ids, labelled_by)
     return evaluate_glyphs(lm, glyphs, chars, box_ids, scans)
+
+
+def to_confirm(ev: Evaluation, people: dict[int, tuple[str, tuple[str, ...]]], author: str,
+               reviewer: str) -> list[ReviewItem]:
+    """A review of one person's labels by another: the items whose current label ``author`` gave and ``reviewer``
+    has not confirmed, the ones the model disagrees with most first (highest loss). ``people`` is
+    :meth:`Store.label_people`."""
+    if not reviewer or reviewer == author:
+        return []
+    items = [it for it in ev.items if it.box_id is not None and it.box_id in people
+             and people[it.box_id][0] == author and reviewer not in people[it.box_id][1]]
+    return sorted(items, key=lambda it: -it.loss)
 
 
 def label_kinds(store: Store, box_ids: list[int]) -> dict[int, str]:
