@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shell import current_document_id, tr
+from app_pages._shell import current_document_id, tr, user_name
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.train import jobs
 
@@ -30,7 +30,7 @@ def learn_panel(s, key: str) -> None:
                  type="primary"):
         try:
             jobs.submit(s, {"kind": "adapt", "base_model_id": model.id, "document": docs.get(doc) if doc else None,
-                            "name": ""})
+                            "name": ""}, started_by=user_name())
         except KuzushiError as exc:
             st.error(str(exc))
         else:

@@ -9,9 +9,9 @@ import streamlit as st
 
 from kuzushi_core.containers import Scan
 from kuzushi_core.errors import KuzushiError
-from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, QUERY_KEY, SETTING_KEY, choose_language, t
+from kuzushi_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, QUERY_KEY, SETTING_KEY, WHO_KEY, choose_language, t
 from kuzushi_core.predict.reading import ensure_default_model
-from kuzushi_core.store import DEFAULT_DOCUMENT, Store, default_workspace
+from kuzushi_core.store import DEFAULT_DOCUMENT, Store, default_workspace, person_name
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,6 +40,29 @@ def init_language() -> None:
                                                    store().get_setting(SETTING_KEY))
     if st.query_params.get(QUERY_KEY) != lang():
         st.query_params[QUERY_KEY] = lang()
+    if "user_name" not in st.session_state:
+        st.session_state["user_name"] = person_name(st.query_params.get(WHO_KEY))
+    if user_name() and st.query_params.get(WHO_KEY) != user_name():
+        st.query_params[WHO_KEY] = user_name()
+
+
+def user_name() -> str:
+    """The name of the person using this browser session ('' until they give one): recorded with their labels,
+    field edits and training runs."""
+    return st.session_state.get("user_name", "")
+
+
+def who_label(name: str) -> str:
+    """A person's name as shown ("(no name)" for labels given before names were recorded, or without one)."""
+    return name or tr("who.nobody")
+
+
+def _name_changed() -> None:
+    st.session_state["user_name"] = person_name(st.session_state["user_name_input"])
+    if st.session_state["user_name"]:
+        st.query_params[WHO_KEY] = st.session_state["user_name"]
+    else:
+        st.query_params.pop(WHO_KEY, None)
 
 
 def tr(key: str, **kwargs: object) -> str:
@@ -114,6 +137,12 @@ def sidebar() -> None:
             horizontal=True,
             on_change=_language_changed,
         )
+        # like the language: a plain session key behind the widget, which st.switch_page would drop
+        st.session_state["user_name_input"] = user_name()
+        st.text_input(tr("sidebar.name"), key="user_name_input", help=tr("sidebar.name_help"),
+                      on_change=_name_changed, max_chars=40)
+        if not user_name():
+            st.caption(tr("sidebar.no_name"))
         st.caption(f"{tr('sidebar.workspace')}: `{s.root}`")
         docs = s.list_documents()
         options = [ALL_DOCUMENTS] + [d.id for d in docs]

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app_pages._shell import pick_scan, store, tr
+from app_pages._shell import pick_scan, store, tr, user_name
 from kuzushi_core.crops import crop_box
 from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
@@ -171,12 +171,12 @@ for k, fl in flagged:
             cands = [c for c, _ in preds[bid].candidates if not allowed or c in allowed][:3] if bid in preds else []
             for j, c in enumerate(cands):
                 if col.button(c, key=f"ledger_fix_{bid}_{j}"):
-                    s.add_label(bid, c)
+                    s.add_label(bid, c, labelled_by=user_name())
                     st.rerun()
         t1, t2 = st.columns([3, 1])
         typed = t1.text_input(tr("ledger.type"), f.text, key=f"ledger_edit_{k}_{fl.field}")
         if t2.button(tr("ledger.save"), key=f"ledger_save_{k}_{fl.field}") and typed.strip():
-            s.add_field_edit(scan.id, template_id, k, fl.field, typed.strip())
+            s.add_field_edit(scan.id, template_id, k, fl.field, typed.strip(), edited_by=user_name())
             st.rerun()
 if not flagged:
     st.success(tr("ledger.no_flags"))

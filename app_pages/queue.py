@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages._learn import learn_panel
-from app_pages._shell import current_document_id, store, tr
+from app_pages._shell import current_document_id, store, tr, user_name
 from kuzushi_core.crops import crop_box
 from kuzushi_core.evaluation.review import QUEUE_ORDERS, uncertainty_queue
 from kuzushi_core.imaging import read_image
@@ -84,7 +84,7 @@ with right:
             cols[k].image(sheet, width=min(sheet.shape[1], 150), output_format="PNG")
         cols[k].caption(f"{p:.2f}")
         if cols[k].button(f"{k + 1}: {c}", key=f"queue_cand_{k}"):
-            s.add_label(box.id, c, "user")
+            s.add_label(box.id, c, "user", labelled_by=user_name())
             st.session_state["queue_flash"] = tr("read.saved", id=box.id, char=c)
             st.rerun()
     if cols[-1].button(tr("queue.skip"), key="queue_skip"):
@@ -96,7 +96,7 @@ with right:
             t = typed.strip()
             char = pred.candidates[int(t) - 1][0] if t.isdigit() and 1 <= int(t) <= len(pred.candidates) else (
                 t or pred.label)
-            s.add_label(box.id, char, "user")
+            s.add_label(box.id, char, "user", labelled_by=user_name())
             st.session_state["queue_flash"] = tr("read.saved", id=box.id, char=char)
             st.rerun()
 st.subheader(tr("queue.next"))

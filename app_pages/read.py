@@ -11,7 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from app_pages._learn import learn_panel
-from app_pages._shell import current_document_id, pick_scan, store, tr
+from app_pages._shell import current_document_id, pick_scan, store, tr, user_name, who_label
 from kuzushi_core.crops import crop_box
 from kuzushi_core.data.intake import import_annotations
 from kuzushi_core.errors import KuzushiError
@@ -56,7 +56,7 @@ with st.expander(tr("read.annotations")):
         go_import = st.form_submit_button(tr("read.annotations_go"), key="read_ann_go")
     if go_import and up is not None:
         try:
-            done = import_annotations(s, scan, up.getvalue(), up.name)
+            done = import_annotations(s, scan, up.getvalue(), up.name, labelled_by=user_name())
         except KuzushiError as exc:
             st.error(str(exc))
         else:
@@ -98,7 +98,7 @@ def save_and_next(box_id: int, char: str) -> None:
     """Keep the label, and move the reviewer on to the next uncertain unlabelled character (a button callback:
     it runs before the page is drawn again, so the selection changes in the browser too, and the page stays where it
     was: only the panel on the right changes)."""
-    s.add_label(box_id, char, "user")
+    s.add_label(box_id, char, "user", labelled_by=user_name())
     st.session_state["read_saved"] = tr("read.saved", id=box_id, char=char)
     rest = sorted((b for b in boxes if b.id not in labels and b.id != box_id), key=lambda b: preds[b.id].confidence)
     if rest:
@@ -175,7 +175,8 @@ with right:
     c1, c2 = st.columns([1, 2])
     c1.image(crop_box(page_image(str(s.scan_path(scan))), box.x, box.y, box.w, box.h, margin=0.1), width=120)
     if box.id in labels:
-        c2.write(tr("read.current", char=labels[box.id].char, source=labels[box.id].source))
+        c2.write(tr("read.current", char=labels[box.id].char, source=tr(f"read.source.{labels[box.id].source}"),
+                    who=who_label(labels[box.id].labelled_by)))
     c2.caption(tr("read.candidates"))
     crop = crop_box(page_image(str(s.scan_path(scan))), box.x, box.y, box.w, box.h)
     more = st.toggle(tr("read.more"), key=f"read_more_{box.id}")
@@ -209,6 +210,7 @@ rows = pd.DataFrame(
     [{"order": b.order + 1, "column": b.column + 1, "box": b.id, "label": labels[b.id].char if b.id in labels else "",
       "predicted": preds[b.id].label, "confidence": round(preds[b.id].confidence, 3),
       "candidates": " ".join(f"{c}{v:.2f}" for c, v in preds[b.id].candidates[:3]),
+      "labelled_by": who_label(labels[b.id].labelled_by) if b.id in labels else "",
       "x": b.x, "y": b.y, "w": b.w, "h": b.h} for b in boxes]
 )
 flagged = ((rows["confidence"] < UNCERTAIN) & (rows["label"] == "")).tolist()

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app_pages._shell import store, tr
+from app_pages._shell import store, tr, user_name
 from kuzushi_core.data.classzip import unpack as unpack_class_zip
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.metrics import mean_curves, overfitting_onset
@@ -104,7 +104,7 @@ if mode != "scratch" and not int(synth_rehearsal):
 name = st.text_input(tr("train.name"), "", key="train_name", placeholder=f"{mode} …")
 if st.button(tr("train.start", minutes=est / 60), type="primary", key="train_start", disabled=not counts):
     try:
-        run = jobs.submit(s, {**config, "name": name.strip()})
+        run = jobs.submit(s, {**config, "name": name.strip()}, started_by=user_name())
     except KuzushiError as exc:
         st.error(str(exc))
     else:
@@ -114,6 +114,14 @@ if st.button(tr("train.start", minutes=est / 60), type="primary", key="train_sta
 
 st.divider()
 st.subheader(tr("train.runs"))
+
+
+def run_label(run) -> str:
+    """A run as listed: number, mode, state and who started it, in the UI's language."""
+    mode = run.config.get("mode")
+    parts = [f"#{run.id}", tr(f"train.mode.{mode}") if mode in MODES else tr("train.kind.adapt"),
+             tr(f"train.status.{run.status}")]
+    return " · ".join(parts + ([run.started_by] if run.started_by else []))
 
 
 def curves_figure(runs_rows: dict[int, list[dict]]) -> go.Figure:
@@ -171,7 +179,7 @@ def live() -> None:
     if st.session_state.get("train_run") not in ids:
         st.session_state["train_run"] = ids[0]
     run_id = st.selectbox(tr("train.run"), ids, key="train_run",
-                          format_func=lambda i, b=by_id: f"#{i} · {b[i].config.get('mode')} · {b[i].status}")
+                          format_func=lambda i, shown={r.id: run_label(r) for r in runs}: shown[i])
     run = by_id[run_id]
     status = tr(f"train.status.{run.status}")
     cols = st.columns([3, 1])
@@ -195,7 +203,7 @@ def live() -> None:
         for w in m.get("warnings") or []:
             st.caption(w)
     compare = st.multiselect(tr("train.compare"), [i for i in ids if i != run_id], key="train_compare",
-                             format_func=lambda i, b=by_id: f"#{i} · {b[i].config.get('mode')} · {b[i].status}")
+                             format_func=lambda i, shown={r.id: run_label(r) for r in runs}: shown[i])
     rows = {i: s.run_epochs(i) for i in [run_id, *compare]}
     if rows[run_id]:
         st.plotly_chart(curves_figure(rows), key="train_curves", use_container_width=True)

@@ -53,6 +53,33 @@ def test_evaluate_page_metrics_gallery_relabel_and_remove(read_ws):
     assert not at.exception
 
 
+def test_evaluate_page_names_filter_and_review_of_a_colleague(read_ws):
+    s, scan, boxes = read_ws
+    for b in boxes[3:5]:
+        s.add_label(b.id, "一", labelled_by="Aiko")
+    s.add_label(boxes[5].id, "〇", labelled_by="Ben")
+    at = open_page("app_pages/evaluate.py")
+    at.sidebar.text_input(key="user_name_input").input("Ben").run()
+    assert at.query_params["who"] == ["Ben"] or at.query_params["who"] == "Ben"
+    # the filter lists every author with their count; Aiko's labels alone
+    by = at.selectbox(key="eval_by")
+    assert by.options == ["everyone", "(no name) (3)", "Aiko (2)", "Ben (1)"]
+    by.set_value("Aiko").run()
+    assert {m.label: m.value for m in at.metric}["Labelled"] == "2"
+    assert any("labelled by Aiko" in c.value for c in at.caption)
+    # Ben reviews Aiko's labels: two to confirm; one confirmation leaves two, with Aiko still the author
+    at.selectbox(key="eval_review_who").set_value("Aiko").run()
+    assert any("2 labels of Aiko to confirm" in c.value for c in at.caption)
+    at.button(key=f"review_confirm_{boxes[3].id}").click().run()
+    assert s.label_people()[boxes[3].id] == ("Aiko", ("Ben",))
+    assert any("1 labels of Aiko to confirm" in c.value for c in at.caption)
+    # a label typed under Ben's name is his
+    at.text_input(key=f"review_fix_{boxes[4].id}").input("二")
+    at.button(key=f"review_save_{boxes[4].id}").click().run()
+    assert s.label_people()[boxes[4].id] == ("Ben", ()) and s.current_labels()[boxes[4].id].char == "二"
+    assert not at.exception
+
+
 def test_label_next_page_orders_by_uncertainty_and_labels_by_number(read_ws):
     s, scan, boxes = read_ws
     at = open_page("app_pages/queue.py")

@@ -70,7 +70,8 @@ def test_whole_loop_in_the_browser(tmp_path, artifacts):
         # 5. relabel the first crop of that cell: the model was right, take its reading
         take = page.locator("[class*='st-key-eval_take_']").first
         box_id = int(re.search(r"st-key-eval_take_(\d+)", take.get_attribute("class")).group(1))
-        predicted = take.locator("button").first.inner_text().strip()
+        # the button says what it does: 「X」が正しい (the reading X is right)
+        predicted = re.search("「(.+)」", take.locator("button").first.inner_text()).group(1)
         before = store.current_labels()[box_id]
         take.locator("button").first.click()
         wait_for(lambda: store.current_labels()[box_id].id != before.id, 30)

@@ -37,6 +37,8 @@ for _page in (shell, scans, segment, read, ledger, evaluate, queue, augment, tra
 #: keeps it) and the workspace's settings (the language last chosen, for a new tab or a bare address)
 QUERY_KEY = "lang"
 SETTING_KEY = "ui.language"
+#: the name of the person using this browser session, kept in the URL like the language (``?who=…``)
+WHO_KEY = "who"
 
 
 def choose_language(*candidates: object) -> str:

@@ -1,6 +1,36 @@
 """The Evaluate page."""
 
 STRINGS: dict[str, dict[str, str]] = {
+    "eval.by": {"en": "Labels by", "ja": "ラベルを付けた人"},
+    "eval.by_all": {"en": "everyone", "ja": "全員"},
+    "eval.by_option": {"en": "{who} ({n})", "ja": "{who}（{n} 件）"},
+    "eval.labelled_by": {"en": "labelled by {who}", "ja": "ラベル：{who}"},
+    "eval.confirmed_by": {"en": "confirmed by {who}", "ja": "確認：{who}"},
+    "eval.save": {"en": "Save typed", "ja": "入力を保存"},
+    "eval.take": {"en": "It is {char}", "ja": "「{char}」が正しい"},
+    "eval.remove": {"en": "Leave out", "ja": "除外"},
+    "eval.review": {"en": "Review a colleague's labels", "ja": "他の人のラベルを確認する"},
+    "eval.review_help": {"en": "Every label the chosen person gave that you have not confirmed yet, lowest model "
+                                "agreement first. Confirming adds your name to the label (they stay its author); "
+                                "typing another character corrects it under your name.",
+                         "ja": "選んだ人が付けたラベルのうち、あなたがまだ確認していないもの（モデルと食い違うもの"
+                               "から順に）。確認するとラベルにあなたの名前が加わります（付けた人はそのまま）。別の文字を"
+                               "入力すると、あなたの名前で訂正されます。"},
+    "eval.review_who": {"en": "Whose labels", "ja": "誰のラベル"},
+    "eval.review_need_name": {"en": "Give your name in the sidebar first: a confirmation records who confirmed.",
+                              "ja": "先にサイドバーで名前を入力してください。確認には確認した人の名前が記録されます。"},
+    "eval.review_none": {"en": "No one else has labelled anything yet.", "ja": "他の人のラベルはまだありません。"},
+    "eval.review_left": {"en": "{n} labels of {who} to confirm", "ja": "{who} のラベル：未確認 {n} 件"},
+    "eval.review_done": {"en": "All of {who}'s labels are confirmed by you.", "ja": "{who} のラベルはすべて確認済みです。"},
+    "eval.confirm": {"en": "Confirm {char}", "ja": "「{char}」で確認"},
+    "eval.confirmed": {"en": "Box #{id}: {char} confirmed.", "ja": "枠 #{id}：{char} を確認しました。"},
+    "eval.macro_f1": {"en": "macro F1", "ja": "マクロ平均 F1"},
+    "eval.weighted_f1": {"en": "weighted F1", "ja": "加重平均 F1"},
+    "eval.col.char": {"en": "character", "ja": "文字"},
+    "eval.col.precision": {"en": "precision", "ja": "適合率"},
+    "eval.col.recall": {"en": "recall", "ja": "再現率"},
+    "eval.col.f1": {"en": "F1", "ja": "F1"},
+    "eval.col.support": {"en": "labels", "ja": "件数"},
     "eval.title": {"en": "Evaluate: where is the model wrong?", "ja": "誤りの確認：どこで間違えているか"},
     "eval.model": {"en": "Model", "ja": "モデル"},
     "eval.set": {"en": "Labelled set", "ja": "評価するデータ"},

@@ -12,6 +12,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.mode": {"en": "Mode", "ja": "方式"},
     "train.mode.feature-extraction": {"en": "Feature extraction (retrain the head)", "ja": "特徴抽出（分類部だけ学習）"},
     "train.mode.fine-tune": {"en": "Fine-tuning (also the top conv blocks)", "ja": "ファインチューニング（上位の畳み込みも）"},
+    "train.kind.adapt": {"en": "learning from corrections", "ja": "訂正からの学習"},
     "train.mode.scratch": {"en": "From scratch (new CNN)", "ja": "ゼロから（新しい CNN）"},
     "train.no_base": {"en": "No model is registered to start from.", "ja": "元にするモデルがありません。"},
     "train.base": {"en": "Base model", "ja": "元のモデル"},
