@@ -42,6 +42,10 @@ def _discounts(counts: Iterable[int]) -> tuple[float, float, float]:
     return max(d1, 0.05), max(d2, 0.05), max(d3, 0.05)
 
 
+#: entries of the probability memo (~200 bytes each: ~50 MB); a page asks ~40,000, a batch of pages repeats many
+CACHE_ENTRIES = 250_000
+
+
 @dataclass
 class CharLM:
     """An order-``order`` character model; ``counts[k]`` maps a history of ``k`` characters to the (raw for the top
@@ -106,8 +110,9 @@ class CharLM:
             n1, n2, n3 = self._types[k][ctx]
             gamma = (d1 * n1 + d2 * n2 + d3 * n3) / total
             p = max(c - d, 0.0) / total + gamma * p
-        if len(self._cache) < 2_000_000:
-            self._cache[key] = p
+        if len(self._cache) >= CACHE_ENTRIES:  # a memo of a pure function: start again rather than grow
+            self._cache.clear()
+        self._cache[key] = p
         return p
 
     def logprob(self, w: str, history: str) -> float:
