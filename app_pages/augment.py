@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 import numpy as np
 import streamlit as st
 
-from app_pages._shell import store, tr
+from app_pages._shell import lang, store, tr
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.data.datasets import workspace_items
 from kuzushi_core.imaging import read_image
@@ -98,36 +98,45 @@ def load_preset() -> None:
 if "aug_rotation_range" not in st.session_state:
     st.session_state["aug_preset"] = aug.DEFAULT_PRESET
     load_preset()
-c_preset.selectbox(tr("aug.preset"), list(presets), key="aug_preset", on_change=load_preset)
+c_preset.selectbox(tr("aug.preset"), list(presets), key="aug_preset", on_change=load_preset,
+                   format_func=lambda p, shown={p: tr(f"aug.preset.{p}") if p in aug.PRESETS else p for p in presets}:
+                   shown[p])
 seed = c_seed.number_input(tr("aug.seed"), 0, 9999, key="aug_seed_value", value=0)
 
 left, right = st.columns([1, 2])
+fill_labels = {m: tr(f"aug.fill.{m}") for m in aug.FILL_MODES}
 with left:
     g = st.columns(2)
-    g[0].slider("rotation_range (°)", 0.0, 45.0, key="aug_rotation_range", step=1.0)
-    g[1].slider("shear_range (°)", 0.0, 30.0, key="aug_shear_range", step=1.0)
-    g[0].slider("width_shift_range", 0.0, 0.3, key="aug_width_shift_range", step=0.01)
-    g[1].slider("height_shift_range", 0.0, 0.3, key="aug_height_shift_range", step=0.01)
-    g[0].slider("zoom_range", 0.0, 0.5, key="aug_zoom_range", step=0.01)
-    g[1].selectbox("fill_mode", aug.FILL_MODES, key="aug_fill_mode")
-    g[0].slider("cval", 0.0, 255.0, key="aug_cval", step=1.0)
-    g[1].selectbox("rescale", [1.0, 1 / 255], key="aug_rescale", format_func=lambda v: "1" if v == 1 else "1/255")
-    g[0].toggle("horizontal_flip", key="aug_horizontal_flip")
-    g[1].toggle("vertical_flip", key="aug_vertical_flip")
-    g[0].slider("brightness", 0.0, 0.5, key="aug_brightness_range", step=0.05)
-    g[1].slider("contrast", 0.0, 0.5, key="aug_contrast_range", step=0.05)
-    g[0].slider("cutout", 0.0, 1.0, key="aug_cutout", step=0.05)
-    g[1].slider("mixup α", 0.0, 1.0, key="aug_mixup_alpha", step=0.05)
-    g[0].slider("elastic", 0.0, 1.0, key="aug_elastic", step=0.05)
-    g[1].slider("blur", 0.0, 1.0, key="aug_blur", step=0.05)
-    g[0].slider("ink thickness (px)", 0, 2, key="aug_ink_thickness")
-    g[1].slider("bleed-through", 0.0, 0.5, key="aug_bleed_through", step=0.05)
+
+    def kw(name: str) -> dict:
+        """A knob's plain label (what it does to a character), its key, and its Keras name in the help."""
+        return {"label": tr(f"aug.knob.{name}"), "key": f"aug_{name}", "help": tr(f"aug.knob.{name}.help")}
+
+    g[0].slider(min_value=0.0, max_value=45.0, step=1.0, **kw("rotation_range"))
+    g[1].slider(min_value=0.0, max_value=30.0, step=1.0, **kw("shear_range"))
+    g[0].slider(min_value=0.0, max_value=0.3, step=0.01, **kw("width_shift_range"))
+    g[1].slider(min_value=0.0, max_value=0.3, step=0.01, **kw("height_shift_range"))
+    g[0].slider(min_value=0.0, max_value=0.5, step=0.01, **kw("zoom_range"))
+    g[1].selectbox(options=aug.FILL_MODES, format_func=lambda m, f=fill_labels: f[m], **kw("fill_mode"))
+    g[0].slider(min_value=0.0, max_value=255.0, step=1.0, **kw("cval"))
+    g[1].selectbox(options=[1.0, 1 / 255], **kw("rescale"),
+                   format_func=lambda v, a=tr("aug.rescale.1"), b=tr("aug.rescale.255"): a if v == 1 else b)
+    g[0].toggle(**kw("horizontal_flip"))
+    g[1].toggle(**kw("vertical_flip"))
+    g[0].slider(min_value=0.0, max_value=0.5, step=0.05, **kw("brightness_range"))
+    g[1].slider(min_value=0.0, max_value=0.5, step=0.05, **kw("contrast_range"))
+    g[0].slider(min_value=0.0, max_value=1.0, step=0.05, **kw("cutout"))
+    g[1].slider(min_value=0.0, max_value=1.0, step=0.05, **kw("mixup_alpha"))
+    g[0].slider(min_value=0.0, max_value=1.0, step=0.05, **kw("elastic"))
+    g[1].slider(min_value=0.0, max_value=1.0, step=0.05, **kw("blur"))
+    g[0].slider(min_value=0, max_value=2, **kw("ink_thickness"))
+    g[1].slider(min_value=0.0, max_value=0.5, step=0.05, **kw("bleed_through"))
 
 cfg = aug.from_dict({k: st.session_state[f"aug_{k}"] for k in KNOBS})
 with right:
-    for reason in aug.harms(cfg):
+    for reason in aug.harms(cfg, lang()):
         st.error(tr("aug.harm", reason=reason), icon=":material/warning:")
-    if not aug.harms(cfg):
+    if not aug.harm_codes(cfg):
         st.caption(tr("aug.safe"))
     t0 = time.perf_counter()
     out = aug.preview(glyphs, cfg, n=32, seed=int(seed))

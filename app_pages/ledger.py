@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app_pages._shell import pick_scan, store, tr, user_name
+from app_pages._shell import lang, pick_scan, store, tr, user_name
 from kuzushi_core.crops import crop_box
 from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
@@ -89,14 +89,15 @@ with right:
         st.write(tr("ledger.selected", i=selected) if selected is not None else tr("ledger.select_cell"))
         fcol, lcol = st.columns([2, 1])
         name = fcol.selectbox(tr("ledger.field"), list(FIELDS), key="ledger_field",
-                              format_func=lambda k: f"{FIELDS[k][0]} ({k})")
+                              format_func=lambda k, en=lang() == "en": f"{FIELDS[k][0]} ({k})" if en else FIELDS[k][0])
         lot_no = lcol.number_input(tr("ledger.lot"), 1, 50, 1, key="ledger_lot")
         if st.button(tr("ledger.assign"), key="ledger_assign", disabled=selected is None):
             picks[:] = [p for p in picks if p[0] != selected and (p[1], p[2]) != (name, lot_no - 1)]
             picks.append((selected, name, int(lot_no) - 1))
             st.rerun()
         if picks:
-            st.dataframe(pd.DataFrame([{"cell": i, "field": FIELDS[n][0], "lot": lot + 1} for i, n, lot in picks]),
+            st.dataframe(pd.DataFrame([{tr("ledger.col.cell"): i, tr("ledger.col.field"): FIELDS[n][0],
+                                        tr("ledger.col.lot"): lot + 1} for i, n, lot in picks]),
                          hide_index=True, key="ledger_picks_table")
         tname = st.text_input(tr("ledger.template_name"), key="ledger_tpl_name")
         if st.button(tr("ledger.save_template"), key="ledger_save_tpl", disabled=not picks):
@@ -129,13 +130,25 @@ if reading is None:
     st.stop()
 
 # -- the lots ---------------------------------------------------------------------------------------------
+def flag_text(fl) -> str:
+    """A check's finding in the UI's language (the exports keep the English ``reason``)."""
+    return tr(f"ledger.flag.{fl.code}", **dict(fl.figures)) if fl.code else fl.reason
+
+
 st.subheader(tr("ledger.lots"))
 rows = lw.lot_rows(reading, next((d.name for d in s.list_documents() if d.id == scan.document_id), ""))
 frame = pd.DataFrame(rows, columns=list(lw.LOT_COLUMNS))
 shown = frame[["lot", "heading", "text", "value", "unit", "confidence", "source", "flag"]].assign(
     value=frame["value"].map(lambda v: "" if v is None else str(v)))  # numbers, dates and names in one column
-st.dataframe(shown.style.apply(lambda r: ["background-color: #fde2b8" if r["flag"] else "" for _ in r], axis=1),
-             hide_index=True, width="stretch", key="ledger_lots_table")
+said = {(k + 1, fl.field): flag_text(fl) for k, lot in enumerate(reading.lots) for fl in lot.flags}
+said |= {(0, fl.field): flag_text(fl) for fl in reading.flags}
+shown["flag"] = [said.get((lot, fld)) or (tr("ledger.flag.unparsed", error=fl_) if fl_ else "")
+                 for lot, fld, fl_ in zip(frame["lot"], frame["field"], frame["flag"])]
+shown["source"] = shown["source"].map(lambda v: tr(f"read.source.{v}") if v in ("user", "auto", "import") else v)
+flagged_rows = shown["flag"].astype(bool).tolist()
+shown = shown.rename(columns={c: tr(f"ledger.col.{c}") for c in shown.columns})
+st.dataframe(shown.style.apply(lambda r: ["background-color: #fde2b8" if flagged_rows[r.name] else "" for _ in r],
+                               axis=1), hide_index=True, width="stretch", key="ledger_lots_table")
 c1, c2, c3, c4 = st.columns(4)
 wide = export.lots_wide(rows)
 c1.download_button(tr("ledger.csv_wide"), export.export_csv_text(wide).encode("utf-8"), f"lots_{scan.id}.csv",
@@ -148,7 +161,7 @@ c4.download_button(tr("ledger.json"), export.lots_json(rows).encode("utf-8"), f"
                    "application/json", key="ledger_json")
 
 for fl in reading.flags:  # the page's own: a written 計 that is not the sum of the lots
-    st.warning(f"{FIELDS.get(fl.field, (fl.field,))[0]}: {fl.reason}")
+    st.warning(f"{FIELDS.get(fl.field, (fl.field,))[0]}: {flag_text(fl)}")
 flagged = [(k, fl) for k, lot in enumerate(reading.lots) for fl in lot.flags]
 if flagged:
     st.subheader(tr("ledger.flagged", n=len(flagged)))
@@ -161,7 +174,7 @@ for k, fl in flagged:
     seen.add((k, fl.field))
     f = reading.lots[k].fields[fl.field]
     with st.container(border=True, key=f"ledger_flag_{k}_{fl.field}"):
-        st.markdown(f"**{FIELDS.get(fl.field, (fl.field,))[0]}** ({tr('ledger.lot')} {k + 1}): `{f.text}` — {fl.reason}")
+        st.markdown(f"**{FIELDS.get(fl.field, (fl.field,))[0]}** ({tr('ledger.lot')} {k + 1}): `{f.text}` — {flag_text(fl)}")
         ids = reading.boxes.get((k, fl.field), [])
         cols = st.columns(max(1, len(ids)))
         allowed = ALPHABETS.get(f.kind, "")

@@ -7,7 +7,8 @@ import streamlit as st
 
 from app_pages._shell import store, tr
 from kuzushi_core.errors import KuzushiError
-from kuzushi_core.train.registry import export_model_zip, import_model, rollback
+from kuzushi_core.i18n import STRINGS as FIGURES
+from kuzushi_core.train.registry import card_summary, export_model_zip, import_model, rollback
 
 s = store()
 st.title(tr("models.title"))
@@ -17,11 +18,56 @@ models = s.list_models()
 names = {m.id: m.name for m in models}
 
 
+def figure_name(key: str) -> str:
+    """A measured figure's name in the UI's language (its code name where the catalogue has none)."""
+    return tr(f"models.fig.{key}") if f"models.fig.{key}" in FIGURES else key
+
+
+def figure_value(v) -> str:
+    if isinstance(v, bool):
+        return tr("models.yes") if v else tr("models.no")
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
 def metric(m) -> str:
     for k in ("val_accuracy", "kmnist_test_accuracy", "test_accuracy"):
         if k in m.metrics and m.metrics[k] is not None:
-            return f"{k} {m.metrics[k]:.4f}"
+            return f"{figure_name(k)} {m.metrics[k]:.4f}"
     return ""
+
+
+def show_card(rec) -> None:
+    """The model card as a person reads it; the raw JSON one click away."""
+    c = card_summary(s, rec)
+    a, b, d = st.columns(3)
+    a.metric(tr("models.card.classes"), c["classes"])
+    if c["n_train"]:
+        b.metric(tr("models.card.n_train"), f"{c['n_train']:,}")
+    d.metric(tr("models.card.created"), c["created"])
+    st.markdown(f"**{tr('models.card.sample')}**　<span lang=\"ja\">{c['sample']}</span>"
+                + (" …" if c["classes"] > 40 else ""), unsafe_allow_html=True)
+    lines = []
+    if c["parent"]:
+        lines.append(f"- **{tr('models.card.parent')}**: {c['parent']}")
+    if c["trained_by"]:
+        lines.append(f"- **{tr('models.card.trained_by')}**: {c['trained_by']}")
+    if c["mode"]:
+        lines.append(f"- **{tr('models.card.mode')}**: `{c['mode']}`")
+    if c["data_source"]:
+        lines.append(f"- **{tr('models.card.data')}**: `{c['data_source']}`")
+    if c["per_class"]:
+        lines.append(f"- **{tr('models.card.per_class')}**: {c['per_class'][0]}–{c['per_class'][1]}")
+    if c["licence"]:
+        # the card's own words, as written (a record, not the UI's text)
+        lines.append(f"- **{tr('models.card.licence')}**: <span lang=\"en\">{c['licence']}</span>")
+    st.markdown("\n".join(lines), unsafe_allow_html=True)
+    if c["figures"]:
+        st.markdown(f"**{tr('models.card.figures')}**")
+        st.table(pd.DataFrame([{tr("models.card.figure"): figure_name(k), tr("models.card.value"): figure_value(v)}
+                               for k, v in c["figures"].items()]))
+    if c["command"]:
+        st.caption(tr("models.card.command"))
+        st.code(c["command"], language="bash")
 
 
 if models:
@@ -55,7 +101,9 @@ if models:
                            mime="application/zip", key="models_export")
     except OSError as exc:
         st.error(tr("models.missing", error=str(exc)))
-    with st.expander(tr("models.card")):
+    st.subheader(tr("models.card_of", name=f"#{rec.id} {rec.name}"))
+    show_card(rec)
+    with st.expander(tr("models.card_json")):
         st.json({"classes": list(rec.classes), "metrics": rec.metrics, **rec.card}, expanded=False)
 else:
     st.info(tr("models.none"))

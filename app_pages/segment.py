@@ -41,7 +41,9 @@ with st.expander(tr("seg.params")):
     c1, c2, c3 = st.columns(3)
     params = asdict(defaults) | {
         "work_height": c1.slider(tr("seg.work_height"), 800, 2400, defaults.work_height, 100, key="p_work_height"),
-        "binarisation": c1.selectbox(tr("seg.binarisation"), ["auto", "otsu", "sauvola", "adaptive"], key="p_bin"),
+        "binarisation": c1.selectbox(tr("seg.binarisation"), ["auto", "otsu", "sauvola", "adaptive"], key="p_bin",
+                                     format_func=lambda v, shown={v: tr(f"seg.bin.{v}") for v in
+                                                                  ("auto", "otsu", "sauvola", "adaptive")}: shown[v]),
         "ruby_width": c2.slider(tr("seg.ruby_width"), 0.2, 0.8, defaults.ruby_width, 0.05, key="p_ruby"),
         "merge_gap": c2.slider(tr("seg.merge_gap"), 0.0, 0.6, defaults.merge_gap, 0.05, key="p_merge"),
         "max_aspect": c3.slider(tr("seg.max_aspect"), 1.0, 2.0, defaults.max_aspect, 0.05, key="p_aspect"),
@@ -81,7 +83,12 @@ else:
                   if made_by in METHODS else ""))
 
 left, right = st.columns([3, 1])
-with right:
+# the tools follow the page while a tall scan scrolls (the column sticks below the app's header; the row beside it
+# is as tall as the image, so there is room to stick in)
+st.markdown("<style>div[data-testid='stColumn']:has(.st-key-seg_tools) {position: sticky; top: 3.75rem; "
+            "align-self: flex-start; z-index: 2; background: var(--background-color, white)}</style>",
+            unsafe_allow_html=True)
+with right, st.container(key="seg_tools"):
     mode = st.radio(tr("seg.mode"), ["select", "add"], key="seg_mode",
                     format_func=lambda m, a=tr("seg.mode_select"), b=tr("seg.mode_add"): a if m == "select" else b)
     show_order = st.checkbox(tr("seg.show_order"), False, key="seg_show_order")
@@ -108,10 +115,10 @@ with right:
     if len(chosen) == 1:
         b = chosen[0]
         with st.form("seg_move"):
-            x = st.number_input("x", 0, scan.width, b.x, key=f"mx_{b.id}")
-            y = st.number_input("y", 0, scan.height, b.y, key=f"my_{b.id}")
-            w = st.number_input("w", 1, scan.width, b.w, key=f"mw_{b.id}")
-            h = st.number_input("h", 1, scan.height, b.h, key=f"mh_{b.id}")
+            x = st.number_input(tr("seg.x"), 0, scan.width, b.x, key=f"mx_{b.id}")
+            y = st.number_input(tr("seg.y"), 0, scan.height, b.y, key=f"my_{b.id}")
+            w = st.number_input(tr("seg.w"), 1, scan.width, b.w, key=f"mw_{b.id}")
+            h = st.number_input(tr("seg.h"), 1, scan.height, b.h, key=f"mh_{b.id}")
             if st.form_submit_button(tr("seg.apply")):
                 s.edit_boxes(scan.id, update={b.id: (x, y, w, h)})
                 st.rerun()

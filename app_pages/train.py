@@ -92,7 +92,8 @@ config = {"mode": mode, "base_model_id": base_id, "unfreeze": int(unfreeze), "ke
 counts = jobs.planned_counts(s, config)
 with st.expander(tr("train.counts", n=sum(counts.values()), k=len(counts)), expanded=False):
     if counts:
-        st.dataframe(pd.DataFrame({"char": list(counts), "n": list(counts.values())}), hide_index=True, height=200)
+        st.dataframe(pd.DataFrame({tr("train.col.char"): list(counts), tr("train.col.n"): list(counts.values())}),
+                     hide_index=True, height=200)
 small = [c for c, n in counts.items() if n < MIN_PER_CLASS]
 if small:
     st.warning(tr("train.small", chars="".join(small[:40]), min=MIN_PER_CLASS))
@@ -101,7 +102,7 @@ est = jobs.estimate_seconds(sum(counts.values()), int(epochs), mode, int(folds) 
                            cache_ready=base_rec is None or rehearsal_ready(base_rec.path), patience=int(patience))
 if mode != "scratch" and not int(synth_rehearsal):
     st.warning(tr("train.no_rehearsal"))
-name = st.text_input(tr("train.name"), "", key="train_name", placeholder=f"{mode} …")
+name = st.text_input(tr("train.name"), "", key="train_name", placeholder=f"{tr(f'train.mode.{mode}')} …")
 if st.button(tr("train.start", minutes=est / 60), type="primary", key="train_start", disabled=not counts):
     try:
         run = jobs.submit(s, {**config, "name": name.strip()}, started_by=user_name())
@@ -211,8 +212,8 @@ def live() -> None:
         if onset is not None:
             st.warning(tr("train.overfit", epoch=onset + 1))
         last = rows[run_id][-1]
-        st.caption(" · ".join(f"{k} {last[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                              if k in last))
+        st.caption(" · ".join(f"{tr(f'train.fig.{k}')} {last[k]:.4f}"
+                              for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in last))
     elif run.status in ("queued", "running"):
         st.caption(tr("train.waiting"))
 

@@ -116,6 +116,10 @@ def test_augment_page_warns_and_saves_a_config(read_ws):
         assert [m.value for m in at.markdown if 'alt="synthetic 畑"' in m.value]
         at.text_input(key="aug_synth_char").input("😀").run()
         assert any("No installed font" in w.value for w in at.warning)
+    # knobs in plain words, the Keras name in the help
+    assert at.slider(key="aug_rotation_range").label == "Tilt the character (±°)"
+    assert "`rotation_range`" in at.slider(key="aug_rotation_range").help
+    assert at.slider(key="aug_bleed_through").label == "Ink from the back of the sheet"
     at.toggle(key="aug_horizontal_flip").set_value(True).run()
     at.slider(key="aug_rotation_range").set_value(30.0).run()
     errors = " ".join(e.value for e in at.error)
@@ -189,6 +193,19 @@ def test_models_page_activate_and_roll_back(read_ws):
     at.selectbox(key="models_choose").set_value(child.id).run()
     at.button(key="models_activate").click().run()
     assert s.active_model().id == child.id
+    # the chosen version's card, readable: its parent, who trained it (the run that made it), its figures in words
+    run = s.create_run({"mode": "feature-extraction"}, started_by="Aiko")
+    s.update_run(run.id, model_id=child.id, status="completed")
+    reader = next(m for m in s.list_models() if m.name == "reader")
+    at.selectbox(key="models_choose").set_value(child.id).run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert f"#{base.id} bars" in shown and "Trained by**: Aiko" in shown
+    assert {m.label for m in at.metric} >= {"Characters it knows", "Made"}
+    at.selectbox(key="models_choose").set_value(reader.id).run()
+    assert {m.label: m.value for m in at.metric}["Characters it knows"] == str(len(reader.classes))
+    figures = at.table[0].value
+    assert "KMNIST test accuracy (10,000 kana)" in figures.iloc[:, 0].tolist()
+    assert any("train-reader" in c.value for c in at.code)  # the command that rebuilds it
     assert not at.exception
 
 

@@ -33,4 +33,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.count": {"en": "{n} boxes ({user} edited by hand) in {cols} columns", "ja": "枠 {n} 個（手直し {user} 個）、{cols} 列"},
     "seg.steps": {"en": "Intermediate images", "ja": "途中の画像"},
     "seg.no_boxes": {"en": "No boxes yet: run the segmentation.", "ja": "枠がまだありません。切り出しを実行してください。"},
+    "seg.x": {"en": "x (left edge, px)", "ja": "x（左端、px）"},
+    "seg.y": {"en": "y (top edge, px)", "ja": "y（上端、px）"},
+    "seg.w": {"en": "width (px)", "ja": "幅（px）"},
+    "seg.h": {"en": "height (px)", "ja": "高さ（px）"},
+    "seg.bin.auto": {"en": "automatic", "ja": "自動"},
+    "seg.bin.otsu": {"en": "Otsu (one threshold for the page)", "ja": "大津の方法（ページ全体で一つのしきい値）"},
+    "seg.bin.sauvola": {"en": "Sauvola (local, for uneven paper)", "ja": "Sauvola 法（局所的、むらのある紙向け）"},
+    "seg.bin.adaptive": {"en": "adaptive mean", "ja": "適応的しきい値（近傍の平均）"},
 }

@@ -27,10 +27,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "doc.unsorted": {"en": "Unsorted", "ja": "未分類"},
     "sidebar.name": {"en": "Your name", "ja": "あなたの名前"},
     "sidebar.name_help": {"en": "Recorded with every label, correction and training run you make in this browser "
-                                 "tab, so that colleagues can see who read what. Kept in the address (?who=…); there "
+                                 "tab, so that colleagues can see who read what. Kept in the address (`?who=…`); there "
                                  "is no password: the app serves this computer only.",
                           "ja": "このタブで付けたラベル・訂正・学習の実行に記録され、共同作業者が誰が何を読んだかを"
-                                "確認できます。アドレス（?who=…）に保存されます。パスワードはありません（このコンピュー"
+                                "確認できます。アドレス（`?who=…`）に保存されます。パスワードはありません（このコンピュー"
                                 "タ内だけで動くアプリです）。"},
     "sidebar.no_name": {"en": "No name: your labels are recorded without one.",
                         "ja": "名前が未入力です。ラベルは名前なしで記録されます。"},

@@ -38,8 +38,13 @@ class Field:
 
 @dataclass(frozen=True)
 class Flag:
+    """A check's finding on a field: ``reason`` in English (what the exports write), ``code`` and ``figures`` for
+    the UI to say it in its language (``ledger.flag.<code>``)."""
+
     field: str
     reason: str
+    code: str = ""
+    figures: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass
@@ -63,13 +68,14 @@ def make_field(name: str, text: str, kind: str, *, confidence: float = 1.0, sour
 
 def check_lot(lot: Lot) -> list[Flag]:
     """Flags for one lot: values that do not parse, and 地租 against 地価 × rate."""
-    flags = [Flag(name, f"does not parse: {f.error}") for name, f in lot.fields.items()
-             if f.kind in PARSED_KINDS and f.error]
+    flags = [Flag(name, f"does not parse: {f.error}", "unparsed", (("error", f.error),))
+             for name, f in lot.fields.items() if f.kind in PARSED_KINDS and f.error]
     value, tax = lot.value("value"), lot.value("tax")
     if isinstance(value, (int, float)) and isinstance(tax, (int, float)):
         if not any(abs(tax - value * r) <= 1.0 for r in TAX_RATES):  # 1 厘 of rounding
             expect = value * TAX_RATES[0]
-            flags.append(Flag("tax", f"地租 {tax} 厘 is not 地価 {value} 厘 × 2.5 % (= {expect:.1f}) nor × 3 %"))
+            flags.append(Flag("tax", f"地租 {tax} 厘 is not 地価 {value} 厘 × 2.5 % (= {expect:.1f}) nor × 3 %", "tax",
+                              (("tax", tax), ("value", value), ("expect", expect))))
     return flags
 
 
@@ -79,14 +85,16 @@ def check_totals(lots: Iterable[Lot], totals: Mapping[str, Field]) -> list[Flag]
     flags = []
     for name, written in totals.items():
         if written.error or not isinstance(written.value, (int, float)):
-            flags.append(Flag(f"total_{name}", f"the written total does not parse: {written.error}"))
+            flags.append(Flag(f"total_{name}", f"the written total does not parse: {written.error}", "total_unparsed",
+                              (("error", written.error),)))
             continue
         vals = [lot.value(name) for lot in lots]
         if any(not isinstance(v, (int, float)) for v in vals):
             continue  # a lot's own flag says which
         s = sum(vals)
         if abs(s - written.value) > 1.0:
-            flags.append(Flag(f"total_{name}", f"the written total {written.value} is not the lots' sum {s:g}"))
+            flags.append(Flag(f"total_{name}", f"the written total {written.value} is not the lots' sum {s:g}",
+                              "total_sum", (("written", written.value), ("sum", s))))
     return flags
 
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from kuzushi_core.i18n import t
 from kuzushi_core.lazy import keras, tf
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
@@ -60,29 +61,34 @@ PRESETS: dict[str, AugmentConfig] = {
 DEFAULT_PRESET = "characters (safe)"
 
 
-def harms(cfg: AugmentConfig) -> list[str]:
-    """Reasons why a configuration hurts characters (empty when it is safe)."""
-    out = []
+def harm_codes(cfg: AugmentConfig) -> list[tuple[str, dict]]:
+    """Why a configuration hurts characters, as (code, figures) pairs — the words are in the UI catalogue
+    (``aug.harm.<code>``), in each language."""
+    out: list[tuple[str, dict]] = []
     if cfg.horizontal_flip:
-        out.append("horizontal flip: a mirrored character is another character or none (e.g. く, し, つ)")
+        out.append(("horizontal_flip", {}))
     if cfg.vertical_flip:
-        out.append("vertical flip: an upside-down character is another character or none (e.g. ぬ, め)")
+        out.append(("vertical_flip", {}))
     if cfg.rotation_range > 20:
-        out.append(f"rotation ±{cfg.rotation_range:.0f}° > 20°: strokes change direction; brush writing is upright")
-    reach = max(cfg.width_shift_range, cfg.height_shift_range) + cfg.zoom_range / 2
-    if reach > 0.2:
-        out.append(f"shift {max(cfg.width_shift_range, cfg.height_shift_range):.0%} with zoom {cfg.zoom_range:.0%} "
-                   "moves strokes off the canvas (characters are drawn up to its edges)")
+        out.append(("rotation", {"deg": cfg.rotation_range}))
+    shift = max(cfg.width_shift_range, cfg.height_shift_range)
+    if shift + cfg.zoom_range / 2 > 0.2:
+        out.append(("reach", {"shift": shift, "zoom": cfg.zoom_range}))
     if cfg.zoom_range > 0.3:
-        out.append(f"zoom ±{cfg.zoom_range:.0%}: strokes are cut off when zooming in")
+        out.append(("zoom", {"zoom": cfg.zoom_range}))
     if cfg.shear_range > 20:
-        out.append(f"shear ±{cfg.shear_range:.0f}°: distorts the character beyond a writer's slant")
+        out.append(("shear", {"deg": cfg.shear_range}))
     if cfg.fill_mode in ("reflect", "wrap") and (cfg.rotation_range or cfg.width_shift_range or cfg.height_shift_range
                                                  or cfg.zoom_range or cfg.shear_range):
-        out.append(f"fill_mode '{cfg.fill_mode}' copies strokes into the emptied border: fake strokes appear")
+        out.append(("fill", {"mode": cfg.fill_mode}))
     if cfg.fill_mode == "constant" and cfg.cval > 64:
-        out.append(f"cval {cfg.cval:.0f} fills the border lighter than the black background of a glyph")
+        out.append(("cval", {"cval": cfg.cval}))
     return out
+
+
+def harms(cfg: AugmentConfig, lang: str = "en") -> list[str]:
+    """Reasons why a configuration hurts characters, in words (empty when it is safe)."""
+    return [t(f"aug.harm.{code}", lang, **figures) for code, figures in harm_codes(cfg)]
 
 
 def _custom_layers():

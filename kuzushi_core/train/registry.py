@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from kuzushi_core.containers import ModelRecord
+from kuzushi_core.errors import KuzushiError
 from kuzushi_core.predict.classifier import ModelFileError, load_model
 from kuzushi_core.store import Store
 
@@ -92,3 +93,42 @@ def rollback(store: Store) -> ModelRecord:
         target = earlier[-1]
     store.set_active_model(target)
     return store.get_model(target)
+
+
+#: figures a model's record may carry, in the order a summary shows them (others follow under their own names)
+KNOWN_FIGURES = ("kmnist_test_accuracy", "val_accuracy", "parent_accuracy", "val_macro_f1", "cv_accuracy_mean",
+                 "cv_accuracy_std", "test_accuracy", "n_train", "seconds", "best_epoch", "not_worse")
+
+
+def card_summary(store: Store, record: ModelRecord) -> dict:
+    """What a person reads first about a version, from its record and card: classes (count and a sample), the data
+    it learned from, its measured figures, its parent, who trained it (the run that made it) and when, licence and
+    the command that rebuilds it. Values are plain (numbers, strings); the words around them are the UI's."""
+    card = record.card or {}
+    data = card.get("data") or {}
+    parent = None
+    if record.parent_id is not None:
+        try:
+            p = store.get_model(record.parent_id)
+            parent = f"#{p.id} {p.name}"
+        except KuzushiError:
+            parent = f"#{record.parent_id}"
+    trained_by = next((r.started_by for r in store.list_runs() if r.model_id == record.id and r.started_by), "")
+    figures = {k: record.metrics[k] for k in KNOWN_FIGURES if record.metrics.get(k) is not None}
+    figures.update({k: v for k, v in record.metrics.items()
+                    if k not in figures and v is not None and isinstance(v, (int, float, str))})
+    counts = data.get("counts") or {}
+    return {
+        "classes": len(record.classes),
+        "sample": "".join(record.classes[:40]),
+        "data_source": str(data.get("source", "")),
+        "n_train": data.get("n_train_total") or record.metrics.get("n_train"),
+        "per_class": (min(counts.values()), max(counts.values())) if counts else None,
+        "figures": figures,
+        "parent": parent,
+        "mode": card.get("mode") or card.get("architecture") or "",
+        "trained_by": trained_by,
+        "created": record.created_at[:16].replace("T", " "),
+        "licence": card.get("licence", ""),
+        "command": card.get("command", ""),
+    }
