@@ -78,9 +78,10 @@ def test_two_people_label_one_page_at_once(tmp_path, artifacts):
         # the Read page says who gave the label of the box it shows (Ben's session moved on: choose nxt_a)
         aiko.reload()
         wait_idle(aiko)
-        aiko.locator(".st-key-read_box").click()
-        aiko.keyboard.type(f"#{nxt_a} ")
-        aiko.keyboard.press("Enter")
+        aiko.locator(".st-key-read_box input").click()
+        aiko.locator(".st-key-read_box input").fill(f"#{nxt_a} ")
+        aiko.get_by_role("option", name=re.compile(f"^#{nxt_a} ")).click()
+        wait_idle(aiko)
         aiko.get_by_text(re.compile(r"現在のラベル：.（入力・選択・Aiko）")).wait_for(timeout=60_000)
         aiko.screenshot(path=str(artifacts / "read_who_ja.png"), full_page=False)
 
@@ -97,9 +98,9 @@ def test_two_people_label_one_page_at_once(tmp_path, artifacts):
         # Evaluate, filtered to Ben's labels: his count
         ben.goto(url + "/evaluate?who=Ben")
         wait_idle(ben, 120)
-        ben.locator(".st-key-eval_by").click()
+        ben.locator(".st-key-eval_by input").click()
         n_ben = store.labellers()["Ben"]
-        ben.get_by_role("option", name=f"Ben（{n_ben} 件）").click()
+        ben.get_by_role("option", name=f"Ben（{n_ben} 件）").click(timeout=20_000)
         wait_idle(ben, 120)
         metric = ben.locator("[data-testid=stMetric]").filter(has_text="件数")
         assert metric.locator("[data-testid=stMetricValue]").inner_text().strip() == str(n_ben)

@@ -113,6 +113,16 @@ def test_box_editor_in_the_browser(tmp_path, page_images, artifacts):
         wait_idle(page)
         time.sleep(1)
         page.screenshot(path=str(artifacts / "segment_editor.png"))
+        # a tall scan: scrolled down to the foot of the page image, the tools are still in view beside it
+        bb, _ = image_box()
+        page.mouse.move(bb["x"] + 50, bb["y"] + 50)
+        page.mouse.wheel(0, 1400)
+        time.sleep(1)
+        tools = page.locator(".st-key-seg_tools").bounding_box()
+        bb, _ = image_box()
+        assert bb["y"] < 0, "the page did not scroll"
+        assert 0 <= tools["y"] < 200 and tools["x"] > bb["x"] + bb["width"] - 5, tools
+        page.screenshot(path=str(artifacts / "segment_scrolled_tools.png"))
     final = store.list_boxes(scan.id)
     assert len(final) == n0
     assert sum(b.source == "user" for b in final) == 2  # the two halves of the split
