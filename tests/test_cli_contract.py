@@ -53,6 +53,7 @@ CASES: dict[str, tuple[str, str]] = {
     "import-labels": ("--workspace {ws} {empty}", "--workspace {ws}"),
     "parse-value": ("--kind number 一 --json {png}/v.json", "--kind colour 一 --json {out}/v.json"),
     "cells": ("{png} --json {out}/c.json", "--json {out}/c.json"),
+    "read-ledger": ("{png} --json {out}/l.json", "{png} --json {out}/l.json --template"),
     "read-archive": ("{none} --out {out}/arch", "{none} --out {out}/arch --engine spark"),
     "import-results": ("{none} --workspace {ws}", "--workspace {ws}"),
 }

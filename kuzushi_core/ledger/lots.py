@@ -155,6 +155,58 @@ def read_glyphs(probs, classes: tuple[str, ...], kind: str | None = None) -> lis
     return [(classes[idx[b]], float(sub[i, b])) for i, b in enumerate(best)]
 
 
+def choose_char(pred, kind: str) -> tuple[str, float]:
+    """A character box's reading (a :class:`~kuzushi_core.containers.Prediction`) for a field of ``kind``: the
+    best candidate within the kind's alphabet, else the reading."""
+    allowed = ALPHABETS.get(kind)
+    if allowed:
+        for c, p in pred.candidates:
+            if c in allowed:
+                return c, p
+    return pred.label, pred.confidence
+
+
+def category_of(preds) -> tuple[str, float] | None:
+    """The 地目 of the list that the glyphs' candidates make most probable (None when none has their count)."""
+    import numpy as np
+
+    classes = sorted({c for p in preds for c, _ in p.candidates} | set("".join(CATEGORIES)))
+    index = {c: i for i, c in enumerate(classes)}
+    probs = np.full((len(preds), len(classes)), 1e-6)
+    for k, p in enumerate(preds):
+        for c, v in p.candidates:
+            probs[k, index[c]] = v
+    return read_word(probs, tuple(classes), CATEGORIES)
+
+
+def read_field(name: str, kind: str, preds, cell: int = -1) -> Field:
+    """A field from its glyphs' predictions in reading order: a 地目 read as a word of the list, a value cell
+    within its kind's alphabet, anything else as read."""
+    guess = category_of(preds) if name.split("#")[0] == "category" and preds else None
+    if guess is not None:
+        return make_field(name, guess[0], kind, confidence=guess[1], cell=cell)
+    read = [choose_char(p, kind) for p in preds]
+    return make_field(name, "".join(c for c, _ in read), kind, confidence=min((p for _, p in read), default=0.0),
+                      cell=cell)
+
+
+def assemble(fields: Iterable[tuple[int, Field]]) -> tuple[list[Lot], dict[str, Field]]:
+    """Lots from ``(lot, field)`` pairs in the form's order: a field of lot -1 belongs to every lot, a
+    ``total_*`` field is the page's written total; the lots checked (:func:`check_page` flags them)."""
+    per: dict[int, dict[str, Field]] = {}
+    every: dict[str, Field] = {}
+    totals: dict[str, Field] = {}
+    for lot, f in fields:
+        if f.name.startswith("total_"):
+            totals[f.name.removeprefix("total_")] = f
+        elif lot < 0:
+            every[f.name] = f
+        else:
+            per.setdefault(lot, {})[f.name] = f
+    lots = [Lot({**per[k], **every}) for k in sorted(per)] or ([Lot(dict(every))] if every else [])
+    return lots, totals
+
+
 def join_cell(chars: Iterable[str]) -> str:
     """The characters read in a cell, in reading order, as the field's text."""
     return "".join(c for c in chars if c and not c.isspace())

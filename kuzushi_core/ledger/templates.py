@@ -29,12 +29,13 @@ SNAP_IOU = 0.4  # a mapped field box snaps to a detected cell that overlaps it a
 class TemplateField:
     name: str  # a key of FIELDS (or any name the historian gives)
     kind: str  # number, area, money, date or text
-    lot: int  # which lot of the page (0 on a one-lot page)
+    lot: int  # which lot of the page (0 on a one-lot page; -1: a field of every lot, e.g. a 名寄帳's one owner)
     box: tuple[float, float, float, float]  # x, y, w, h as shares of the frame
+    printed: str = ""  # the heading as the form prints it (番地 where another form says 地番), when known
 
     @property
     def heading(self) -> str:
-        return FIELDS.get(self.name, (self.name, ""))[0]
+        return self.printed or FIELDS.get(self.name.split("#")[0], (self.name, ""))[0]
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,11 @@ class Template:
     def from_json(cls, text: str) -> Template:
         try:
             d = json.loads(text)
-            return cls(d["name"], tuple(TemplateField(f["name"], f["kind"], int(f["lot"]), tuple(f["box"]))
-                                        for f in d["fields"]))
+            fields = []
+            for f in d["fields"]:
+                x, y, w, h = (float(v) for v in f["box"])
+                fields.append(TemplateField(f["name"], f["kind"], int(f["lot"]), (x, y, w, h), str(f.get("printed", ""))))
+            return cls(d["name"], tuple(fields))
         except (ValueError, KeyError, TypeError) as exc:
             raise TemplateError(f"not a template: {exc}") from None
 

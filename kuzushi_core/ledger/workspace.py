@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from kuzushi_core.containers import ModelRecord, Scan
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
 from kuzushi_core.ledger.cellseg import segment_cells
-from kuzushi_core.ledger.lots import ALPHABETS, CATEGORIES, Lot, check_page, make_field, read_word
+from kuzushi_core.ledger.lots import Field, Lot, assemble, category_of, check_page, choose_char, make_field
 from kuzushi_core.ledger.templates import FIELDS, Template, place
 from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.predict.reading import loaded
@@ -77,27 +75,6 @@ def _inside(b, box) -> bool:
     return box[0] <= cx < box[0] + box[2] and box[1] <= cy < box[1] + box[3]
 
 
-def _choose(pred, kind: str) -> tuple[str, float]:
-    """A character box's reading for a field of ``kind``: the best candidate within the kind's alphabet."""
-    allowed = ALPHABETS.get(kind)
-    if allowed:
-        for c, p in pred.candidates:
-            if c in allowed:
-                return c, p
-    return pred.label, pred.confidence
-
-
-def _category(preds) -> tuple[str, float] | None:
-    """The 地目 of the list that the candidates make most probable (None when none fits)."""
-    classes = sorted({c for p in preds for c, _ in p.candidates} | set("".join(CATEGORIES)))
-    index = {c: i for i, c in enumerate(classes)}
-    probs = np.full((len(preds), len(classes)), 1e-6)
-    for k, p in enumerate(preds):
-        for c, v in p.candidates:
-            probs[k, index[c]] = v
-    return read_word(probs, tuple(classes), CATEGORIES)
-
-
 def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | None) -> PageReading:
     """The scan's lots under a template, from the boxes' labels (first) and the model's predictions."""
     cells, _ = page_cells(store, scan)
@@ -106,7 +83,7 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
     labels = store.current_labels(scan.id)
     preds = store.predictions(scan.id, record.id) if record is not None else {}
     edits = store.field_edits(scan.id, template_id)
-    lots: dict[int, dict] = {}
+    made_fields: list[tuple[int, Field]] = []
     reading = PageReading(scan, template_id, [])
     for f, box, _cell in placed:
         across = box[2] > 2 * box[3]  # a name written across a top band, right to left
@@ -117,7 +94,7 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
         chars, confs = [], []
         guess = None
         if f.name == "category" and members and all(b.id in preds and b.id not in labels for b in members):
-            guess = _category([preds[b.id] for b in members])
+            guess = category_of([preds[b.id] for b in members])
         if guess is not None:
             chars, confs = list(guess[0]), [guess[1]]
         else:
@@ -126,7 +103,7 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
                     chars.append(labels[b.id].char)
                     confs.append(1.0)
                 elif b.id in preds:
-                    c, p = _choose(preds[b.id], f.kind)
+                    c, p = choose_char(preds[b.id], f.kind)
                     chars.append(c)
                     confs.append(p)
         text, source = "".join(chars), "auto"
@@ -134,12 +111,9 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
             source = "user"
         if (f.lot, f.name) in edits:
             text, source, confs = edits[(f.lot, f.name)], "user", [1.0]
-        made = make_field(f.name, text, f.kind, confidence=min(confs, default=0.0), source=source, cell=_cell)
-        if f.name.startswith("total_"):
-            reading.totals[f.name.removeprefix("total_")] = made
-        else:
-            lots.setdefault(f.lot, {})[f.name] = made
-    reading.lots = [Lot(lots[k]) for k in sorted(lots)]
+        made_fields.append((f.lot, make_field(f.name, text, f.kind, confidence=min(confs, default=0.0),
+                                              source=source, cell=_cell)))
+    reading.lots, reading.totals = assemble(made_fields)
     reading.flags = check_page(reading.lots, reading.totals)
     return reading
 

@@ -1,0 +1,127 @@
+"""A register page to lots, without a workspace: what ``read-ledger`` and ``read-archive --ledger`` run.
+
+The page's ruled cells are found, every cell is split into characters and read once; the fields come from a
+template (a hand-marked one given, or the one its printed headings propose: :mod:`.headings`), each field
+is read from its cell's characters (a value cell within its kind's alphabet, a 地目 as a word of the list), and
+the lots are assembled and checked as on the Ledger page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kuzushi_core.containers import Prediction, RuledCell
+from kuzushi_core.crops import crop_box
+from kuzushi_core.ledger.cells import estimate_skew, find_cells
+from kuzushi_core.ledger.cellseg import segment_cells, without_seals
+from kuzushi_core.ledger.headings import propose_template
+from kuzushi_core.ledger.lots import Field, Lot, assemble, check_page, read_field
+from kuzushi_core.ledger.templates import Template, frame_of, place
+from kuzushi_core.predict.classifier import LoadedModel, classify_crops
+
+K = 20  # candidates kept per glyph: enough for a value cell's alphabet to find its numeral
+
+
+@dataclass
+class RegisterReading:
+    """One register page read: its cells, the template used (and whether it was proposed from the headings),
+    the lots (checked), the page's written totals and its own flags, and each field's printed heading."""
+
+    cells: list[RuledCell]
+    template: Template
+    proposed: bool
+    lots: list[Lot]
+    totals: dict[str, Field]
+    flags: list = field(default_factory=list)
+    headings: dict[str, str] = field(default_factory=dict)  # field name -> the heading as printed
+
+
+def _order(boxes: list[tuple[int, int, int, int]], cell) -> list[int]:
+    """Reading order of a cell's character boxes: top to bottom; right to left across a wide band."""
+    across = cell[2] > 2 * cell[3]
+    return sorted(range(len(boxes)), key=(lambda i: -(boxes[i][0] + boxes[i][2])) if across
+                  else (lambda i: boxes[i][1]))
+
+
+def _share_inside(a, b) -> float:
+    """How much of box a's area lies inside box b."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return max(0.0, x1 - x0) * max(0.0, y1 - y0) / max(1e-9, a[2] * a[3])
+
+
+def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = None) -> RegisterReading:
+    """Read a register page (RGB, or grey) into lots with ``template``, else with the template its headings
+    propose (:class:`~kuzushi_core.errors.TemplateError` when the page has no ruling or no headings)."""
+    gray = without_seals(rgb) if rgb.ndim == 3 else rgb
+    cells = find_cells(gray)
+    angle = estimate_skew(gray)
+    per_cell = segment_cells(rgb, cells, angle)
+    flat: list[tuple[int, int, int, int]] = []
+    glyphs: list[list[int]] = []
+    for c, boxes in zip(cells, per_cell):
+        order = _order(boxes, (c.x, c.y, c.w, c.h))
+        glyphs.append([len(flat) + k for k in range(len(order))])
+        flat.extend(boxes[i] for i in order)
+    preds: list[Prediction] = classify_crops(lm, [crop_box(gray, *b) for b in flat], k=K)
+    proposed = template is None
+    if template is None:
+        template = propose_template(cells, glyphs, preds)
+    made: list[tuple[int, Field]] = []
+    headings: dict[str, str] = {}
+    fx, fy, fw, fh = frame_of(cells)
+    for f, box, index in place(template, cells):
+        bx, by, bw, bh = f.box
+        mapped = (fx + bx * fw, fy + by * fh, bw * fw, bh * fh)
+        # the cells that lie inside the field's box: one, or the parts of a cell a stray line or a seal split
+        parts = [i for i, c in enumerate(cells) if _share_inside((c.x, c.y, c.w, c.h), mapped) >= 0.6]
+        if index >= 0 and index not in parts:
+            parts = [index]
+        if parts:
+            members = [g for i in parts for g in glyphs[i]]
+            ps = [preds[members[k]] for k in _order([flat[g] for g in members], box)]
+        else:  # a field where the ruling was not found: its mapped box split and read on its own
+            boxes = segment_cells(rgb, [RuledCell(*box)], angle)[0]
+            boxes = [boxes[i] for i in _order(boxes, box)]
+            ps = classify_crops(lm, [crop_box(gray, *b) for b in boxes], k=K) if boxes else []
+        made.append((f.lot, read_field(f.name, f.kind, ps, index)))
+        headings.setdefault(f.name, f.heading)
+    lots, totals = assemble(made)
+    flags = check_page(lots, totals)
+    return RegisterReading(cells, template, proposed, lots, totals, flags, headings)
+
+
+def _keys(names: list[str], headings: dict[str, str]) -> dict[str, str]:
+    """Each field's key in the output: its heading as printed, numbered from the second time a heading repeats."""
+    out, seen = {}, {}
+    for n in names:
+        h = headings.get(n, n)
+        seen[h] = seen.get(h, 0) + 1
+        out[n] = h if seen[h] == 1 else f"{h}#{seen[h]}"
+    return out
+
+
+def _flag_of(f: Field, flags) -> str | None:
+    said = [fl.reason for fl in flags if fl.field == f.name]
+    return said[0] if said else None
+
+
+def reading_json(image: str, r: RegisterReading) -> dict:
+    """The ``read-ledger`` contract for one page: ``{"image", "lots": [{"lot", "fields": {HEADING: {"text",
+    "value", "unit", "flag"}}}], "totals"}`` (plus how the template was made and the cells found)."""
+    order = [f.name for f in r.template.fields if not f.name.startswith("total_")]
+    keys = _keys(list(dict.fromkeys(order)), r.headings)
+
+    def one(f: Field, flags) -> dict:
+        value = f.value if f.value is None or isinstance(f.value, (int, float, str)) else str(f.value)
+        return {"text": f.text, "value": value, "unit": f.unit, "flag": _flag_of(f, flags) or f.error}
+
+    lots = []
+    for k, lot in enumerate(r.lots):
+        fields = {keys.get(n, n): one(lot.fields[n], lot.flags) for n in dict.fromkeys(order) if n in lot.fields}
+        lots.append({"lot": k + 1, "fields": fields})
+    totals = {r.headings.get(f"total_{n}", f"計 {n}"): one(f, r.flags) for n, f in r.totals.items()}
+    return {"image": image, "template": "proposed from the printed headings" if r.proposed else r.template.name,
+            "cells": len(r.cells), "lots": lots, "totals": totals}
