@@ -15,7 +15,7 @@ from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger import workspace as lw
 from kuzushi_core.ledger.lots import ALPHABETS
-from kuzushi_core.ledger.templates import FIELDS, TemplateError, make_template
+from kuzushi_core.ledger.templates import FIELDS, Template, TemplateError, make_template, place
 from kuzushi_core.segment.overlay import display_scale, page_point
 
 s = store()
@@ -44,7 +44,7 @@ tpl_names = {t["id"]: t["name"] for t in templates}
 if "ledger_template_pending" in st.session_state:
     st.session_state["ledger_template"] = st.session_state.pop("ledger_template_pending")
 if st.session_state.get("ledger_template") not in tpl_names:  # another volume's template, or none yet
-    st.session_state["ledger_template"] = next(iter(tpl_names), None)
+    st.session_state["ledger_template"] = lw.preferred_template(templates)  # a hand-marked one wins
 template_id = st.selectbox(tr("ledger.template"), [None] + list(tpl_names), key="ledger_template",
                            format_func=lambda i: tr("ledger.no_template") if i is None else f"#{i} {tpl_names[i]}")
 
@@ -59,6 +59,12 @@ for i, c in enumerate(cells):
     p1 = (int((c.x + c.w) * scale), int((c.y + c.h) * scale))
     cv2.rectangle(img, p0, p1, colour, 3 if i == selected else 1)
     cv2.putText(img, str(i), (p0[0] + 4, p0[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+proposal = st.session_state.get("ledger_proposal")
+proposal = Template.from_json(proposal[1]) if proposal and proposal[0] == scan.id else None
+if proposal is not None:  # the proposed fields, drawn thick in green over the cells they take
+    for _f, box, _ in place(proposal, cells):
+        x, y, w, h = (int(v * scale) for v in box)
+        cv2.rectangle(img, (x + 4, y + 4), (x + w - 4, y + h - 4), (0, 158, 115), 3)
 reading = None
 if template_id and model is not None and any(b.has_flag("ledger") for b in s.list_boxes(scan.id)):
     reading = lw.read_page(s, scan, template_id, model)
@@ -84,7 +90,36 @@ with left:
 
 # -- the template editor ---------------------------------------------------------------------------------
 with right:
-    with st.expander(tr("ledger.editor"), expanded=not templates):
+    if model is not None and st.button(tr("ledger.propose"), key="ledger_propose", help=tr("ledger.propose_help"),
+                                       type="secondary" if templates else "primary"):
+        try:
+            with st.spinner(tr("ledger.proposing")):
+                made = lw.propose(s, scan, model)
+        except KuzushiError as exc:  # no ruling, no headings: say why; the hand editor stays
+            st.error(str(exc))
+        else:
+            st.session_state["ledger_proposal"] = (scan.id, made.to_json())
+            st.rerun()
+    if proposal is not None:
+        heads = list(dict.fromkeys(f.heading for f in proposal.fields))
+        n_lots = len({f.lot for f in proposal.fields if f.lot >= 0})
+        with st.container(border=True, key="ledger_proposal_box"):
+            st.markdown(tr("ledger.proposal", n=n_lots, heads="・".join(heads)))
+            p1, p2, p3 = st.columns(3)
+            if p1.button(tr("ledger.accept"), key="ledger_accept", type="primary"):
+                new_id = s.save_template(scan.document_id, proposal.name, proposal.to_json(), scan.id)
+                st.session_state.pop("ledger_proposal", None)
+                st.session_state["ledger_template_pending"] = new_id
+                st.session_state["ledger_flash"] = tr("ledger.saved", name=proposal.name)
+                st.rerun()
+            if p2.button(tr("ledger.correct"), key="ledger_correct", help=tr("ledger.correct_help")):
+                picks[:] = [(i, f.name, f.lot) for f, _, i in place(proposal, cells) if i >= 0 and f.name in FIELDS]
+                st.session_state.pop("ledger_proposal", None)
+                st.rerun()
+            if p3.button(tr("ledger.discard"), key="ledger_discard"):
+                st.session_state.pop("ledger_proposal", None)
+                st.rerun()
+    with st.expander(tr("ledger.editor"), expanded=not templates or bool(picks)):
         st.write(tr("ledger.editor_help"))
         st.write(tr("ledger.selected", i=selected) if selected is not None else tr("ledger.select_cell"))
         fcol, lcol = st.columns([2, 1])
@@ -97,7 +132,8 @@ with right:
             st.rerun()
         if picks:
             st.dataframe(pd.DataFrame([{tr("ledger.col.cell"): i, tr("ledger.col.field"): FIELDS[n][0],
-                                        tr("ledger.col.lot"): lot + 1} for i, n, lot in picks]),
+                                        tr("ledger.col.lot"): tr("ledger.every_lot") if lot < 0 else str(lot + 1)}
+                                       for i, n, lot in picks]),
                          hide_index=True, key="ledger_picks_table")
         tname = st.text_input(tr("ledger.template_name"), key="ledger_tpl_name")
         if st.button(tr("ledger.save_template"), key="ledger_save_tpl", disabled=not picks):

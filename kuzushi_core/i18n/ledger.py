@@ -47,4 +47,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "ledger.col.confidence": {"en": "confidence", "ja": "確信度"},
     "ledger.col.source": {"en": "source", "ja": "出所"},
     "ledger.col.flag": {"en": "flag", "ja": "要確認"},
+    "ledger.propose": {"en": "Propose a template from the printed headings", "ja": "印刷された見出しから様式を提案"},
+    "ledger.propose_help": {"en": "Reads the form's printed headings (字, 地番 or 番地, 地目, 反別, 地価, 地租, 所有主, 計, …) with the "
+                                  "active model and lays out the fields and lots from where they stand. You confirm "
+                                  "or correct it; a template you mark by hand is preferred.",
+                            "ja": "様式に印刷された見出し（字・地番/番地・地目・反別・地価・地租・所有主・計 など）を使用中の"
+                                  "モデルで読み、その位置から項目と筆を割り付けます。確認するか直してください。手で指定した"
+                                  "様式が優先されます。"},
+    "ledger.proposing": {"en": "Reading the headings…", "ja": "見出しを読んでいます…"},
+    "ledger.proposal": {"en": "Proposed: **{n} lots** with the headings {heads} (green on the page).",
+                        "ja": "提案：見出し {heads} で **{n} 筆**（ページ上の緑の枠）。"},
+    "ledger.accept": {"en": "Use this template", "ja": "この様式を使う"},
+    "ledger.correct": {"en": "Correct by hand", "ja": "手で直す"},
+    "ledger.correct_help": {"en": "Load the proposed fields into the editor below, fix them, and save as your template.",
+                            "ja": "提案された項目を下の編集欄に読み込み、直してから様式として保存します。"},
+    "ledger.discard": {"en": "Discard", "ja": "取り消す"},
+    "ledger.every_lot": {"en": "every lot", "ja": "全筆"},
 }

@@ -52,12 +52,10 @@ def _share_inside(a, b) -> float:
     return max(0.0, x1 - x0) * max(0.0, y1 - y0) / max(1e-9, a[2] * a[3])
 
 
-def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = None) -> RegisterReading:
-    """Read a register page (RGB, or grey) into lots with ``template``, else with the template its headings
-    propose (:class:`~kuzushi_core.errors.TemplateError` when the page has no ruling or no headings)."""
+def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel):
+    """Every cell split into characters and read once: (character boxes, each cell's box indices in reading
+    order, each box's prediction)."""
     gray = without_seals(rgb) if rgb.ndim == 3 else rgb
-    cells = find_cells(gray)
-    angle = estimate_skew(gray)
     per_cell = segment_cells(rgb, cells, angle)
     flat: list[tuple[int, int, int, int]] = []
     glyphs: list[list[int]] = []
@@ -66,6 +64,16 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
         glyphs.append([len(flat) + k for k in range(len(order))])
         flat.extend(boxes[i] for i in order)
     preds: list[Prediction] = classify_crops(lm, [crop_box(gray, *b) for b in flat], k=K)
+    return flat, glyphs, preds
+
+
+def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = None) -> RegisterReading:
+    """Read a register page (RGB, or grey) into lots with ``template``, else with the template its headings
+    propose (:class:`~kuzushi_core.errors.TemplateError` when the page has no ruling or no headings)."""
+    gray = without_seals(rgb) if rgb.ndim == 3 else rgb
+    cells = find_cells(gray)
+    angle = estimate_skew(gray)
+    flat, glyphs, preds = read_cells(rgb, cells, angle, lm)
     proposed = template is None
     if template is None:
         template = propose_template(cells, glyphs, preds)

@@ -16,7 +16,9 @@ from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
 from kuzushi_core.ledger.cellseg import segment_cells
+from kuzushi_core.ledger.headings import propose_template
 from kuzushi_core.ledger.lots import Field, Lot, assemble, category_of, check_page, choose_char, make_field
+from kuzushi_core.ledger.read import read_cells
 from kuzushi_core.ledger.templates import FIELDS, Template, place
 from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.predict.reading import loaded
@@ -53,6 +55,23 @@ def page_cells(store: Store, scan: Scan, *, redo: bool = False) -> tuple[list[Ru
 
 def template_of(store: Store, template_id: int) -> Template:
     return Template.from_json(store.get_template(template_id)["spec"])
+
+
+PROPOSED = "proposed from the headings"  # the name a proposed template is saved under (with its page)
+
+
+def propose(store: Store, scan: Scan, record: ModelRecord) -> Template:
+    """The template the scan's printed headings propose (:mod:`kuzushi_core.ledger.headings`), read with the
+    model; :class:`~kuzushi_core.errors.TemplateError` when none can be proposed."""
+    cells, angle = page_cells(store, scan)
+    _, glyphs, preds = read_cells(read_image(store.scan_path(scan)), cells, angle, loaded(record))
+    return propose_template(cells, glyphs, preds, f"{PROPOSED} (p.{scan.page_no})")
+
+
+def preferred_template(templates: list[dict]) -> int | None:
+    """The template a page opens with: a hand-marked one (they win), else a proposed one, newest first."""
+    marked = [t["id"] for t in templates if not t["name"].startswith(PROPOSED)]
+    return (marked or [t["id"] for t in templates] or [None])[0]
 
 
 def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> int:
@@ -146,8 +165,8 @@ def lot_rows(reading: PageReading, document: str = "") -> list[dict]:
 
 
 def document_lots(store: Store, document_id: int | None = None) -> list[dict]:
-    """The lot rows of every scan read in ledger mode (:func:`prepare`), each with its document's newest
-    template."""
+    """The lot rows of every scan read in ledger mode (:func:`prepare`), each with its document's preferred
+    template (:func:`preferred_template`)."""
     docs = {d.id: d.name for d in store.list_documents()}
     record = store.active_model()
     rows = []
@@ -157,5 +176,7 @@ def document_lots(store: Store, document_id: int | None = None) -> list[dict]:
         templates = store.list_templates(scan.document_id)
         if not templates:
             continue
-        rows += lot_rows(read_page(store, scan, templates[0]["id"], record), docs.get(scan.document_id, ""))
+        chosen = preferred_template(templates)
+        assert chosen is not None
+        rows += lot_rows(read_page(store, scan, chosen, record), docs.get(scan.document_id, ""))
     return rows
