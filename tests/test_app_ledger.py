@@ -111,3 +111,37 @@ def test_ledger_page_on_a_page_without_ruled_cells(ws, tmp_path):
         assert not at.exception, at.exception
         assert any("no ruled cells" in e.value for e in at.error), [e.value for e in at.error]
     assert (store.list_boxes(scan.id), store.current_labels(scan.id), store.list_templates()) == before
+
+
+def test_ledger_page_proposes_a_template_from_the_headings(ws):
+    """No clicks on cells: the headings propose the template; accepted, it reads the lots; a hand-marked
+    template saved later is the one the page opens with."""
+    store, reg = ws
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("app_pages/ledger.py").run()
+    at.button(key="ledger_propose").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "**1 lots**" in shown and "地番" in shown and "反別" in shown
+    at.button(key="ledger_accept").click().run()
+    (tpl,) = store.list_templates()
+    assert tpl["name"].startswith(lw.PROPOSED) and at.selectbox(key="ledger_template").value == tpl["id"]
+    at.button(key="ledger_read").click().run()
+    assert not at.exception, at.exception
+    lots = at.dataframe[-1].value
+    truth = {f: v["value"] for f, v in reg.lots[0].items()}
+    got = dict(zip(lots.iloc[:, 1], lots.iloc[:, 3]))  # heading → value (as shown)
+    assert {"字", "地番", "地目", "反別", "地価", "地租"} <= set(got)
+    assert sum(str(truth[f]) == got[h] for f, h in (("lot_no", "地番"), ("category", "地目"), ("area", "反別"),
+                                                      ("value", "地価"), ("tax", "地租"))) >= 3
+    # correcting by hand: the proposal's fields load into the editor; the saved hand-marked template wins
+    at.button(key="ledger_propose").click().run()
+    at.button(key="ledger_correct").click().run()
+    assert at.dataframe[0].value.shape[0] >= 7
+    at.text_input(key="ledger_tpl_name").input("by hand").run()
+    at.button(key="ledger_save_tpl").click().run()
+    assert lw.preferred_template(store.list_templates()) == next(
+        t["id"] for t in store.list_templates() if t["name"] == "by hand")
+    assert not at.exception, at.exception

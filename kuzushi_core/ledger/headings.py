@@ -123,7 +123,7 @@ def _name(fields: list[str]) -> list[str]:
     return out
 
 
-def propose_template(cells, glyphs: list[list[int]], preds: list[Prediction], name: str = "proposed") -> Template:
+def propose_template(cells, glyphs: list[list[int]], preds: list[Prediction], title: str = "proposed") -> Template:
     """A template from the page's printed headings (see the module's docstring); :class:`TemplateError` when
     fewer than :data:`MIN_HEADINGS` headings line up."""
     heads = [h for h in read_headings(cells, glyphs, preds) if h.field != "total"]
@@ -177,21 +177,24 @@ def propose_template(cells, glyphs: list[list[int]], preds: list[Prediction], na
     for h, name in zip(group, names):
         ids = [i for i in beyond(h) if i not in total_cells]
         per_head.append((h, name, [i for i in ids if not in_totals(i)], [i for i in ids if in_totals(i)]))
-    sizes = sorted(span(i)[1] - span(i)[0] for _, _, e, _ in per_head for i in e)
-    typical = sizes[len(sizes) // 2] if sizes else 0.0
-    # the lots' slots: cells of about a lot's size, clustered along the lots over every band; a slot most bands
-    # agree on is a lot (a sliver cut off by a stray line or a seal, or a band's cell across every lot, is none)
-    sized = sorted(((span(i), b) for b, (_, _, e, _) in enumerate(per_head) for i in e
-                    if 0.5 * typical <= span(i)[1] - span(i)[0] <= 1.8 * typical), key=lambda sb: sum(sb[0]))
-    clusters: list[list[tuple[tuple[float, float], int]]] = []
-    for sp, b in sized:
-        if clusters and sum(sp) / 2 - sum(clusters[-1][-1][0]) / 2 <= 0.5 * typical:
-            clusters[-1].append((sp, b))
+    # the lots' slots, agreed over every band: the biggest cells first, each cell joining the slot it lies mostly
+    # inside or opening a new one; a slot most bands have a cell in is a lot (a sliver cut off by a stray line or a
+    # seal joins the slot it lies in; a band with one cell across every lot, the owner's, takes no part)
+    most = max((len(e) for _, _, e, _ in per_head), default=0)
+    voters = [(b, i) for b, (_, _, e, _) in enumerate(per_head) if len(e) > 1 or most <= 1 for i in e]
+    members: list[list[tuple[int, int]]] = []
+    for b, i in sorted(voters, key=lambda bi: -(span(bi[1])[1] - span(bi[1])[0])):
+        a0, a1 = span(i)
+        home = next((m for m in members if _inside(a0, a1, *span(m[0][1])) >= 0.6), None)
+        if home is None:
+            members.append([(b, i)])
         else:
-            clusters.append([(sp, b)])
-    bands = sum(1 for _, _, e, _ in per_head if e)
-    slots = [(float(np.median([sp[0] for sp, _ in c])), float(np.median([sp[1] for sp, _ in c])))
-             for c in clusters if len({b for _, b in c}) >= max(1, bands / 2)]
+            home.append((b, i))
+    bands = len({b for b, _ in voters})
+    slots = sorted((float(np.median([span(i)[0] for _, i in m])), float(np.median([span(i)[1] for _, i in m])))
+                   for m in members if len({b for b, _ in m}) >= max(1, bands / 2))
+    spans = sorted(span(i)[1] - span(i)[0] for _, i in voters)
+    typical = spans[len(spans) // 2] if spans else 0.0
 
     def slot_cells(entries: list[int]) -> list[list[int]]:
         """The band's cells of each lot slot: those lying mostly inside it (a cell split by a stray line gives two;
@@ -219,8 +222,7 @@ def propose_template(cells, glyphs: list[list[int]], preds: list[Prediction], na
 
     for (h, name, entries, totals_here), row in zip(per_head, per_slot):
         kind = KIND_OF.get(name.split("#")[0], "text")
-        wide = [i for i in entries if span(i)[1] - span(i)[0] > 1.8 * typical]
-        if len(filled) > 1 and len(entries) == 1 and wide:
+        if len(filled) > 1 and len(entries) == 1 and span(entries[0])[1] - span(entries[0])[0] > 1.8 * typical:
             fields.append(TemplateField(name, kind, -1, rel(entries[0]), h.text))  # one cell across every lot
         else:
             for k, ids in enumerate(row[:len(filled)]):
@@ -230,4 +232,4 @@ def propose_template(cells, glyphs: list[list[int]], preds: list[Prediction], na
             fields.append(TemplateField(f"total_{name}", kind, -1, rel(totals_here[0]), f"計 {h.text}"))
     if not fields:
         raise TemplateError("the headings were found but no cells beyond them: mark the fields by hand")
-    return Template(name, tuple(fields))
+    return Template(title, tuple(fields))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from kuzushi_core.containers import Prediction, RuledCell
@@ -67,16 +68,46 @@ def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel):
     return flat, glyphs, preds
 
 
+def red_form(rgb: np.ndarray, cells) -> bool:
+    """Whether the form is printed in red (vermilion ruling, and headings in the same ink): most of the ink on
+    the cells' edges is red."""
+    if rgb.ndim != 3 or not cells:
+        return False
+    img = rgb.astype(np.int16)
+    red = (img[..., 0] - (img[..., 1] + img[..., 2]) // 2) > 50
+    dark = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) < np.percentile(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 50) - 40
+    H, W = red.shape
+    hits = ink = 0
+    for c in cells:
+        for y in (c.y, c.y + c.h):
+            ys = slice(max(0, y - 2), min(H, y + 3))
+            xs = slice(max(0, c.x), min(W, c.x + c.w))
+            ink += int((dark[ys, xs] | red[ys, xs]).sum())
+            hits += int(red[ys, xs].sum())
+    return ink > 0 and hits / ink > 0.5
+
+
+def propose_from(rgb: np.ndarray, cells, angle: float, lm: LoadedModel, read) -> Template:
+    """The template the page's printed headings propose. On a form printed in red the headings are red too: they
+    are read from the page as it is (the entries' reading takes red ink for seals and leaves it out)."""
+    if red_form(rgb, cells):
+        _, glyphs, preds = read_cells(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cells, angle, lm)
+    else:
+        _, glyphs, preds = read
+    return propose_template(cells, glyphs, preds)
+
+
 def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = None) -> RegisterReading:
     """Read a register page (RGB, or grey) into lots with ``template``, else with the template its headings
     propose (:class:`~kuzushi_core.errors.TemplateError` when the page has no ruling or no headings)."""
-    gray = without_seals(rgb) if rgb.ndim == 3 else rgb
-    cells = find_cells(gray)
-    angle = estimate_skew(gray)
+    plain = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+    gray = without_seals(rgb) if rgb.ndim == 3 else rgb  # the entries are in sumi: red seals made paper
+    cells = find_cells(plain)  # the ruling in any colour (a vermilion form's too)
+    angle = estimate_skew(plain)
     flat, glyphs, preds = read_cells(rgb, cells, angle, lm)
     proposed = template is None
     if template is None:
-        template = propose_template(cells, glyphs, preds)
+        template = propose_from(rgb, cells, angle, lm, (flat, glyphs, preds))
     made: list[tuple[int, Field]] = []
     headings: dict[str, str] = {}
     fx, fy, fw, fh = frame_of(cells)

@@ -85,7 +85,7 @@ def make_template(name: str, cells, picks) -> Template:
             raise TemplateError(f"{field} of lot {lot + 1} is marked twice")
         seen.add((field, lot))
         c = cells[index]
-        kind = FIELDS.get(field, (field, "text"))[1]
+        kind = FIELDS.get(field.split("#")[0], (field, "text"))[1]  # date#1: a date, like date
         fields.append(TemplateField(field, kind, int(lot), ((c.x - fx) / fw, (c.y - fy) / fh, c.w / fw, c.h / fh)))
     if not fields:
         raise TemplateError("mark at least one field")

@@ -16,9 +16,8 @@ from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
 from kuzushi_core.ledger.cellseg import segment_cells
-from kuzushi_core.ledger.headings import propose_template
 from kuzushi_core.ledger.lots import Field, Lot, assemble, category_of, check_page, choose_char, make_field
-from kuzushi_core.ledger.read import read_cells
+from kuzushi_core.ledger.read import propose_from, read_cells
 from kuzushi_core.ledger.templates import FIELDS, Template, place
 from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.predict.reading import loaded
@@ -64,8 +63,10 @@ def propose(store: Store, scan: Scan, record: ModelRecord) -> Template:
     """The template the scan's printed headings propose (:mod:`kuzushi_core.ledger.headings`), read with the
     model; :class:`~kuzushi_core.errors.TemplateError` when none can be proposed."""
     cells, angle = page_cells(store, scan)
-    _, glyphs, preds = read_cells(read_image(store.scan_path(scan)), cells, angle, loaded(record))
-    return propose_template(cells, glyphs, preds, f"{PROPOSED} (p.{scan.page_no})")
+    rgb = read_image(store.scan_path(scan))
+    lm = loaded(record)
+    made = propose_from(rgb, cells, angle, lm, read_cells(rgb, cells, angle, lm))
+    return Template(f"{PROPOSED} (p.{scan.page_no})", made.fields)
 
 
 def preferred_template(templates: list[dict]) -> int | None:
