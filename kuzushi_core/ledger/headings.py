@@ -177,15 +177,17 @@ def propose_template(cells, glyphs: list[list[int]], preds: list[Prediction], ti
     for h, name in zip(group, names):
         ids = [i for i in beyond(h) if i not in total_cells]
         per_head.append((h, name, [i for i in ids if not in_totals(i)], [i for i in ids if in_totals(i)]))
-    # the lots' slots, agreed over every band: the biggest cells first, each cell joining the slot it lies mostly
-    # inside or opening a new one; a slot most bands have a cell in is a lot (a sliver cut off by a stray line or a
-    # seal joins the slot it lies in; a band with one cell across every lot, the owner's, takes no part)
+    # the lots' slots, agreed over every band: the biggest cells first, each cell joining the slot it mostly
+    # coincides with or opening a new one; a slot most bands have a cell in is a lot (a sliver cut off by a stray
+    # line or a seal, or a cell across several lots, opens a slot no other band shares; a band with one cell across
+    # every lot, the owner's, takes no part)
     most = max((len(e) for _, _, e, _ in per_head), default=0)
     voters = [(b, i) for b, (_, _, e, _) in enumerate(per_head) if len(e) > 1 or most <= 1 for i in e]
     members: list[list[tuple[int, int]]] = []
     for b, i in sorted(voters, key=lambda bi: -(span(bi[1])[1] - span(bi[1])[0])):
         a0, a1 = span(i)
-        home = next((m for m in members if _inside(a0, a1, *span(m[0][1])) >= 0.6), None)
+        home = next((m for m in members if _inside(a0, a1, *span(m[0][1])) >= 0.6
+                     and _inside(*span(m[0][1]), a0, a1) >= 0.6), None)  # they mostly coincide
         if home is None:
             members.append([(b, i)])
         else:
