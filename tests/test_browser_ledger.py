@@ -154,3 +154,42 @@ def test_template_apply_fix_and_export_in_the_browser(tmp_path, artifacts):
     want = regs[1].lots[0][field]["value"]
     assert rows[field]["text"] == truth and rows[field]["source"] == "user"
     assert float(rows[field]["value"]) == pytest.approx(float(want))
+
+
+def test_register_page_to_lots_with_no_clicks_on_cells(tmp_path, artifacts):
+    """Upload a register page, let its printed headings propose the template, accept it, read the lots,
+    download them as CSV."""
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    ensure_default_model(store)
+    reg = generate_register(21, "nayose")
+    image, _ = save(reg, tmp_path, "register")
+    with running_app(ws, tmp_path / "streamlit.log") as url, browser_page(1500, 1100) as page:
+        page.goto(url + "/scans?lang=en")
+        wait_idle(page)
+        page.locator("input[type=file]").first.set_input_files(str(image))
+        page.get_by_role("button", name="Import 1 file(s)").click()
+        page.get_by_text("register.jpg").first.wait_for(timeout=60_000)
+        page.goto(url + "/ledger?lang=en")
+        wait_idle(page)
+        page.locator(".st-key-ledger_propose button").click()
+        page.locator(".st-key-ledger_proposal_box").wait_for(timeout=120_000)
+        wait_idle(page)
+        page.screenshot(path=str(artifacts / "ledger_proposed.png"), full_page=True)
+        page.locator(".st-key-ledger_accept button").click()
+        page.get_by_text("saved").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        (tpl,) = store.list_templates()
+        assert tpl["name"].startswith(lw.PROPOSED)
+        page.locator(".st-key-ledger_read button").click()
+        page.get_by_text("characters read").wait_for(timeout=180_000)
+        wait_idle(page)
+        page.get_by_role("heading", name="Lots", exact=True).wait_for()
+        page.screenshot(path=str(artifacts / "ledger_proposed_read.png"), full_page=True)
+        with page.expect_download() as dl:
+            page.locator(".st-key-ledger_csv_wide button").click()  # one row a lot
+        data = open(dl.value.path(), encoding="utf-8-sig").read()
+    rows = [r for r in csv.DictReader(io.StringIO(data)) if r["lot"] != "0"]  # lot 0: the page's written 計
+    assert len(rows) == len(reg.lots)
+    right = sum(str(t["lot_no"]["value"]) == r.get("地番 value") for r, t in zip(rows, reg.lots))
+    assert right >= len(reg.lots) // 2, (right, [r.get("地番 value") for r in rows])

@@ -37,6 +37,7 @@ class PageReading:
     totals: dict = field(default_factory=dict)  # "area" / "value" / "tax" -> Field: the page's written 計
     boxes: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (lot, field) -> char box ids
     places: dict[tuple[int, str], tuple[int, int, int, int]] = field(default_factory=dict)  # (lot, field) -> box
+    headings: dict[str, str] = field(default_factory=dict)  # field -> its heading as the form prints it
 
 
 def page_cells(store: Store, scan: Scan, *, redo: bool = False) -> tuple[list[RuledCell], float]:
@@ -111,6 +112,7 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
                          key=(lambda b: -(b.x + b.w)) if across else (lambda b: b.y))
         reading.boxes[(f.lot, f.name)] = [b.id for b in members]
         reading.places[(f.lot, f.name)] = box
+        reading.headings.setdefault(f.name, f.heading)
         chars, confs = [], []
         guess = None
         if f.name == "category" and members and all(b.id in preds and b.id not in labels for b in members):
@@ -152,14 +154,14 @@ def lot_rows(reading: PageReading, document: str = "") -> list[dict]:
         for name, f in lot.fields.items():
             rows.append({"document": document, "page_no": reading.scan.page_no, "scan_id": reading.scan.id,
                          "source_name": reading.scan.source_name, "lot": k + 1, "field": name,
-                         "heading": FIELDS.get(name, (name,))[0], "text": f.text, "value": f.value, "unit": f.unit,
+                         "heading": reading.headings.get(name) or FIELDS.get(name, (name,))[0], "text": f.text, "value": f.value, "unit": f.unit,
                          "kind": f.kind, "confidence": round(f.confidence, 4), "source": f.source,
                          "flag": flags.get(name, f.error or "")})
     page_flags = {fl.field.removeprefix("total_"): fl.reason for fl in reading.flags}
     for name, f in reading.totals.items():  # the page's written totals: lot 0
         rows.append({"document": document, "page_no": reading.scan.page_no, "scan_id": reading.scan.id,
                      "source_name": reading.scan.source_name, "lot": 0, "field": f"total_{name}",
-                     "heading": FIELDS[f"total_{name}"][0], "text": f.text, "value": f.value, "unit": f.unit,
+                     "heading": reading.headings.get(f"total_{name}") or FIELDS[f"total_{name}"][0], "text": f.text, "value": f.value, "unit": f.unit,
                      "kind": f.kind, "confidence": round(f.confidence, 4), "source": f.source,
                      "flag": page_flags.get(name, f.error or "")})
     return rows
