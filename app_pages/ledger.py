@@ -105,7 +105,8 @@ with right:
         n_lots = len({f.lot for f in proposal.fields if f.lot >= 0})
         with st.container(border=True, key="ledger_proposal_box"):
             st.markdown(tr("ledger.proposal", n=n_lots, heads="・".join(heads)))
-            p1, p2, p3 = st.columns(3)
+            row = st.container(horizontal=True)  # buttons as wide as their words
+            p1 = p2 = p3 = row
             if p1.button(tr("ledger.accept"), key="ledger_accept", type="primary"):
                 new_id = s.save_template(scan.document_id, proposal.name, proposal.to_json(), scan.id)
                 st.session_state.pop("ledger_proposal", None)
