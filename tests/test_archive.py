@@ -256,3 +256,71 @@ def test_read_archive_refuses_bad_arguments(tmp_path: Path):
     assert r.returncode == 1 and "neither a file nor a folder" in r.stderr and "Traceback" not in r.stderr
     r = cli("import-results", tmp_path, "--workspace", tmp_path / "ws")
     assert r.returncode == 1 and "no archive results" in r.stderr
+
+
+def test_read_archive_ledger_writes_the_lots_beside_the_characters(tmp_path: Path):
+    """--ledger: each page also read as a register; the lots in a second table (DIR/_lots), the characters' dataset
+    unchanged and still readable as it is; a page without a form gets an error row; resume reads nothing twice."""
+    from kuzushi_core.archive.sink import LOTS_DIR, read_lots
+    from kuzushi_core.synth import fonts
+    from kuzushi_core.synth.registers import generate_register, save
+
+    if not fonts.available():
+        msg = "no Japanese fonts installed (bash scripts/install_fonts.sh)"
+        if require_data_enabled():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    src = tmp_path / "registers"
+    regs = [generate_register(800, "nayose"), generate_register(801, "lot")]
+    for reg in regs:
+        save(reg, src, f"reg_{reg.seed}")
+    write_pages(src / "book", 1, bars(), seed=3)  # a page that is no register
+    out = tmp_path / "out"
+    r = cli("read-archive", src, "--out", out, "--ledger", "--part-pages", "2")
+    assert r.returncode == 0, r.stderr
+    assert len(read_dataset(out)) > 0 and "lot" not in read_dataset(out).columns  # the characters, as before
+    import pandas as pd
+
+    assert len(pd.read_parquet(out)) == len(read_dataset(out))  # DIR read as a plain dataset skips _lots
+    lots = read_lots(out)
+    assert sorted(p.name for p in (out / LOTS_DIR).glob("part-*.parquet")) == sorted(
+        p.name for p in out.glob("part-*.parquet"))  # a lots part beside each characters' part
+    by_page = {Path(s).stem: df for s, df in lots.groupby("source")}
+    nayose, one = by_page["reg_800"], by_page["reg_801"]
+    assert set(nayose["lot"].dropna().astype(int)) == set(range(0, len(regs[0].lots) + 1))  # lots 1..n, 0: 計
+    assert {"地番", "反別", "地価"} <= set(nayose["heading"]) and nayose["error"].isna().all()
+    assert set(one["lot"].astype(int)) == {1} and "年月日" in set(one["heading"])
+    truth = {k + 1: str(t["lot_no"]["value"]) for k, t in enumerate(regs[0].lots)}
+    got = nayose[nayose["field"] == "lot_no"].set_index("lot")["value"].to_dict()
+    assert sum(got.get(k) == v for k, v in truth.items()) >= len(truth) // 2
+    book = [df for name, df in by_page.items() if not name.startswith("reg_")][0]
+    assert len(book) == 1 and "headings" in book["error"].iloc[0]
+    # --resume finds every page done: nothing read, no lots row twice
+    r = cli("read-archive", src, "--out", out, "--ledger", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert len(read_lots(out)) == len(lots)
+    # a lots part left without its characters' part (a kill between the two) is removed, its pages read again
+    (out / LOTS_DIR / "part-orphan.parquet").write_bytes((out / LOTS_DIR / sorted(
+        p.name for p in (out / LOTS_DIR).glob("part-*.parquet"))[0]).read_bytes())
+    r = cli("read-archive", src, "--out", out, "--ledger", "--resume")
+    assert r.returncode == 0 and not (out / LOTS_DIR / "part-orphan.parquet").exists()
+    assert len(read_lots(out)) == len(lots)
+    # --template needs --ledger
+    r = cli("read-archive", src, "--out", tmp_path / "o2", "--template", out / "x.json")
+    assert r.returncode == 1 and r.stderr.strip().startswith("error:") and "--ledger" in r.stderr
+    # the Ray engine writes the same lots
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if require_data_enabled():
+            pytest.fail("ray is not installed")
+        return
+    on_ray = tmp_path / "ray"
+    r = cli("read-archive", src, "--out", on_ray, "--ledger", "--engine", "ray", "--workers", "2", timeout=600)
+    assert r.returncode == 0, r.stderr
+
+    def table(df):
+        cols = ["content_hash", "lot", "field", "heading", "text", "value", "unit", "flag", "error"]
+        return sorted(tuple(str(v) for v in row) for row in df[cols].itertuples(index=False))
+
+    assert table(read_lots(on_ray)) == table(lots)

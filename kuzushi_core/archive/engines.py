@@ -19,6 +19,7 @@ from pathlib import Path
 from kuzushi_core.archive.sink import PartWriter, clean_temporaries, done_pages
 from kuzushi_core.archive.sources import PageOpener, PageTask, expand_sources, plan_tasks
 from kuzushi_core.archive.stages import (
+    LedgerMode,
     PageResult,
     SegmentedPage,
     classify_pages,
@@ -28,6 +29,7 @@ from kuzushi_core.archive.stages import (
 )
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.lazy import tf
+from kuzushi_core.ledger.templates import Template
 from kuzushi_core.predict.classifier import load_card, load_model
 
 ENGINES = ("local", "ray")
@@ -55,12 +57,14 @@ def _model_size(path: Path) -> int:
 
 def read_archive(srcs: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str], *, model: str | os.PathLike[str],
                  engine: str = "local", address: str | None = None, workers: int = 2, resume: bool = False,
-                 pages_per_part: int = 32, progress: Callable[[str, int, int], None] | None = None) -> ReadSummary:
+                 pages_per_part: int = 32, progress: Callable[[str, int, int], None] | None = None,
+                 ledger: bool = False, template: Template | None = None) -> ReadSummary:
     """Read every page under ``srcs`` into the Parquet dataset ``out``.
 
     ``progress(phase, done, total)`` is called as files are planned (``"plan"``) and pages read (``"read"``).
     Without ``resume`` the folder must not hold results yet; with it, pages already there are skipped, provided
-    they were read by the same model.
+    they were read by the same model. With ``ledger`` each page is also read as a register (with ``template``, or
+    the one its headings propose) into the lots table (``DIR/_lots``).
     """
     if engine not in ENGINES:
         raise KuzushiError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
@@ -84,12 +88,13 @@ def read_archive(srcs: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     tasks = list(plan_tasks(files, progress=(lambda i: progress("plan", i, len(files))) if progress else None))
     todo = [t for t in tasks if t.key not in done]
     summary = ReadSummary(skipped=len(tasks) - len(todo), engine=engine)
-    writer = PartWriter(out, version, pages_per_part=pages_per_part)
+    writer = PartWriter(out, version, pages_per_part=pages_per_part, lots=ledger)
+    spec = template.to_json() if template is not None else None
     t0 = time.perf_counter()
     if progress:
         progress("read", 0, len(todo))
-    results = (_local(todo, model, version) if engine == "local"
-               else _ray(todo, model, version, address=address, workers=workers))
+    results = (_local(todo, model, version, ledger=ledger, spec=spec) if engine == "local"
+               else _ray(todo, model, version, address=address, workers=workers, ledger=ledger, spec=spec))
     try:
         for r in results:
             writer.add(r)
@@ -120,7 +125,12 @@ def single_threaded_tf() -> bool:
     return True
 
 
-def _local(todo: list[PageTask], model: Path, version: str, threads: int | None = None):
+def _ledger_mode(ledger: bool, spec: str | None) -> LedgerMode | None:
+    return LedgerMode(Template.from_json(spec) if spec else None) if ledger else None
+
+
+def _local(todo: list[PageTask], model: Path, version: str, threads: int | None = None, ledger: bool = False,
+           spec: str | None = None):
     """Pages segmented by a pool of threads (OpenCV and NumPy release the GIL), a window of pages ahead; the
     model (cheap beside segmentation) classifies them in order on this thread.  Memory: the window's pages."""
     import threading
@@ -131,6 +141,7 @@ def _local(todo: list[PageTask], model: Path, version: str, threads: int | None 
         print("note: TensorFlow was started before with several threads; confidences may differ from the ray "
               "engine in the 4th decimal", file=sys.stderr)
     lm = load_model(model)
+    mode = _ledger_mode(ledger, spec)
     threads = threads or max(1, os.cpu_count() or 1)
     local = threading.local()
 
@@ -147,7 +158,7 @@ def _local(todo: list[PageTask], model: Path, version: str, threads: int | None 
             nxt = next(pending, None)
             if nxt is not None:
                 window.append(pool.submit(segment_one, nxt))
-            yield from classify_pages(lm, version, [page])
+            yield from classify_pages(lm, version, [page], mode)
 
 
 # -- ray ---------------------------------------------------------------------------------------------------------
@@ -170,19 +181,20 @@ class _Segmenter:
 class _Classifier:
     """Ray Data stage 2: the model loaded once per actor, TensorFlow limited to the actor's threads."""
 
-    def __init__(self, model_path: str, version: str, threads: int):
+    def __init__(self, model_path: str, version: str, threads: int, ledger: bool = False, spec: str | None = None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
 
         self.lm, self.version = load_model(model_path), version
+        self.mode = _ledger_mode(ledger, spec)
 
     def __call__(self, batch):
         import pandas as pd
 
         pages = [SegmentedPage.from_record(r) for r in batch.to_dict("records")]
-        return pd.DataFrame([r.to_record() for r in classify_pages(self.lm, self.version, pages)])
+        return pd.DataFrame([r.to_record() for r in classify_pages(self.lm, self.version, pages, self.mode)])
 
 
 def _ray_init(address: str | None, workers: int):
@@ -208,7 +220,8 @@ def _ray_init(address: str | None, workers: int):
     return ray
 
 
-def _ray(todo: list[PageTask], model: Path, version: str, *, address: str | None, workers: int):
+def _ray(todo: list[PageTask], model: Path, version: str, *, address: str | None, workers: int, ledger: bool = False,
+         spec: str | None = None):
     if not todo:
         return
     if workers < 1:
@@ -224,7 +237,7 @@ def _ray(todo: list[PageTask], model: Path, version: str, *, address: str | None
     ds = ds.map_batches(_Segmenter, fn_constructor_kwargs={"size": size}, batch_size=1, batch_format="pandas",
                         compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=0.5)
     ds = ds.map_batches(_Classifier, fn_constructor_kwargs={"model_path": str(model.resolve()), "version": version,
-                                                             "threads": 1},
+                                                             "threads": 1, "ledger": ledger, "spec": spec},
                         batch_size=4, batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=workers),
                         num_cpus=0.5)
     for batch in ds.iter_batches(batch_size=None, batch_format="pandas"):

@@ -42,6 +42,25 @@ SCHEMA = pa.schema([
     ("content_hash", pa.string()),
 ])
 
+#: ``read-archive --ledger``: the second table, one row a field of each lot (lot 0: the page's written totals), one
+#: row with ``error`` for a page where no form or no headings were found; in ``DIR/_lots`` (a ``_`` folder, which
+#: readers of DIR's own dataset skip), each part named like the characters' part that holds the same pages
+LOTS_DIR = "_lots"
+LOTS_SCHEMA = pa.schema([
+    ("source", pa.string()),
+    ("page_index", pa.int32()),
+    ("lot", pa.int32()),
+    ("field", pa.string()),
+    ("heading", pa.string()),
+    ("text", pa.string()),
+    ("value", pa.string()),
+    ("unit", pa.string()),
+    ("flag", pa.string()),
+    ("model_version", pa.string()),
+    ("error", pa.string()),
+    ("content_hash", pa.string()),
+])
+
 PAGES_KEY = b"kuzushi.pages"
 MODEL_KEY = b"kuzushi.model_version"
 
@@ -79,7 +98,9 @@ class PartWriter:
     """Collects whole pages and writes them a part file at a time."""
 
     def __init__(self, folder: str | os.PathLike[str], model_version: str, pages_per_part: int = 32,
-                 rows_per_part: int = 50_000):
+                 rows_per_part: int = 50_000, lots: bool = False):
+        self.lots_folder = Path(folder) / LOTS_DIR if lots else None
+        self._lots: list[dict] = []
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.version = model_version
@@ -92,6 +113,11 @@ class PartWriter:
 
     def add(self, result: PageResult) -> None:
         self._rows += page_rows(result)
+        if self.lots_folder is not None:
+            base = {"source": result.task.source, "page_index": result.task.page_index,
+                    "model_version": result.model_version, "content_hash": result.task.content_hash}
+            rows = result.lots or ([{"error": result.error}] if result.error else [])
+            self._lots += [{**base, **r} for r in rows]
         self._pages.append(list(result.task.key))
         if len(self._pages) >= self.pages_per_part or len(self._rows) >= self.rows_per_part:
             self.flush()
@@ -102,6 +128,11 @@ class PartWriter:
         meta = {PAGES_KEY: json.dumps(self._pages).encode(), MODEL_KEY: self.version.encode()}
         table = pa.Table.from_pylist(self._rows, schema=SCHEMA.with_metadata(meta))
         name = f"part-{self.run}-{self._seq:05d}.parquet"
+        if self.lots_folder is not None:  # first the lots: the characters' part is what marks the pages done
+            self.lots_folder.mkdir(exist_ok=True)
+            _write_atomic(pa.Table.from_pylist(self._lots, schema=LOTS_SCHEMA.with_metadata(meta)),
+                          self.lots_folder / name)
+            self._lots = []
         tmp = self.folder / f".{name}.tmp"
         pq.write_table(table, tmp, compression="zstd")
         with open(tmp, "rb") as f:
@@ -130,10 +161,31 @@ def to_pandas(table: pa.Table):
     return table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
 
 
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def clean_temporaries(folder: Path) -> int:
-    """Remove the temporary part files a killed run left behind; how many."""
+    """Remove what a killed run left behind: temporary part files, and lots parts whose characters' part was never
+    written (their pages are read again); how many."""
     n = 0
-    for tmp in folder.glob(".part-*.parquet.tmp"):
+    for tmp in [*folder.glob(".part-*.parquet.tmp"), *(folder / LOTS_DIR).glob(".part-*.parquet.tmp")]:
         tmp.unlink(missing_ok=True)
         n += 1
+    for orphan in (folder / LOTS_DIR).glob("part-*.parquet"):
+        if not (folder / orphan.name).exists():
+            orphan.unlink(missing_ok=True)
+            n += 1
     return n
+
+
+def read_lots(folder: str | os.PathLike[str]):
+    """The lots table of a ``--ledger`` run as a pandas DataFrame."""
+    parts = sorted((Path(folder) / LOTS_DIR).glob("part-*.parquet"))
+    if not parts:
+        raise KuzushiError(f"{folder} holds no lots (was it read with --ledger?).")
+    return to_pandas(pa.concat_tables([pq.read_table(p, schema=LOTS_SCHEMA) for p in parts]))

@@ -19,7 +19,9 @@ import numpy as np
 from kuzushi_core.archive.sources import PageOpener, PageTask
 from kuzushi_core.context.model import read_in_context
 from kuzushi_core.crops import crop_box, to_glyph
-from kuzushi_core.errors import KuzushiError
+from kuzushi_core.errors import KuzushiError, TemplateError
+from kuzushi_core.ledger.read import flag_of, output_keys, read_register
+from kuzushi_core.ledger.templates import Template
 from kuzushi_core.predict.classifier import ood_factor, top_k
 from kuzushi_core.segment.columns import SegmentParams, segment
 
@@ -68,16 +70,42 @@ class PageResult:
     chars: list[dict]
     model_version: str
     error: str | None = None
+    lots: list[dict] = field(default_factory=list)  # with --ledger: a row a field of each lot (or the page's error)
 
     def to_record(self) -> dict:
         return {**self.task.as_record(), "width": self.width, "height": self.height,
                 "chars": json.dumps(self.chars, ensure_ascii=False), "model_version": self.model_version,
-                "page_error": self.error or ""}
+                "page_error": self.error or "", "lots": json.dumps(self.lots, ensure_ascii=False)}
 
     @classmethod
     def from_record(cls, r: dict) -> PageResult:
         return cls(task_of_record(r), int(r["width"]), int(r["height"]), json.loads(r["chars"]), str(r["model_version"]),
-                   _text(r["page_error"]))
+                   _text(r["page_error"]), json.loads(r.get("lots") or "[]"))
+
+
+def ledger_rows(img, lm, template: Template | None) -> list[dict]:
+    """A register page's lots as rows of the lots table (``read-archive --ledger``): what ``read-ledger`` reads,
+    one row a field (lot 0: the page's written totals); one row with ``error`` when no form or no headings are
+    found."""
+    try:
+        reading = read_register(img, lm, template)
+    except TemplateError as exc:
+        return [{"lot": None, "field": None, "heading": None, "text": None, "value": None, "unit": None,
+                 "flag": None, "error": str(exc)}]
+    order = list(dict.fromkeys(f.name for f in reading.template.fields if not f.name.startswith("total_")))
+    keys = output_keys(order, reading.headings)
+    rows = []
+
+    def row(lot: int, name: str, heading: str, f, flags) -> dict:
+        return {"lot": lot, "field": name, "heading": heading, "text": f.text,
+                "value": None if f.value is None else str(f.value), "unit": f.unit,
+                "flag": flag_of(f, flags) or f.error, "error": None}
+
+    for k, lot in enumerate(reading.lots, 1):
+        rows += [row(k, n, keys[n], lot.fields[n], lot.flags) for n in order if n in lot.fields]
+    for n, f in reading.totals.items():
+        rows.append(row(0, f"total_{n}", reading.headings.get(f"total_{n}", f"計 {n}"), f, reading.flags))
+    return rows
 
 
 def segment_page(task: PageTask, opener: PageOpener, size: int, params: SegmentParams | None = None
@@ -111,7 +139,9 @@ def model_version(path: str | Path) -> str:
     return f"{path.stem}@{h.hexdigest()[:12]}"
 
 
-def classify_pages(lm, version: str, pages: list[SegmentedPage]) -> list[PageResult]:
+def classify_pages(lm, version: str, pages: list[SegmentedPage], ledger: LedgerMode | None = None
+                   ) -> list[PageResult]:
+    """Each segmented page read (its columns in context); with ``ledger``, also read as a register into lots."""
     out = []
     for page in pages:
         t = page.task
@@ -131,5 +161,20 @@ def classify_pages(lm, version: str, pages: list[SegmentedPage]) -> list[PageRes
         chars = [{**b, "label": p.label, "confidence": float(p.confidence),
                   "candidates": [{"label": c, "score": float(s)} for c, s in p.candidates]}
                  for b, p in zip(page.boxes, preds)]
-        out.append(PageResult(t, page.width, page.height, chars, version))
+        lots = []
+        if ledger is not None:  # the page decoded again here: a register is read cell by cell, not by columns
+            try:
+                lots = ledger_rows(ledger.opener.image(t), lm, ledger.template)
+            except (KuzushiError, OSError) as exc:
+                lots = [{"lot": None, "field": None, "heading": None, "text": None, "value": None, "unit": None,
+                         "flag": None, "error": str(exc)}]
+        out.append(PageResult(t, page.width, page.height, chars, version, lots=lots))
     return out
+
+
+@dataclass
+class LedgerMode:
+    """``read-archive --ledger``: the template (None: proposed from each page's headings) and a page opener."""
+
+    template: Template | None = None
+    opener: PageOpener = field(default_factory=PageOpener)

@@ -7,6 +7,10 @@ Contracts (outside checks call them exactly so):
   h, column, order, label, confidence, candidates, model_version``, then ``error, content_hash``) and one row per
   page that failed (``label`` null, ``error`` set); progress with pages/s and ETA on stderr; a summary line on
   stdout.  Exit 0 when every page was read or recorded as failed.
+- ``read-archive … --ledger [--template FILE]`` also reads each page as a register (what ``read-ledger`` reads) and
+  writes the lots as a second Parquet table in ``DIR/_lots`` (``source, page_index, lot, field, heading, text,
+  value, unit, flag, model_version, error, content_hash``; lot 0: the page's written totals; one row with
+  ``error`` for a page with no form or no headings), each part named like the characters' part of the same pages.
 - ``import-results DIR --workspace WS [--document NAME] [--model PATH]`` brings such a run into a workspace.
 """
 
@@ -19,6 +23,8 @@ from pathlib import Path
 from kuzushi_core.archive.engines import ENGINES, read_archive, shutdown_ray
 from kuzushi_core.archive.results import import_results
 from kuzushi_core.cli.util import open_store, workspace_arg, write_json
+from kuzushi_core.errors import KuzushiError
+from kuzushi_core.ledger.templates import Template
 from kuzushi_core.paths import MODELS_DIR
 
 
@@ -37,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--part-pages", type=int, default=32, metavar="N",
                    help="pages per Parquet part file (a killed run loses at most the part being collected)")
     p.add_argument("--json", type=Path, default=None, metavar="SUMMARY.json", help="also write the summary here")
+    p.add_argument("--ledger", action="store_true",
+                   help="also read each page as a register into lots: a second Parquet table in DIR/_lots")
+    p.add_argument("--template", type=Path, default=None, metavar="FILE",
+                   help="with --ledger: a template (JSON, as the Ledger page saves it); default: proposed from each "
+                        "page's printed headings")
     p.set_defaults(func=cmd_read_archive)
 
     p = sub.add_parser("import-results", help="bring a read-archive run into a workspace for review")
@@ -77,11 +88,19 @@ def _default_model(path: Path | None) -> Path:
 
 
 def cmd_read_archive(args: argparse.Namespace) -> int:
+    template = None
+    if args.template is not None:
+        if not args.ledger:
+            raise KuzushiError("--template reads register pages: add --ledger.")
+        try:
+            template = Template.from_json(args.template.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KuzushiError(f"the template {args.template} cannot be read: {exc}") from exc
     bar = _Bar()
     try:
         s = read_archive(args.srcs, args.out, model=_default_model(args.model), engine=args.engine,
                          address=args.address, workers=args.workers, resume=args.resume,
-                         pages_per_part=args.part_pages, progress=bar)
+                         pages_per_part=args.part_pages, progress=bar, ledger=args.ledger, template=template)
     finally:
         bar.close()
         shutdown_ray()

@@ -132,7 +132,7 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
     return RegisterReading(cells, template, proposed, lots, totals, flags, headings)
 
 
-def _keys(names: list[str], headings: dict[str, str]) -> dict[str, str]:
+def output_keys(names: list[str], headings: dict[str, str]) -> dict[str, str]:
     """Each field's key in the output: its heading as printed, numbered from the second time a heading repeats."""
     out, seen = {}, {}
     for n in names:
@@ -142,7 +142,8 @@ def _keys(names: list[str], headings: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _flag_of(f: Field, flags) -> str | None:
+def flag_of(f: Field, flags) -> str | None:
+    """The first check's reason about field ``f`` among ``flags`` (None when nothing flags it)."""
     said = [fl.reason for fl in flags if fl.field == f.name]
     return said[0] if said else None
 
@@ -151,11 +152,11 @@ def reading_json(image: str, r: RegisterReading) -> dict:
     """The ``read-ledger`` contract for one page: ``{"image", "lots": [{"lot", "fields": {HEADING: {"text",
     "value", "unit", "flag"}}}], "totals"}`` (plus how the template was made and the cells found)."""
     order = [f.name for f in r.template.fields if not f.name.startswith("total_")]
-    keys = _keys(list(dict.fromkeys(order)), r.headings)
+    keys = output_keys(list(dict.fromkeys(order)), r.headings)
 
     def one(f: Field, flags) -> dict:
         value = f.value if f.value is None or isinstance(f.value, (int, float, str)) else str(f.value)
-        return {"text": f.text, "value": value, "unit": f.unit, "flag": _flag_of(f, flags) or f.error}
+        return {"text": f.text, "value": value, "unit": f.unit, "flag": flag_of(f, flags) or f.error}
 
     lots = []
     for k, lot in enumerate(r.lots):
