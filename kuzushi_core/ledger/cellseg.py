@@ -163,11 +163,12 @@ def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> 
         h = (cell.h * c - cell.w * s) / d
         box = RuledCell(int(round(cx - w / 2)), int(round(cy - h / 2)), int(round(w)), int(round(h)))
         chars = []
-        if box.w > 2 * box.h:  # a band across the form (a name across the top): one line written right to left
+        found = segment_cell(flat, box)
+        if box.w > 2 * box.h and any(bw > 1.6 * bh for _, _, bw, bh in found):
+            # a band across the form written across (a name along the top, right to left): read along its line;
+            # a short wide cell written top to bottom (a heading) splits into characters about as wide as tall
             turned = np.ascontiguousarray(flat.T)
             found = [(y, x, bh, bw) for x, y, bw, bh in segment_cell(turned, RuledCell(box.y, box.x, box.h, box.w))]
-        else:
-            found = segment_cell(flat, box)
         for x, y, bw, bh in found:
             pts = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], np.float64) @ back.T
             x0, y0 = pts.min(0)

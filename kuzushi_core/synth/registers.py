@@ -8,7 +8,9 @@ ledger benchmark. Each page is a vertical form read right to left:
   printed heading cell, an entry cell and a remarks cell; then the 沿革 columns (年月日, 事由, 所有主) of two
   or three dated events (売買, 相続, …);
 - ``nayose`` (名寄帳, many lots of one owner): a band per field (printed headings in the right-hand column), a
-  column per lot, the owner's band across the top and a 計 column of written totals at the left.
+  column per lot, the owner's band across the top and a 計 column of written totals at the left;
+- ``rows`` (held out of development, :data:`HELD_OUT`): the headings in a row, one lot a row below them, cells so
+  short that a long value is written in two lines of small writing.
 
 The entries are drawn with the brush and handwriting fonts of :mod:`kuzushi_core.synth.fonts` (whatever is
 installed; the printed headings in a Mincho face), with values that follow the registers' conventions: lot
@@ -20,8 +22,8 @@ Ground truth (:class:`Register`): every cell (row/col as the ``cells`` command n
 character box (struck ones flagged), every field's text and value.  What the entries say is
 :mod:`kuzushi_core.synth.register_text`; paper and ink are :mod:`kuzushi_core.synth.paper`.
 
-Size: a little over 500 lines, because :func:`generate_register` lays out both forms (``lot``, ``nayose``) in one
-pass over the same cells, and splitting that pass would hand half-built canvases between modules.
+Size: about 570 lines, because :func:`generate_register` lays out the three forms (``lot``, ``nayose``, ``rows``) in
+one pass over the same cells, and splitting that pass would hand half-built canvases between modules.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ from kuzushi_core.synth.register_text import (
 from kuzushi_core.synth.render import master
 
 LAYOUTS = ("lot", "nayose")
+#: a layout family kept out of development, for the benchmark of reading registers with no template: headings in a
+#: row, one lot a row below them (lots per row), cells so short that a long value is written in two lines of small
+#: writing (right line first)
+HELD_OUT = ("rows",)
 HANDS = ("kouzan-gyosho", "kouzan-sosho", "aoyagi-soseki", "kouzan-kaisho", "aoyagi-kouzan", "kiloji", "seto")
 PRINT_FACES = ("noto-serif", "ipamj", "oradano", "noto-serif-bold")
 
@@ -229,8 +235,8 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
     rng = np.random.default_rng(seed)
     frng = rng if form_seed is None else np.random.default_rng(form_seed)
     layout = layout or LAYOUTS[seed % len(LAYOUTS)]
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r} (one of {', '.join(LAYOUTS)})")
+    if layout not in LAYOUTS + HELD_OUT:
+        raise ValueError(f"unknown layout {layout!r} (one of {', '.join(LAYOUTS + HELD_OUT)})")
     hands = _faces(HANDS, ("noto-serif",))
     printed_face = _faces(PRINT_FACES, ("noto-sans",))[0]
     hand = hands[int(rng.integers(len(hands)))]
@@ -284,6 +290,27 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
             texts[f"event#{i}"] = (ev, ev)
             texts[f"new_owner#{i}"] = (who, who)
         lots.append(texts)
+    elif layout == "rows":
+        n_lots = int(frng.integers(7, 11))
+        fields = ["aza", "lot_no", "category", "area", "value", "tax", "owner"]
+        widths = np.array([0.9, 0.9, 0.9, 1.2, 1.3, 1.2, 1.2])
+        widths = widths / widths.sum() * (right - left)
+        xs_r = [right - int(round(s)) for s in np.concatenate([[0], np.cumsum(widths)])]
+        head_h = int(frng.integers(80, 110))
+        row_h = (bottom - top - head_h) / n_lots
+        ys = [top, top + head_h] + [int(round(top + head_h + (k + 1) * row_h)) for k in range(n_lots)]
+        ys[-1] = bottom
+        start = int(rng.integers(1, 2000))
+        values = [lot_values(rng, start + k * int(rng.integers(1, 12))) for k in range(n_lots)]
+        for i, name in enumerate(fields):
+            x0, x1 = xs_r[i + 1], xs_r[i]
+            boxes.append(((x0, ys[0], x1 - x0, ys[1] - ys[0]), "", -1, HEADINGS[name]))
+            for k in range(n_lots):
+                boxes.append(((x0, ys[k + 1], x1 - x0, ys[k + 2] - ys[k + 1]), name, k, ""))
+        for k in range(n_lots):
+            who = person(rng)
+            lots.append({name: field_text(name, values[k], rng) for name in fields if name != "owner"}
+                        | {"owner": (who, who)})
     else:
         n_lots = int(frng.integers(6, 11))
         fields = ["aza", "lot_no", "category", "area", "value", "tax"]
@@ -348,6 +375,8 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
             base = name.split("#")[0]
             if layout == "nayose":
                 ci = cell_of[("owner", -1)] if name == "owner" else cell_of[(name, k)]
+            elif layout == "rows":
+                ci = cell_of[(name, k)]
             else:
                 ci = cell_of[(name, 0)]
             kind = KINDS[base]
@@ -384,6 +413,16 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
                     _seal(canvas, int(x + col_w * 1.5), int(y_bot + 35), 16, rng, "訂")
                 glyphs += _write(canvas, f["text"], face, (x, y, int(col_w), h), int(min(col_w * 0.75, size)), rng,
                                  ci, sumi, rng.uniform(0.75, 0.95))
+                continue
+            if layout == "rows" and len(f["text"]) > 3 and len(f["text"]) * size * 0.9 > h:
+                # a short cell: the value in two lines of small writing, the right line first
+                half = (len(f["text"]) + 1) // 2
+                small = int(min(w * 0.36, h * 0.9 / half / 1.02))
+                dark = rng.uniform(0.75, 0.95)
+                glyphs += _write(canvas, f["text"][:half], face, (x, y, w, h), small, rng, ci, sumi, dark,
+                                 x_centre=x + w * 0.72)
+                glyphs += _write(canvas, f["text"][half:], face, (x, y, w, h), small, rng, ci, sumi, dark,
+                                 x_centre=x + w * 0.28)
                 continue
             glyphs += _write(canvas, f["text"], face, (x, y, w, h), size, rng, ci, sumi, rng.uniform(0.75, 0.95))
     for name, (text, _value) in totals.items():
