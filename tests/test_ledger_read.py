@@ -182,3 +182,19 @@ def test_read_ledger_cli_contract_with_and_without_a_template(registers, reader,
     out.unlink()
     assert main(["read-ledger", str(paths[1]), "--json", str(out), "--template", str(bad)]) == 1
     assert not out.exists()
+
+
+def test_a_cell_with_two_lines_of_small_writing_is_read_right_line_first(registers):
+    from kuzushi_core.ledger.cellseg import segment_cells
+    from kuzushi_core.synth.registers import generate_register
+
+    reg = generate_register(93500, "rows")
+    two = [(f, reg.cells[f["cell"]]) for lot in reg.lots for f in lot.values()
+           if len({g.x // 40 for g in reg.written(f["cell"])}) == 2][:3]
+    assert two, "the held-out layout writes long values in two lines"
+    for f, cell in two:
+        found = segment_cells(reg.image, [cell])[0]
+        truth = reg.written(f["cell"])
+        assert len(found) == len(truth)
+        # the right line first, each top to bottom, as the clerk wrote them
+        assert all(iou(RuledCell(*b), RuledCell(g.x, g.y, g.w, g.h)) > 0.5 for b, g in zip(found, truth))

@@ -90,18 +90,58 @@ def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, 
     ink = keep[lab].astype(np.uint8)
     if ink.sum() < 40:
         return []
-    rows = ink.sum(1)
-    on = rows > 0
-    pieces = []
-    y = 0
-    while y < len(on):
-        if on[y]:
-            s = y
-            while y < len(on) and on[y]:
-                y += 1
-            pieces.append([s, y])
+    lines = _two_lines(ink)
+    if lines is not None:  # two lines of small writing in one cell: the right one first
+        return [b for a_, b_ in lines[::-1] for b in _split_line(ink[:, a_:b_], x0 + a_, y0)]
+    return _split_line(ink, x0, y0)
+
+
+def _pieces(on: np.ndarray) -> list[list[int]]:
+    """Runs of True in ``on``: ``[start, end)``."""
+    out, i = [], 0
+    while i < len(on):
+        if on[i]:
+            s = i
+            while i < len(on) and on[i]:
+                i += 1
+            out.append([s, i])
         else:
-            y += 1
+            i += 1
+    return out
+
+
+def _two_lines(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Column spans of two lines of writing side by side in a cell, or None for one line: a gap of no ink down
+    the whole cell with writing on both sides, each side several characters (two or more pieces one above the
+    other: the two strokes of 八 or 川 are one piece each)."""
+    cols = np.flatnonzero(ink.any(0))
+    if len(cols) < 8:
+        return None
+    runs = _pieces(ink[:, cols[0]:cols[-1] + 1].any(0))
+    if len(runs) < 2:
+        return None
+    gaps = [(runs[k + 1][0] - runs[k][1], k) for k in range(len(runs) - 1)]
+    gap, k = max(gaps)
+    split = cols[0] + runs[k][1] + gap // 2
+    left, right = (int(cols[0]), int(split)), (int(split), int(cols[-1]) + 1)
+    width = cols[-1] - cols[0] + 1
+    if gap < max(3, 0.06 * width) or min(split - cols[0], cols[-1] + 1 - split) < 0.25 * width:
+        return None
+    widths = []
+    for a, b in (left, right):
+        if len([p for p in _pieces(ink[:, a:b].any(1)) if p[1] - p[0] >= 3]) < 2:
+            return None
+        side = np.flatnonzero(ink[:, a:b].any(0))
+        widths.append(side[-1] - side[0] + 1)
+    if min(widths) < 0.5 * max(widths):  # two lines of writing are alike; a remnant of a ruling line is thin
+        return None
+    return left, right
+
+
+def _split_line(ink: np.ndarray, x0: int, y0: int) -> list[tuple[int, int, int, int]]:
+    """One line of writing (top to bottom) in ``ink`` (placed at x0, y0) split into character boxes."""
+    rows = ink.sum(1)
+    pieces = _pieces(rows > 0)
     # a character is about as tall as the writing is wide: the median width of the taller pieces
     widths = [np.ptp(np.flatnonzero(ink[s_:e_].any(0))) + 1 for s_, e_ in pieces if e_ - s_ >= 6]
     size = max(8.0, float(np.median(widths))) if widths else 8.0

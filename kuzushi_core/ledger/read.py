@@ -40,10 +40,13 @@ class RegisterReading:
 
 
 def _order(boxes: list[tuple[int, int, int, int]], cell) -> list[int]:
-    """Reading order of a cell's character boxes: top to bottom; right to left across a wide band."""
-    across = cell[2] > 2 * cell[3]
-    return sorted(range(len(boxes)), key=(lambda i: -(boxes[i][0] + boxes[i][2])) if across
-                  else (lambda i: boxes[i][1]))
+    """Reading order of a cell's character boxes: as the segmenter gives them (top to bottom, the right line first);
+    right to left along a line written across a wide band."""
+    # a wide cell whose boxes stand side by side on one line (they share a row) is written across, right to left
+    across = (cell[2] > 2 * cell[3] and len(boxes) > 1
+              and min(b[1] + b[3] for b in boxes) > max(b[1] for b in boxes))
+    # otherwise the segmenter's order: top to bottom, and the right line first where a cell holds two
+    return sorted(range(len(boxes)), key=lambda i: -(boxes[i][0] + boxes[i][2])) if across else list(range(len(boxes)))
 
 
 def _share_inside(a, b) -> float:
@@ -120,7 +123,10 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
             parts = [index]
         if parts:
             members = [g for i in parts for g in glyphs[i]]
-            ps = [preds[members[k]] for k in _order([flat[g] for g in members], box)]
+            order = _order([flat[g] for g in members], box)
+            if len(parts) > 1:  # the pieces of a split cell, each read on its own: put back top to bottom
+                order = sorted(order, key=lambda k: flat[members[k]][1])
+            ps = [preds[members[k]] for k in order]
         else:  # a field where the ruling was not found: its mapped box split and read on its own
             boxes = segment_cells(rgb, [RuledCell(*box)], angle)[0]
             boxes = [boxes[i] for i in _order(boxes, box)]
