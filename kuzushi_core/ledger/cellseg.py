@@ -90,10 +90,19 @@ def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, 
     ink = keep[lab].astype(np.uint8)
     if ink.sum() < 40:
         return []
+    one = _split_line(ink, x0, y0)
     lines = _two_lines(ink)
-    if lines is not None:  # two lines of small writing in one cell: the right one first
-        return [b for a_, b_ in lines[::-1] for b in _split_line(ink[:, a_:b_], x0 + a_, y0)]
-    return _split_line(ink, x0, y0)
+    if lines is None:
+        return one
+    sides = [_split_line(ink[:, a_:b_], x0 + a_, y0) for a_, b_ in lines[::-1]]  # the right line first
+    heights = [float(np.median([h for *_, h in side])) for side in sides if side]
+    # two lines of small writing: read as one line they give "characters" wider than tall, or far fewer than the
+    # two lines hold; and the two lines are written in one size (a radical apart, 氵 of 池, is not a line)
+    merged = float(np.median([w / max(1, h) for _, _, w, h in one])) > 1.5 if one else True
+    fewer = 1.5 * len(one) < sum(len(side) for side in sides)
+    if len(heights) == 2 and max(heights) <= 1.5 * min(heights) and (merged or fewer):
+        return [b for side in sides for b in side]
+    return one
 
 
 def _pieces(on: np.ndarray) -> list[list[int]]:
@@ -113,7 +122,8 @@ def _pieces(on: np.ndarray) -> list[list[int]]:
 def _two_lines(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Column spans of two lines of writing side by side in a cell, or None for one line: a gap of no ink down
     the whole cell with writing on both sides, each side several characters (two or more pieces one above the
-    other: the two strokes of 八 or 川 are one piece each)."""
+    other, at least 1.6 times as tall as wide: the strokes of 八 or 川, the halves of 畑 or 林 are no lines) and
+    alike in width."""
     cols = np.flatnonzero(ink.any(0))
     if len(cols) < 8:
         return None
@@ -132,6 +142,9 @@ def _two_lines(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]] | Non
         if len([p for p in _pieces(ink[:, a:b].any(1)) if p[1] - p[0] >= 3]) < 2:
             return None
         side = np.flatnonzero(ink[:, a:b].any(0))
+        tall = np.flatnonzero(ink[:, a:b].any(1))
+        if tall[-1] - tall[0] + 1 < 1.6 * (side[-1] - side[0] + 1):
+            return None  # not a line of several characters: the two halves of one (畑, 林)
         widths.append(side[-1] - side[0] + 1)
     if min(widths) < 0.5 * max(widths):  # two lines of writing are alike; a remnant of a ruling line is thin
         return None
