@@ -133,11 +133,7 @@ class PartWriter:
             _write_atomic(pa.Table.from_pylist(self._lots, schema=LOTS_SCHEMA.with_metadata(meta)),
                           self.lots_folder / name)
             self._lots = []
-        tmp = self.folder / f".{name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, self.folder / name)
+        _write_atomic(table, self.folder / name)
         self.parts.append(self.folder / name)
         self._seq += 1
         self._rows, self._pages = [], []
@@ -162,6 +158,7 @@ def to_pandas(table: pa.Table):
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
+    """Write a part under a hidden temporary name, flush it to disk, then rename it into place."""
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     with open(tmp, "rb") as f:
