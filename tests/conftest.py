@@ -22,6 +22,17 @@ def require_data_enabled() -> bool:
     return os.environ.get("KUZUSHI_REQUIRE_DATA", "") not in ("", "0", "false", "no")
 
 
+def need_fonts() -> None:
+    """Skip the test when no Japanese font is installed, or fail it under KUZUSHI_REQUIRE_DATA=1."""
+    from kuzushi_core.synth import fonts
+
+    if not fonts.available():
+        msg = "no Japanese fonts installed (bash scripts/install_fonts.sh)"
+        if require_data_enabled():
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
 def need(path: Path, what: str) -> Path:
     """Return ``path``; when absent skip the test, or fail it under KUZUSHI_REQUIRE_DATA=1."""
     if not path.exists():

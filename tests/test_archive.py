@@ -21,7 +21,7 @@ from kuzushi_core.imaging import PageFile
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.synth.kanapages import write_pages
 from tests import imagegen as g
-from tests.conftest import require_data_enabled
+from tests.conftest import need_fonts, require_data_enabled
 from tests.glyphs import bars
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,14 +262,9 @@ def test_read_archive_ledger_writes_the_lots_beside_the_characters(tmp_path: Pat
     """--ledger: each page also read as a register; the lots in a second table (DIR/_lots), the characters' dataset
     unchanged and still readable as it is; a page without a form gets an error row; resume reads nothing twice."""
     from kuzushi_core.archive.sink import LOTS_DIR, read_lots
-    from kuzushi_core.synth import fonts
     from kuzushi_core.synth.registers import generate_register, save
 
-    if not fonts.available():
-        msg = "no Japanese fonts installed (bash scripts/install_fonts.sh)"
-        if require_data_enabled():
-            pytest.fail(msg)
-        pytest.skip(msg)
+    need_fonts()
     src = tmp_path / "registers"
     regs = [generate_register(800, "nayose"), generate_register(801, "lot")]
     for reg in regs:

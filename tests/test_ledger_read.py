@@ -20,7 +20,7 @@ from kuzushi_core.ledger.templates import Template, TemplateField, make_template
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import load_model
 
-from .conftest import require_data_enabled
+from .conftest import need_fonts
 
 
 def sure(ch: str) -> Prediction:
@@ -110,14 +110,9 @@ def test_reading_json_keys_fields_by_their_printed_heading():
 # -- on generated register pages, with the shipped reader ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def registers():
-    from kuzushi_core.synth import fonts
     from kuzushi_core.synth.registers import generate_register
 
-    if not fonts.available():
-        msg = "no Japanese fonts installed (bash scripts/install_fonts.sh)"
-        if require_data_enabled():
-            pytest.fail(msg)
-        pytest.skip(msg)
+    need_fonts()
     return [generate_register(700, "lot"), generate_register(701, "nayose")]
 
 

@@ -17,20 +17,14 @@ from kuzushi_core.ledger.values import parse_value
 from kuzushi_core.synth.register_text import area_text, kanji_number, money_text
 from kuzushi_core.synth.registers import LAYOUTS, generate_register, save
 
-from .conftest import require_data_enabled
+from .conftest import need_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module", autouse=True)
 def fonts_installed():
-    from kuzushi_core.synth import fonts
-
-    if not fonts.available():
-        msg = "no Japanese fonts installed (bash scripts/install_fonts.sh)"
-        if require_data_enabled():
-            pytest.fail(msg)
-        pytest.skip(msg)
+    need_fonts()
 
 
 @pytest.fixture(scope="module")
