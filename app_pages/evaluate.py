@@ -48,7 +48,7 @@ scan_ids = {sc.id for sc in s.list_scans(doc)} if doc else None
 stamp = (s.count_labels(), sum(s.label_counts().values()), tuple(sorted(scan_ids or ())))
 EVERYONE = None  # the filter's first choice; '' is a real author (labels given without a name)
 people = s.label_people()
-authors = s.labellers()
+authors = s.labellers(people)  # one pass over the labels for both
 by = EVERYONE
 if source == WS and authors:
     shown = {EVERYONE: tr("eval.by_all"), **{a: tr("eval.by_option", who=who_label(a), n=n) for a, n in authors.items()}}

@@ -17,13 +17,11 @@ from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
 from kuzushi_core.ledger.cellseg import segment_cells
 from kuzushi_core.ledger.lots import Field, Lot, assemble, category_of, check_page, choose_char, make_field
-from kuzushi_core.ledger.read import propose_from, read_cells
+from kuzushi_core.ledger.read import K, propose_from, read_cells
 from kuzushi_core.ledger.templates import FIELDS, Template, place
 from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.predict.reading import loaded
 from kuzushi_core.store import Store
-
-K = 20  # candidates kept per character box: enough for the field alphabet to find its numeral
 
 
 @dataclass

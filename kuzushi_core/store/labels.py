@@ -102,11 +102,11 @@ class LabelsMixin(StoreBase):
             out[box_id] = (names[0], later)
         return out
 
-    def labellers(self) -> dict[str, int]:
-        """Every author of a current label (:meth:`label_people`) and how many they gave ('' = no one named), most
-        first."""
+    def labellers(self, people: dict[int, tuple[str, tuple[str, ...]]] | None = None) -> dict[str, int]:
+        """Every author of a current label (:meth:`label_people`, or ``people`` already read) and how many they
+        gave ('' = no one named), most first."""
         counts: dict[str, int] = {}
-        for author, _ in self.label_people().values():
+        for author, _ in (self.label_people() if people is None else people).values():
             counts[author] = counts.get(author, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
