@@ -36,7 +36,7 @@ from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.segment.columns import reading_order  # noqa: E402
+from kuzushi_core.segment.order import reading_order  # noqa: E402
 
 LM_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 PRIOR_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)

@@ -28,8 +28,6 @@ from kuzushi_core.crops import (
     crop_box,  # noqa: E402
     to_glyph,  # noqa: E402
 )
-from kuzushi_core.ledger.cells import RuledCell, find_cells, iou, match_cells  # noqa: E402
-from kuzushi_core.ledger.cellseg import segment_cells  # noqa: E402
 from kuzushi_core.ledger.lots import (  # noqa: E402
     CATEGORIES,
     KEY_FIELDS,  # noqa: E402
@@ -38,6 +36,8 @@ from kuzushi_core.ledger.lots import (  # noqa: E402
 )
 from kuzushi_core.paths import MODELS_DIR  # noqa: E402
 from kuzushi_core.predict.classifier import load_model  # noqa: E402
+from kuzushi_core.segment.cells import RuledCell, find_cells, iou, match_cells  # noqa: E402
+from kuzushi_core.segment.cellseg import segment_cells  # noqa: E402
 from kuzushi_core.synth.registers import LAYOUTS, generate_register  # noqa: E402
 
 FIRST_SEED = 90_000  # far from the seeds the tests use
@@ -193,7 +193,7 @@ ones: a stray region (a correction's strike, a square seal) that is big enough t
 numbering of the columns to its left, which is why templates place fields by geometry, not by these numbers.
 
 Lots. The first three rows are given every true character box; the last reads as the Ledger page does (the
-field cells snapped to the cells `find_cells` found, each split into characters by `ledger.cellseg`). Values right
+field cells snapped to the cells `find_cells` found, each split into characters by `segment.cellseg`). Values right
 (`==` the true value) per field; "flagged": values the checks (does not parse, 地租 ≠ 地価 × 2.5 % or 3 %, 計 ≠ the
 lots' sum) mark, of the wrong and of the right ones:
 

@@ -16,12 +16,12 @@ from collections import Counter
 from _report import write_section
 
 from kuzushi_core.errors import TemplateError
-from kuzushi_core.ledger.cells import iou
 from kuzushi_core.ledger.lots import KEY_FIELDS
 from kuzushi_core.ledger.read import read_register
 from kuzushi_core.ledger.templates import make_template
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import load_model
+from kuzushi_core.segment.cells import iou
 from kuzushi_core.synth.registers import HELD_OUT, LAYOUTS, generate_register
 
 FIRST_SEED = 93000  # not the seeds of bench_ledger (90000–) nor of the tests

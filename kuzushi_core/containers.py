@@ -185,6 +185,7 @@ class Segmentation:
     char_size: float  # estimated character width, original px
     steps: dict[str, np.ndarray] = field(default_factory=dict)
     skew: float = 0.0  # degrees the page was turned back by
+    cells: list = field(default_factory=list)  # a ruled form's cells (RuledCell), segmented one by one; [] on a book page
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import pytest
 
 from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
-from kuzushi_core.ledger.cells import find_cells, iou
 from kuzushi_core.ledger.lots import ALPHABETS
 from kuzushi_core.ledger.templates import make_template
 from kuzushi_core.predict.reading import ensure_default_model
+from kuzushi_core.segment.cells import find_cells, iou
 from kuzushi_core.store import Store
 from kuzushi_core.synth.registers import generate_register, save
 

@@ -12,13 +12,13 @@ import pytest
 from kuzushi_core.cli import main
 from kuzushi_core.containers import Prediction, RuledCell
 from kuzushi_core.errors import TemplateError
-from kuzushi_core.ledger.cells import iou
 from kuzushi_core.ledger.headings import _name, propose_template
 from kuzushi_core.ledger.lots import Field, assemble
 from kuzushi_core.ledger.read import RegisterReading, read_register, reading_json
 from kuzushi_core.ledger.templates import Template, TemplateField, make_template
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import load_model
+from kuzushi_core.segment.cells import iou
 
 from .conftest import need_fonts
 
@@ -180,7 +180,7 @@ def test_read_ledger_cli_contract_with_and_without_a_template(registers, reader,
 
 
 def test_a_cell_with_two_lines_of_small_writing_is_read_right_line_first(registers):
-    from kuzushi_core.ledger.cellseg import segment_cells
+    from kuzushi_core.segment.cellseg import segment_cells
     from kuzushi_core.synth.registers import generate_register
 
     reg = generate_register(93500, "rows")

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kuzushi_core.ledger.cells import RuledCell, find_cells, match_cells, number_cells
 from kuzushi_core.ledger.lots import Field, Lot, check_lot, check_totals, make_field
 from kuzushi_core.ledger.values import parse_value
+from kuzushi_core.segment.cells import RuledCell, find_cells, match_cells, number_cells
 from kuzushi_core.synth.register_text import area_text, kanji_number, money_text
 from kuzushi_core.synth.registers import LAYOUTS, generate_register, save
 

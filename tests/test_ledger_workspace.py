@@ -14,9 +14,9 @@ import pytest
 
 from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
-from kuzushi_core.ledger.cells import iou
 from kuzushi_core.ledger.templates import Template, TemplateError, make_template, place
 from kuzushi_core.predict.reading import ensure_default_model
+from kuzushi_core.segment.cells import iou
 from kuzushi_core.store import Store
 from kuzushi_core.synth.registers import generate_register, save
 

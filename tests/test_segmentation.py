@@ -88,8 +88,10 @@ def test_generated_ledger_is_segmented_in_reading_order():
     glyphs = synthetic_glyphs()
     page = generate_page(glyphs, seed=3, params=LedgerParams(width=800, height=1200))
     assert page.image.shape == (1200, 800, 3) and len(page.boxes) > 20
-    seg = segment(page.image, SegmentParams(work_height=1200), keep_steps=True)
+    # the column segmenter alone (a ruled page read as a book page)
+    seg = segment(page.image, SegmentParams(work_height=1200, forms=False), keep_steps=True)
     assert {"normalised", "binarised", "ruling_removed"} <= set(seg.steps)
+    assert not seg.cells
     result = score({"p": page.boxes}, {"p": [b.as_dict() for b in seg.boxes]})["overall"]
     assert result["iou50"]["f1"] >= 0.85, result
     assert result["order"]["agreement"] >= 0.95, result
@@ -98,6 +100,27 @@ def test_generated_ledger_is_segmented_in_reading_order():
     assert cols == sorted(cols)
     xs = [np.mean([b.x for b in seg.boxes if b.column == c]) for c in sorted(set(cols))]
     assert all(a > b for a, b in zip(xs, xs[1:]))
+    assert [b.order for b in seg.boxes] == list(range(len(seg.boxes)))
+
+
+def test_ruled_form_is_segmented_cell_by_cell_in_reading_order():
+    glyphs = synthetic_glyphs()
+    page = generate_page(glyphs, seed=3, params=LedgerParams(width=800, height=1200))
+    seg = segment(page.image, SegmentParams(work_height=1200), keep_steps=True)
+    assert len(seg.cells) >= 12 and {"form cells", "ruling_removed"} <= set(seg.steps)
+    result = score({"p": page.boxes}, {"p": [b.as_dict() for b in seg.boxes]})["overall"]
+    assert result["iou50"]["f1"] >= 0.85, result
+    assert result["order"]["agreement"] >= 0.95, result
+    # a column is a line of writing in one cell; the form read column by column of cells, right to left
+    cols = [b.column for b in seg.boxes]
+    assert cols == sorted(cols)
+    for c in set(cols):
+        members = [b for b in seg.boxes if b.column == c]
+        holders = {i for b in members for i, cell in enumerate(seg.cells)
+                   if cell.x <= b.x + b.w / 2 <= cell.x + cell.w and cell.y <= b.y + b.h / 2 <= cell.y + cell.h}
+        assert len(holders) == 1, (c, holders)
+    xs = [np.mean([b.x for b in seg.boxes if b.column == c]) for c in sorted(set(cols))]
+    assert all(a >= b - 0.5 * seg.char_size for a, b in zip(xs, xs[1:]))
     assert [b.order for b in seg.boxes] == list(range(len(seg.boxes)))
 
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from kuzushi_core.cli.util import Progress, model_arg, read_images, write_json
 from kuzushi_core.errors import KuzushiError, TemplateError
-from kuzushi_core.ledger.cells import find_cells
 from kuzushi_core.ledger.read import read_register, reading_json
 from kuzushi_core.ledger.templates import Template
 from kuzushi_core.ledger.values import KINDS, parse_value
+from kuzushi_core.segment.cells import find_cells
 
 
 def register(sub: argparse._SubParsersAction) -> None:

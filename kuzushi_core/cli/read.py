@@ -13,7 +13,7 @@ from kuzushi_core.crops import crop_box
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.predict.classifier import classify_crops, read_page
-from kuzushi_core.segment.columns import reading_order
+from kuzushi_core.segment.order import reading_order
 
 
 def register(sub: argparse._SubParsersAction) -> None:

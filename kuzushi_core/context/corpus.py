@@ -1,7 +1,7 @@
 """The corpus (``../shared/data/corpus/``): character labels of 776 real pages, put back in reading order.
 
 The labels come in the Kaggle ``train.csv`` layout, not in reading order.  :func:`columns_of` rebuilds it the way
-the segmenter orders boxes (:func:`kuzushi_core.segment.columns.reading_order`: vertical columns right to left,
+the segmenter orders boxes (:func:`kuzushi_core.segment.order.reading_order`: vertical columns right to left,
 top to bottom) and sets ruby apart: a box much narrower than its column's characters and off its column's axis
 is a reading aid beside the text, not part of it; so is a whole column of such narrow boxes.
 """
@@ -16,7 +16,7 @@ import numpy as np
 from kuzushi_core.errors import DatasetError
 from kuzushi_core.evaluation.scoring import TrueBox, read_kaggle_csv
 from kuzushi_core.paths import data_dir
-from kuzushi_core.segment.columns import reading_order
+from kuzushi_core.segment.order import reading_order
 
 CORPUS_FILE = "kaggle_train_labels_776pages.csv"
 RUBY_WIDTH = 0.6    # narrower than this × the column's median width ...

@@ -15,12 +15,13 @@ import numpy as np
 
 from kuzushi_core.containers import Prediction, RuledCell
 from kuzushi_core.crops import crop_box
-from kuzushi_core.ledger.cells import estimate_skew, find_cells
-from kuzushi_core.ledger.cellseg import segment_cells, without_seals
 from kuzushi_core.ledger.headings import propose_template
 from kuzushi_core.ledger.lots import Field, Lot, assemble, check_page, read_field
 from kuzushi_core.ledger.templates import Template, frame_of, place
 from kuzushi_core.predict.classifier import LoadedModel, classify_crops
+from kuzushi_core.segment.cells import estimate_skew, find_cells
+from kuzushi_core.segment.columns import SegmentParams, segment
+from kuzushi_core.segment.forms import cell_order, form_boxes, form_ink, segment_form
 
 K = 20  # candidates kept per glyph: enough for a value cell's alphabet to find its numeral
 
@@ -39,16 +40,6 @@ class RegisterReading:
     headings: dict[str, str] = field(default_factory=dict)  # field name -> the heading as printed
 
 
-def _order(boxes: list[tuple[int, int, int, int]], cell) -> list[int]:
-    """Reading order of a cell's character boxes: as the segmenter gives them (top to bottom, the right line first);
-    right to left along a line written across a wide band."""
-    # a wide cell whose boxes stand side by side on one line (they share a row) is written across, right to left
-    across = (cell[2] > 2 * cell[3] and len(boxes) > 1
-              and min(b[1] + b[3] for b in boxes) > max(b[1] for b in boxes))
-    # otherwise the segmenter's order: top to bottom, and the right line first where a cell holds two
-    return sorted(range(len(boxes)), key=lambda i: -(boxes[i][0] + boxes[i][2])) if across else list(range(len(boxes)))
-
-
 def _share_inside(a, b) -> float:
     """How much of box a's area lies inside box b."""
     x0, y0 = max(a[0], b[0]), max(a[1], b[1])
@@ -56,47 +47,26 @@ def _share_inside(a, b) -> float:
     return max(0.0, x1 - x0) * max(0.0, y1 - y0) / max(1e-9, a[2] * a[3])
 
 
-def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel):
-    """Every cell split into characters and read once: (character boxes, each cell's box indices in reading
-    order, each box's prediction)."""
-    gray = without_seals(rgb) if rgb.ndim == 3 else rgb
-    per_cell = segment_cells(rgb, cells, angle)
+def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel, page_boxes: list | None = None):
+    """Every cell split into characters (as ``segment`` splits a form: :func:`~kuzushi_core.segment.forms.form_boxes`,
+    choosing ``page_boxes`` where they are sound in a cell) and read once, from the page with its seals made paper
+    and its printing kept: (character boxes, each cell's box indices in reading order, each box's prediction)."""
+    ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb
+    per_cell = form_boxes(rgb, cells, angle, page_boxes, ink)
     flat: list[tuple[int, int, int, int]] = []
     glyphs: list[list[int]] = []
-    for c, boxes in zip(cells, per_cell):
-        order = _order(boxes, (c.x, c.y, c.w, c.h))
-        glyphs.append([len(flat) + k for k in range(len(order))])
-        flat.extend(boxes[i] for i in order)
-    preds: list[Prediction] = classify_crops(lm, [crop_box(gray, *b) for b in flat], k=K)
+    for boxes in per_cell:
+        kept = [b for b in boxes if b not in boxes.struck]  # a correction struck through is not the value
+        glyphs.append([len(flat) + k for k in range(len(kept))])
+        flat.extend(kept)
+    preds: list[Prediction] = classify_crops(lm, [crop_box(ink, *b) for b in flat], k=K)
     return flat, glyphs, preds
 
 
-def red_form(rgb: np.ndarray, cells) -> bool:
-    """Whether the form is printed in red (vermilion ruling, and headings in the same ink): most of the ink on
-    the cells' edges is red."""
-    if rgb.ndim != 3 or not cells:
-        return False
-    img = rgb.astype(np.int16)
-    red = (img[..., 0] - (img[..., 1] + img[..., 2]) // 2) > 50
-    dark = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) < np.percentile(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 50) - 40
-    H, W = red.shape
-    hits = ink = 0
-    for c in cells:
-        for y in (c.y, c.y + c.h):
-            ys = slice(max(0, y - 2), min(H, y + 3))
-            xs = slice(max(0, c.x), min(W, c.x + c.w))
-            ink += int((dark[ys, xs] | red[ys, xs]).sum())
-            hits += int(red[ys, xs].sum())
-    return ink > 0 and hits / ink > 0.5
-
-
-def propose_from(rgb: np.ndarray, cells, angle: float, lm: LoadedModel, read) -> Template:
-    """The template the page's printed headings propose. On a form printed in red the headings are red too: they
-    are read from the page as it is (the entries' reading takes red ink for seals and leaves it out)."""
-    if red_form(rgb, cells):
-        _, glyphs, preds = read_cells(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cells, angle, lm)
-    else:
-        _, glyphs, preds = read
+def propose_from(cells, read) -> Template:
+    """The template the page's printed headings propose, from its cells read by :func:`read_cells` (a form printed
+    in red has its headings in red: they are read as printing, not left out as seals)."""
+    _, glyphs, preds = read
     return propose_template(cells, glyphs, preds)
 
 
@@ -104,13 +74,14 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
     """Read a register page (RGB, or grey) into lots with ``template``, else with the template its headings
     propose (:class:`~kuzushi_core.errors.TemplateError` when the page has no ruling or no headings)."""
     plain = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
-    gray = without_seals(rgb) if rgb.ndim == 3 else rgb  # the entries are in sumi: red seals made paper
     cells = find_cells(plain)  # the ruling in any colour (a vermilion form's too)
     angle = estimate_skew(plain)
-    flat, glyphs, preds = read_cells(rgb, cells, angle, lm)
+    ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb  # seals made paper, printing kept
+    columns = segment(rgb, SegmentParams(forms=False)).boxes  # the page's columns: a cell takes them where sound
+    flat, glyphs, preds = read_cells(rgb, cells, angle, lm, columns)
     proposed = template is None
     if template is None:
-        template = propose_from(rgb, cells, angle, lm, (flat, glyphs, preds))
+        template = propose_from(cells, (flat, glyphs, preds))
     made: list[tuple[int, Field]] = []
     headings: dict[str, str] = {}
     fx, fy, fw, fh = frame_of(cells)
@@ -123,14 +94,14 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
             parts = [index]
         if parts:
             members = [g for i in parts for g in glyphs[i]]
-            order = _order([flat[g] for g in members], box)
+            order = cell_order([flat[g] for g in members], box)
             if len(parts) > 1:  # the pieces of a split cell, each read on its own: put back top to bottom
                 order = sorted(order, key=lambda k: flat[members[k]][1])
             ps = [preds[members[k]] for k in order]
         else:  # a field where the ruling was not found: its mapped box split and read on its own
-            boxes = segment_cells(rgb, [RuledCell(*box)], angle)[0]
-            boxes = [boxes[i] for i in _order(boxes, box)]
-            ps = classify_crops(lm, [crop_box(gray, *b) for b in boxes], k=K) if boxes else []
+            found = segment_form(rgb, [RuledCell(*box)], angle, ink)[0]
+            boxes = [b for b in found if b not in found.struck]
+            ps = classify_crops(lm, [crop_box(ink, *b) for b in boxes], k=K) if boxes else []
         made.append((f.lot, read_field(f.name, f.kind, ps, index)))
         headings.setdefault(f.name, f.heading)
     lots, totals = assemble(made)

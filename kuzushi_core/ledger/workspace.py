@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from kuzushi_core.containers import ModelRecord, Scan
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
-from kuzushi_core.ledger.cells import RuledCell, estimate_skew, find_cells
-from kuzushi_core.ledger.cellseg import segment_cells
 from kuzushi_core.ledger.lots import Field, Lot, assemble, category_of, check_page, choose_char, make_field
 from kuzushi_core.ledger.read import K, propose_from, read_cells
 from kuzushi_core.ledger.templates import FIELDS, Template, place
 from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.predict.reading import loaded
+from kuzushi_core.segment.cells import RuledCell, estimate_skew, find_cells
+from kuzushi_core.segment.columns import SegmentParams, segment
+from kuzushi_core.segment.forms import cell_order, form_ink, segment_form
 from kuzushi_core.store import Store
 
 
@@ -64,7 +65,8 @@ def propose(store: Store, scan: Scan, record: ModelRecord) -> Template:
     cells, angle = page_cells(store, scan)
     rgb = read_image(store.scan_path(scan))
     lm = loaded(record)
-    made = propose_from(rgb, cells, angle, lm, read_cells(rgb, cells, angle, lm))
+    columns = segment(rgb, SegmentParams(forms=False)).boxes
+    made = propose_from(cells, read_cells(rgb, cells, angle, lm, columns))
     return Template(f"{PROPOSED} (p.{scan.page_no})", made.fields)
 
 
@@ -80,11 +82,14 @@ def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> 
     cells, angle = page_cells(store, scan)
     placed = place(template_of(store, template_id), cells)
     page = read_image(store.scan_path(scan))
-    gray = read_image(store.scan_path(scan), gray=True)
-    per_field = segment_cells(page, [RuledCell(*box) for _, box, _ in placed], angle)
-    new = [{"x": x, "y": y, "w": w, "h": h, "flags": "ledger"} for chars in per_field for x, y, w, h in chars]
+    fields = [RuledCell(*box) for _, box, _ in placed]
+    ink = form_ink(page, fields) if page.ndim == 3 else page  # seals made paper, printing kept
+    per_field = segment_form(page, fields, angle, ink)
+    # a correction struck through is kept as boxes (it is on the page) and left out of the field's text
+    new = [{"x": x, "y": y, "w": w, "h": h, "flags": "ledger struck" if (x, y, w, h) in chars.struck else "ledger"}
+           for chars in per_field for x, y, w, h in chars]
     boxes = store.replace_auto_boxes(scan.id, new)
-    preds = classify_crops(loaded(record), [crop_box(gray, b.x, b.y, b.w, b.h) for b in boxes], k=K)
+    preds = classify_crops(loaded(record), [crop_box(ink, b.x, b.y, b.w, b.h) for b in boxes], k=K)
     store.save_predictions(record.id, [(b.id, p) for b, p in zip(boxes, preds)])
     return len(boxes)
 
@@ -105,9 +110,10 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
     made_fields: list[tuple[int, Field]] = []
     reading = PageReading(scan, template_id, [])
     for f, box, _cell in placed:
-        across = box[2] > 2 * box[3]  # a name written across a top band, right to left
-        members = sorted((b for b in boxes if _inside(b, box) and not b.has_flag("excluded")),
-                         key=(lambda b: -(b.x + b.w)) if across else (lambda b: b.y))
+        inside = [b for b in boxes if _inside(b, box) and not b.has_flag("excluded") and not b.has_flag("struck")]
+        # the cell's reading order: top to bottom, the right line first where it holds two; a name written across
+        # a top band right to left
+        members = [inside[i] for i in cell_order([(b.x, b.y, b.w, b.h) for b in inside], box, by_lines=True)]
         reading.boxes[(f.lot, f.name)] = [b.id for b in members]
         reading.places[(f.lot, f.name)] = box
         reading.headings.setdefault(f.name, f.heading)

@@ -25,12 +25,13 @@ Boxes come back in original-image pixels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from kuzushi_core.containers import Box, Segmentation
+from kuzushi_core.segment.forms import find_form, form_segmentation
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class SegmentParams:
     remove_seals: bool = True
     deskew: bool = True  # straighten pages turned by up to ±3°
     include_punctuation: bool = True  # small marks (、。) as boxes of their own
+    forms: bool = True  # a ruled form (a register) is segmented cell by cell (:mod:`.forms`)
 
 
 
@@ -301,44 +303,17 @@ def split_tall(box: tuple[int, int, int, int], ink: np.ndarray, char: float) -> 
     return out or [box]
 
 
-def reading_order(boxes: list[tuple[int, int, int, int]]) -> tuple[list[int], list[int]]:
-    """Column and reading-order index of arbitrary boxes (x, y, w, h): vertical columns right to left.
-
-    Boxes whose horizontal extents overlap by more than half of the narrower one
-    share a column; columns are ordered by their right edge, right to left, and
-    boxes in a column top to bottom.  Used after a user edit.
-    """
-    n = len(boxes)
-    if n == 0:
-        return [], []
-    idx = sorted(range(n), key=lambda i: -(boxes[i][0] + boxes[i][2] / 2))
-    columns: list[list[int]] = []
-    spans: list[list[float]] = []
-    for i in idx:
-        x, _, w, _ = boxes[i]
-        for c, (a, b) in enumerate(spans):
-            if min(b, x + w) - max(a, x) > 0.5 * min(w, b - a):
-                columns[c].append(i)
-                spans[c] = [min(a, x), max(b, x + w)]
-                break
-        else:
-            columns.append([i])
-            spans.append([x, x + w])
-    col = [0] * n
-    order = [0] * n
-    k = 0
-    for c in sorted(range(len(columns)), key=lambda c: -spans[c][1]):
-        for i in sorted(columns[c], key=lambda i: boxes[i][1]):
-            col[i] = c
-            order[i] = k
-            k += 1
-    ranks = {c: r for r, c in enumerate(sorted(range(len(columns)), key=lambda c: -spans[c][1]))}
-    return [ranks[c] for c in col], order
-
-
 def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bool = False) -> Segmentation:
-    """Segment a page image (uint8 grey or RGB) into character boxes in reading order."""
+    """Segment a page image (uint8 grey or RGB) into character boxes in reading order: a ruled form (a register)
+    cell by cell, any other page by its columns."""
     p = params or SegmentParams()
+    form = find_form(img) if p.forms else None
+    if form is not None:
+        # a form: cell by cell, each cell's characters from the cell segmenter or from the columns found below
+        columns = segment(img, replace(p, forms=False), keep_steps=keep_steps)
+        seg = form_segmentation(img, *form, page_boxes=columns.boxes, keep_steps=keep_steps)
+        seg.steps = {**columns.steps, **seg.steps}
+        return seg
     H, W = img.shape[:2]
     flat, scale, color = normalise(img, p.work_height)
     steps: dict[str, np.ndarray] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kuzushi_core.containers import CharBox, Document, Scan
 from kuzushi_core.errors import NotFoundError
-from kuzushi_core.segment.columns import reading_order
+from kuzushi_core.segment.order import reading_order
 from kuzushi_core.store.base import StoreBase
 from kuzushi_core.store.schema import DEFAULT_DOCUMENT, now
 

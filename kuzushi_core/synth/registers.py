@@ -34,8 +34,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kuzushi_core.ledger.cells import RuledCell, number_cells
 from kuzushi_core.ledger.lots import Lot, check_page, make_field
+from kuzushi_core.segment.cells import RuledCell, number_cells
 from kuzushi_core.synth import fonts
 from kuzushi_core.synth.paper import ink, paper
 from kuzushi_core.synth.register_text import (

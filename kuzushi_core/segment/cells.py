@@ -86,12 +86,13 @@ def _lines(bw: np.ndarray, run: int, gap: int, min_len: int, min_cover: float) -
     H, W = bw.shape
     vfrag = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run)))
     hfrag = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
-    vsegs = _segments(vfrag, min_cover, gap, min_len)
-    hsegs = _segments(hfrag.T, min_cover, gap, min_len)
+    vsegs = _lone(_segments(vfrag, min_cover, gap, min_len), bw)
+    hsegs = _lone(_segments(hfrag.T, min_cover, gap, min_len), bw.T)
     reach = gap // 2  # a line that stops just short of the one it meets still meets it
     # a ruling line ends where it meets another (or the frame): a run of strokes of writing or of a printed
     # heading that happens to be long and straight ends in the middle of a cell, and is no line
     vsegs, hsegs = _anchored(vsegs, hsegs, 2 * reach), _anchored(hsegs, vsegs, 2 * reach)
+    vsegs, hsegs = _solid(vsegs, vfrag), _solid(hsegs, hfrag.T)
     vert = np.zeros_like(bw)
     horiz = np.zeros_like(bw)
     for x, y0, y1 in vsegs:
@@ -99,6 +100,35 @@ def _lines(bw: np.ndarray, run: int, gap: int, min_len: int, min_cover: float) -
     for y, x0, x1 in hsegs:
         cv2.line(horiz, (max(0, x0 - reach), y), (min(W - 1, x1 + reach), y), 255, 3)
     return horiz, vert
+
+
+def _lone(segs: list[tuple[int, int, int]], bw: np.ndarray, share: float = 0.5) -> list[tuple[int, int, int]]:
+    """The segments (vertical, in ``bw``) that stand alone as a ruling line does: a column of writing whose
+    straight strokes (十 千 中) line up has the rest of its characters on both sides of them, along most of its
+    inked length; a line has ink on both sides only where writing or a seal crosses it."""
+    side = max(6, int(0.006 * min(bw.shape)))
+    W = bw.shape[1]
+    out = []
+    for x, y0, y1 in segs:
+        left = bw[y0 : y1 + 1, max(0, x - 4 - side) : max(0, x - 4)]
+        right = bw[y0 : y1 + 1, min(W, x + 5) : min(W, x + 5 + side)]
+        on = bw[y0 : y1 + 1, max(0, x - 1) : x + 2].any(1)  # the rows the segment has ink in
+        if left.size and right.size and on.any() and float((left.any(1) & right.any(1))[on].mean()) > share:
+            continue
+        out.append((x, y0, y1))
+    return out
+
+
+def _solid(segs: list[tuple[int, int, int]], frag: np.ndarray, cover: float = 0.8) -> list[tuple[int, int, int]]:
+    """The segments (vertical, in ``frag``) whose runs cover ``cover`` of their length from one crossing line to the
+    other: a printed line is broken only in short stretches; strokes of writing or of a printed heading that line
+    up (地 over 目) leave the gaps between the characters."""
+    out = []
+    for x, y0, y1 in segs:
+        band = (frag[y0 : y1 + 1, max(0, x - 3) : x + 4] > 0).any(1)
+        if band.size and float(band.mean()) >= cover:
+            out.append((x, y0, y1))
+    return out
 
 
 def _anchored(segs: list[tuple[int, int, int]], across: list[tuple[int, int, int]], tol: int) -> list:
@@ -167,6 +197,8 @@ def find_cells(gray: np.ndarray, params: CellParams = CellParams()) -> list[Rule
         if min(w, h) < min_side or area < params.min_fill * w * h:
             continue
         boxes.append((x - grow, y - grow, w + 2 * grow, h + 2 * grow))
+    # a region ringed by another (the inside of a square stamp or seal printed over a cell) is no cell of the form
+    boxes = [b for b in boxes if not any(o is not b and o[2] * o[3] > b[2] * b[3] and _within(b, o) for o in boxes)]
     cells = number_cells([RuledCell(*b) for b in boxes])
     back = cv2.getRotationMatrix2D(centre, angle, 1.0)
     out = []
@@ -177,6 +209,13 @@ def find_cells(gray: np.ndarray, params: CellParams = CellParams()) -> list[Rule
         x1, y1 = np.minimum(pts.max(0), (W, H))
         out.append(replace(c, x=int(round(x0)), y=int(round(y0)), w=int(round(x1 - x0)), h=int(round(y1 - y0))))
     return sorted(out, key=lambda c: (c.row, c.col))
+
+
+def _within(a: tuple[int, int, int, int], b: tuple[int, int, int, int], share: float = 0.9) -> bool:
+    """Whether box a lies (``share`` of it) inside box b."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return max(0, x1 - x0) * max(0, y1 - y0) >= share * a[2] * a[3]
 
 
 def number_cells(cells: list, tol: float | None = None) -> list:

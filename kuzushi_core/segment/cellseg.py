@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kuzushi_core.ledger.cells import RuledCell, estimate_skew
+from kuzushi_core.segment.cells import RuledCell, estimate_skew
 
 INSET = 6  # px kept clear of the ruling at the cell's edges
 
@@ -60,21 +60,36 @@ def _group(pieces: list[list[int]], pitch: float) -> list[list[int]]:
     return groups[::-1]
 
 
-def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, int, int, int]]:
-    """Character boxes ``(x, y, w, h)`` in page pixels, top to bottom, in ``cell`` (anything with x, y, w, h)."""
+def _paper(crop: np.ndarray) -> np.ndarray:
+    """The paper's brightness around each pixel of a cell: the ink dilated away, smoothed (at a quarter of the
+    size: the paper changes slowly)."""
+    bright = cv2.dilate(crop, np.ones((31, 31), np.uint8))
+    h, w = bright.shape
+    if min(h, w) < 40:
+        return cv2.GaussianBlur(bright, (0, 0), 10).astype(np.float32)
+    small = cv2.resize(bright, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), 2.5)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> CellBoxes:
+    """Character boxes ``(x, y, w, h)`` in page pixels, top to bottom (the right line first), in ``cell`` (anything
+    with x, y, w, h); those of a correction struck through are marked (``.struck``)."""
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
     H, W = gray.shape
     x0, y0 = max(0, cell.x + inset), max(0, cell.y + inset)
     x1, y1 = min(W, cell.x + cell.w - inset), min(H, cell.y + cell.h - inset)
     if x1 - x0 < 8 or y1 - y0 < 8:
-        return []
+        return CellBoxes()
     crop = gray[y0:y1, x0:x1]
     # ink against the paper around it (uneven light, yellowing), strong enough not to be the other side's
     # writing showing through
-    paper = cv2.GaussianBlur(cv2.dilate(crop, np.ones((31, 31), np.uint8)), (0, 0), 10).astype(np.float32)
+    paper = _paper(crop)
     dark = paper - crop.astype(np.float32)
-    ink = (dark > max(45.0, 0.4 * float(np.percentile(dark, 99.5)))).astype(np.uint8)
+    ink = (dark > max(30.0, 0.4 * float(np.percentile(dark, 99.5)))).astype(np.uint8)
+    # a correction struck through: its lines found before the long straight runs are taken for ruling
+    clean, struck_x = _strike_out(ink)
     # the ruling that a skewed cell's box still holds at its edges: straight runs longer than any stroke
     h_, w_ = ink.shape
     for kernel in ((1, max(15, int(0.9 * w_))), (max(15, int(0.85 * w_)), 1)):
@@ -89,20 +104,72 @@ def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> list[tuple[int, 
         keep[i] = area >= 12 and not at_edge  # a thin piece at the edge is the ruling of a skewed cell
     ink = keep[lab].astype(np.uint8)
     if ink.sum() < 40:
-        return []
+        return CellBoxes()
+    clean = cv2.bitwise_and(ink, clean)
+    lines = _two_lines(clean)
+    if struck_x and lines is not None and any(a <= (l0 + l1) / 2 <= b for l0, l1 in lines for a, b in struck_x):
+        ink = clean  # a line struck through beside the line that corrects it
+    else:
+        struck_x, lines = [], _two_lines(ink)
     one = _split_line(ink, x0, y0)
-    lines = _two_lines(ink)
-    if lines is None:
-        return one
-    sides = [_split_line(ink[:, a_:b_], x0 + a_, y0) for a_, b_ in lines[::-1]]  # the right line first
-    heights = [float(np.median([h for *_, h in side])) for side in sides if side]
-    # two lines of small writing: read as one line they give "characters" wider than tall, or far fewer than the
-    # two lines hold; and the two lines are written in one size (a radical apart, 氵 of 池, is not a line)
-    merged = float(np.median([w / max(1, h) for _, _, w, h in one])) > 1.5 if one else True
-    fewer = 1.5 * len(one) < sum(len(side) for side in sides)
-    if len(heights) == 2 and max(heights) <= 1.5 * min(heights) and (merged or fewer):
-        return [b for side in sides for b in side]
-    return one
+    found = one
+    if lines is not None:
+        sides = [_split_line(ink[:, a_:b_], x0 + a_, y0) for a_, b_ in lines[::-1]]  # the right line first
+        heights = [float(np.median([max(w, h) for *_, w, h in side])) for side in sides if side]  # 一 is short
+        # two lines of small writing: read as one line they give "characters" wider than tall, or far fewer than
+        # the two lines hold; and the two lines are written in one size (a radical apart, 氵 of 池, is not a line)
+        merged = float(np.median([w / max(1, h) for _, _, w, h in one])) > 1.5 if one else True
+        fewer = 1.5 * len(one) < sum(len(side) for side in sides)
+        # a line struck through (a correction) beside the right one: two lines whatever their sizes
+        if len(heights) == 2 and (struck_x or (max(heights) <= 1.5 * min(heights) and (merged or fewer))):
+            found = [b for side in sides for b in side]
+    struck = {b for b in found for a_, b_ in struck_x if a_ <= b[0] - x0 + b[2] / 2 <= b_}
+    return CellBoxes(found, struck)
+
+
+class CellBoxes(list):
+    """A cell's character boxes ``(x, y, w, h)`` (a list), and which of them are struck through (``struck``: the
+    boxes themselves, so that any reordering keeps it)."""
+
+    def __init__(self, boxes=(), struck=()):
+        super().__init__(boxes)
+        self.struck = frozenset(struck)
+
+
+def _strike_out(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """A correction struck through (二重線: one or two lines drawn by hand, a little slanted, often crossing): straight
+    thin near-vertical lines down several characters, away from the cell's edges (where the ruling's remnants are),
+    are taken out of the ink; returns the ink and the x-ranges (crop px) of the lines of writing they strike.
+    Writing has no straight line two characters long: the strokes of 刂 川 十 stop within their character."""
+    h_, w_ = ink.shape
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    widths = [int(w) for _, _, w, h, a in stats[1:] if h >= 6 and a >= 12 and w <= 0.5 * w_]
+    char = float(np.percentile(widths, 90)) if widths else 0.0
+    margin = max(10, int(0.08 * w_))
+    rows = np.flatnonzero(ink[:, margin : w_ - margin].any(1))  # what is written (the ruling's remnants apart)
+    # down several characters, and most of what is written (a correction strikes the whole value)
+    length = int(max(100.0, 2.2 * char, 0.5 * (rows[-1] - rows[0] + 1) if len(rows) else 0.0))
+    if not char or length > h_:
+        return ink, []
+    found = cv2.HoughLinesP(ink * 255, 1, np.pi / 360, threshold=int(0.6 * length), minLineLength=length, maxLineGap=4)
+    if found is None:
+        return ink, []
+    segs = [(x1, y1, x2, y2) for x1, y1, x2, y2 in found.reshape(-1, 4).tolist()
+            if abs(x2 - x1) <= 0.08 * abs(y2 - y1) and min(x1, x2) >= margin and max(x1, x2) <= w_ - margin]
+    if not segs:
+        return ink, []
+    lines = np.zeros_like(ink)
+    spans: list[list[float]] = []
+    for x1, y1, x2, y2 in segs:
+        cv2.line(lines, (x1, y1), (x2, y2), 1, 5)
+        lo, hi = min(x1, x2) - 0.75 * char, max(x1, x2) + 0.75 * char
+        for sp in spans:
+            if lo <= sp[1] and hi >= sp[0]:
+                sp[0], sp[1] = min(sp[0], lo), max(sp[1], hi)
+                break
+        else:
+            spans.append([lo, hi])
+    return cv2.subtract(ink, lines), [(a, b) for a, b in spans]
 
 
 def _pieces(on: np.ndarray) -> list[list[int]]:
@@ -151,14 +218,57 @@ def _two_lines(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]] | Non
     return left, right
 
 
+def _pitch(rows: np.ndarray, size: float) -> float:
+    """How far apart the characters of a line follow each other: the strongest period of its row profile between
+    0.9 and 1.9 characters (strokes of 三 or 六 lie closer, the characters' rhythm is longer); 1.1 character
+    widths when the line is too short to show one."""
+    on = np.flatnonzero(rows > 0)
+    if not len(on):
+        return 1.1 * size
+    prof = (rows[on[0] : on[-1] + 1] > 0).astype(np.float64)  # the written stretch: a blank tail is no rhythm
+    prof -= prof.mean()
+    lo, hi = int(0.9 * size), int(1.9 * size)
+    if len(prof) < 2.5 * lo or not prof.any():
+        return 1.1 * size
+    ac = np.array([float(np.dot(prof[:-k], prof[k:])) / (len(prof) - k) for k in range(lo, min(hi, len(prof) // 2) + 1)])
+    top = float(ac.max())
+    if top <= 0.2 * float(np.dot(prof, prof)) / len(prof):
+        return 1.1 * size
+    # the first peak nearly as strong as the strongest: a period's multiples are periods too
+    peaks = [k for k in range(len(ac)) if (k == 0 or ac[k] >= ac[k - 1]) and (k == len(ac) - 1 or ac[k] >= ac[k + 1])]
+    k = min(k for k in peaks if ac[k] >= 0.8 * top)
+    return float(lo + k)
+
+
+def _steady(pieces: list[list[int]], size: float) -> list[list[int]]:
+    """Pieces grouped into characters on a line too short for its rhythm to show in the row profile: of the
+    groupings at pitches from 0.8 to 1.6 character widths, the one whose characters follow each other most evenly
+    (and none much taller than a character)."""
+    best, best_cost = _group(pieces, 1.1 * size), float("inf")
+    for pitch in np.linspace(0.8, 1.6, 9) * size:
+        groups = _group(pieces, float(pitch))
+        if len(groups) < 3:
+            continue
+        centres = np.array([(a + b) / 2 for a, b in groups])
+        steps = np.diff(centres)
+        cost = float(steps.var() / max(1.0, steps.mean()) ** 2)
+        cost += sum(max(0.0, (b - a) / size - 1.35) for a, b in groups)
+        if cost < best_cost - 1e-9:
+            best, best_cost = groups, cost
+    return best
+
+
 def _split_line(ink: np.ndarray, x0: int, y0: int) -> list[tuple[int, int, int, int]]:
     """One line of writing (top to bottom) in ``ink`` (placed at x0, y0) split into character boxes."""
     rows = ink.sum(1)
     pieces = _pieces(rows > 0)
     # a character is about as tall as the writing is wide: the median width of the taller pieces
     widths = [np.ptp(np.flatnonzero(ink[s_:e_].any(0))) + 1 for s_, e_ in pieces if e_ - s_ >= 6]
-    size = max(8.0, float(np.median(widths))) if widths else 8.0
-    chars = _group(pieces, 1.1 * size)
+    size = max(8.0, float(np.percentile(widths, 90))) if widths else 8.0
+    pitch = _pitch(rows, size)
+    chars = _group(pieces, pitch) if pitch != 1.1 * size else _steady(pieces, size)
+    # a character's height: the width, or less than the pitch where the line's rhythm shows taller ones (し, つ)
+    size = max(size, 0.9 * pitch)
     out = []
     for s, e in chars:
         k = int(round((e - s) / size)) if (e - s) > 1.6 * size else 1
@@ -181,19 +291,25 @@ def _split_line(ink: np.ndarray, x0: int, y0: int) -> list[tuple[int, int, int, 
 __all__ = ["segment_cell", "RuledCell"]
 
 
+def red_ink(rgb: np.ndarray) -> np.ndarray:
+    """Pixels of red ink (seals, vermilion printing): red well above green and blue. Yellowed paper is red above
+    blue but not above green; sumi on it is neither."""
+    img = rgb.astype(np.int16)
+    return ((img[..., 0] - img[..., 1]) > 45) & ((img[..., 0] - img[..., 2]) > 30)
+
+
 def without_seals(rgb: np.ndarray) -> np.ndarray:
     """The page in grey with its red ink (seals, vermilion marks) made paper: the entries are in sumi."""
-    img = rgb.astype(np.int16)
-    red = (img[..., 0] - (img[..., 1] + img[..., 2]) // 2) > 50
+    red = red_ink(rgb)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if red.any():
-        paper = int(np.percentile(gray, 90))
+        paper = int(np.percentile(gray[::4, ::4], 90))
         gray = gray.copy()
         gray[cv2.dilate(red.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
     return gray
 
 
-def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> list[list[tuple[int, int, int, int]]]:
+def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> list[CellBoxes]:
     """:func:`segment_cell` for each of ``cells`` (boxes in page pixels, as ``find_cells`` gives them) on a
     skewed page: the page is levelled first, so that the ruling of each cell lies along its edges, and the
     character boxes come back in the original pixels."""
@@ -215,17 +331,20 @@ def segment_cells(gray: np.ndarray, cells: list, angle: float | None = None) -> 
         w = (cell.w * c - cell.h * s) / d
         h = (cell.h * c - cell.w * s) / d
         box = RuledCell(int(round(cx - w / 2)), int(round(cy - h / 2)), int(round(w)), int(round(h)))
-        chars = []
+        chars, struck = [], []
         found = segment_cell(flat, box)
         if box.w > 2 * box.h and any(bw > 1.6 * bh for _, _, bw, bh in found):
             # a band across the form written across (a name along the top, right to left): read along its line;
             # a short wide cell written top to bottom (a heading) splits into characters about as wide as tall
-            turned = np.ascontiguousarray(flat.T)
-            found = [(y, x, bh, bw) for x, y, bw, bh in segment_cell(turned, RuledCell(box.y, box.x, box.h, box.w))]
-        for x, y, bw, bh in found:
+            turned = segment_cell(np.ascontiguousarray(flat.T), RuledCell(box.y, box.x, box.h, box.w))
+            found = CellBoxes([(y, x, bh, bw) for x, y, bw, bh in turned])
+        for b in found:
+            x, y, bw, bh = b
             pts = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], np.float64) @ back.T
             x0, y0 = pts.min(0)
             x1, y1 = pts.max(0)
             chars.append((int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))))
-        out.append(chars)
+            if b in found.struck:
+                struck.append(chars[-1])
+        out.append(CellBoxes(chars, struck))
     return out

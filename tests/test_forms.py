@@ -1,0 +1,94 @@
+"""Ruled forms segmented cell by cell (``kuzushi_core.segment.forms``): the form test, red printing against seals,
+corrections struck through."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from kuzushi_core.containers import RuledCell
+from kuzushi_core.segment.cellseg import segment_cell
+from kuzushi_core.segment.columns import SegmentParams, segment
+from kuzushi_core.segment.forms import find_form, form_ink, looks_like_form
+
+
+def _grid(rows: int, cols: int, h: int = 1200, w: int = 900) -> np.ndarray:
+    page = np.full((h, w, 3), 235, np.uint8)
+    ys = np.linspace(60, h - 60, rows + 1).astype(int)
+    xs = np.linspace(60, w - 60, cols + 1).astype(int)
+    for y in ys:
+        cv2.line(page, (xs[0], y), (xs[-1], y), (40, 40, 40), 3)
+    for x in xs:
+        cv2.line(page, (x, ys[0]), (x, ys[-1]), (40, 40, 40), 3)
+    return page
+
+
+def _glyph(page, x, y, s, colour=(30, 30, 30)):
+    """A character-like mark: a box with a stroke across (a 口 with a bar), s px."""
+    cv2.rectangle(page, (x, y), (x + s, y + s), colour, 3)
+    cv2.line(page, (x - 4, y + s // 2), (x + s + 4, y + s // 2), colour, 3)
+
+
+def test_a_grid_is_a_form_and_a_book_page_is_not():
+    page = _grid(4, 6)
+    found = find_form(page)
+    assert found is not None and len(found[0]) == 24
+    # a book page's frame and column rules: one row of tall cells side by side
+    book = np.full((1200, 900, 3), 235, np.uint8)
+    cv2.rectangle(book, (60, 60), (840, 1140), (40, 40, 40), 3)
+    for x in np.linspace(60, 840, 9).astype(int):
+        cv2.line(book, (x, 60), (x, 1140), (40, 40, 40), 3)
+    assert find_form(book) is None
+    assert not looks_like_form([RuledCell(0, 0, 10, 10)] * 20, (1000, 1000))
+    # the page segmenter takes the form path only where there is one
+    assert segment(page).cells and not segment(book).cells
+    assert not segment(page, SegmentParams(forms=False)).cells
+
+
+def test_characters_are_found_cell_by_cell_in_the_forms_order():
+    page = _grid(4, 4)  # cells 195 wide, 270 tall
+    for k in range(2):  # two characters in the top right cell, two in the one below it, one in the top left
+        _glyph(page, 720, 90 + k * 90, 50)
+        _glyph(page, 720, 360 + k * 90, 50)
+    _glyph(page, 130, 90, 50)
+    seg = segment(page)
+    assert len(seg.cells) == 16 and len(seg.boxes) == 5
+    ys = [b.y for b in seg.boxes]
+    assert ys[:4] == sorted(ys[:4])  # the right column of cells, top to bottom
+    assert all(b.x > 650 for b in seg.boxes[:4]) and seg.boxes[4].x < 250
+    assert [b.column for b in seg.boxes] == [0, 0, 1, 1, 2]  # a cell's line is a column
+
+
+def test_red_printing_is_read_and_a_seal_over_writing_is_not():
+    page = _grid(4, 4)
+    red = (200, 60, 50)
+    _glyph(page, 720, 90, 50, red)  # a heading printed in red, alone in its cell
+    for k in range(2):  # writing in sumi with a red seal stamped over it, in the next cell to the left
+        _glyph(page, 525, 90 + k * 90, 50)
+    seal = np.zeros(page.shape[:2], np.uint8)  # vermilion over sumi: the writing stays black under it
+    cv2.circle(seal, (550, 160), 45, 1, 4)
+    page[seal > 0] = np.minimum(page[seal > 0], np.array(red, np.uint8))
+    ink = form_ink(page, find_form(page)[0])
+    assert ink[90 + 25, 720 + 1] < 120  # the printed heading kept
+    assert ink[160, 550 - 45] > 200 and ink[160, 550 + 45] > 200  # the seal's ring beside the writing made paper
+    boxes = segment(page).boxes
+    assert sum(1 for b in boxes if b.x > 650) == 1  # the heading is read
+    assert sum(1 for b in boxes if 450 < b.x < 640) == 2  # the writing, and no seal
+
+
+def test_a_correction_struck_through_is_marked():
+    cell = np.full((900, 200), 235, np.uint8)
+    for k in range(5):  # the struck value (right) and the right one beside it (left)
+        cv2.rectangle(cell, (125, 60 + k * 110), (165, 100 + k * 110), 30, 3)
+        cv2.line(cell, (120, 80 + k * 110), (170, 80 + k * 110), 30, 3)
+        cv2.rectangle(cell, (35, 60 + k * 110), (75, 100 + k * 110), 30, 3)
+        cv2.line(cell, (30, 80 + k * 110), (80, 80 + k * 110), 30, 3)
+    for dx in (-4, 4):  # 二重線 down the struck value
+        cv2.line(cell, (145 + dx, 50), (147 + dx, 610), 30, 2)
+    found = segment_cell(cell, RuledCell(0, 0, 200, 900))
+    assert len(found) == 10
+    assert found.struck and all(b[0] > 100 for b in found.struck) and len(found.struck) == 5
+    # one line of writing with a long stroke down it but nothing beside it: no correction
+    alone = np.full((900, 110), 235, np.uint8)
+    alone[:, :] = cell[:, 90:210]
+    assert not segment_cell(alone, RuledCell(0, 0, 110, 900)).struck
