@@ -113,11 +113,14 @@ def test_local_engine_writes_the_contract_rows(archive: Path, tmp_path: Path):
     assert all(lab in [c["label"] for c in cands] for lab, cands in zip(chars["label"], chars["candidates"]))
     assert chars["confidence"].between(0, 1).all()
     assert chars["model_version"].str.fullmatch(r"default@[0-9a-f]{12}").all()
-    # reading order: per page, `order` runs 0..n-1, columns numbered right to left
+    # reading order: per page, `order` runs 0..n-1, columns numbered right to left (on these ruled pages, segmented
+    # cell by cell, a column is a cell's line: the columns of one column of cells stand at about the same x)
     for _, page in chars.groupby(["content_hash", "page_index"]):
         assert sorted(page["order"]) == list(range(len(page)))
         by_col = page.groupby("column")["x"].mean()
-        assert list(by_col.index) == sorted(by_col.index) and by_col.is_monotonic_decreasing
+        slack = float(page["w"].median())  # a character: the lines of one column of cells differ by less
+        assert list(by_col.index) == sorted(by_col.index)
+        assert all(a >= b - slack for a, b in zip(by_col, by_col[1:]))
     pages = done_pages(out)
     assert len(pages) == 14  # the pages without characters (the tiny TIFF pages) are recorded too
     # a finished folder is not read into again by accident; --resume has nothing left to do

@@ -92,3 +92,24 @@ def test_a_correction_struck_through_is_marked():
     alone = np.full((900, 110), 235, np.uint8)
     alone[:, :] = cell[:, 90:210]
     assert not segment_cell(alone, RuledCell(0, 0, 110, 900)).struck
+
+
+def test_a_forms_cells_are_read_alone_not_in_a_books_context():
+    from kuzushi_core.containers import Prediction
+    from kuzushi_core.context.decode import in_context
+    from kuzushi_core.context.lm import CharLM
+    from kuzushi_core.context.model import context_column
+
+    page = _grid(4, 4)
+    for k in range(2):
+        _glyph(page, 720, 90 + k * 90, 50)
+    boxes = segment(page).boxes
+    assert boxes and all(b.flags.split()[0] == "cell" for b in boxes)
+    assert [context_column(b.column, b.flags) for b in boxes] == [None, None]
+    assert context_column(3, "") == 3 and context_column(3, "ruby") == 3
+    # a language model that much prefers 二 after 一: a column is read in context, a box of a cell is not
+    lm = CharLM.fit(["一二"] * 50 + ["三"], 3)
+    weak = Prediction("三", 0.5, (("三", 0.5), ("二", 0.45)))
+    first = Prediction("一", 0.99, (("一", 0.99),))
+    assert in_context([first, weak], [0, 0], lm)[1].label == "二"
+    assert in_context([first, weak], [None, None], lm)[1].label == "三"

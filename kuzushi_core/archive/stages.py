@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from kuzushi_core.archive.sources import PageOpener, PageTask
-from kuzushi_core.context.model import read_in_context
+from kuzushi_core.context.model import context_column, read_in_context
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.errors import KuzushiError, TemplateError
 from kuzushi_core.ledger.read import flag_of, output_keys, read_register
@@ -123,7 +123,7 @@ def segment_page(task: PageTask, opener: PageOpener, size: int, params: SegmentP
         seg = segment(img, params)
     except Exception as exc:  # noqa: BLE001 - one odd page must not end an archive run
         return SegmentedPage(task, w, h, error=f"segmentation failed: {type(exc).__name__}: {exc}")
-    boxes = [b.as_dict() for b in seg.boxes]
+    boxes = [b.as_dict() | ({"flags": b.flags} if b.flags else {}) for b in seg.boxes]
     glyphs = (np.stack([to_glyph(crop_box(img, b.x, b.y, b.w, b.h), size) for b in seg.boxes]) if seg.boxes
               else np.zeros((0, size, size), np.uint8))
     return SegmentedPage(task, w, h, boxes, glyphs)
@@ -157,8 +157,9 @@ def classify_pages(lm, version: str, pages: list[SegmentedPage], ledger: LedgerM
             padded[:len(part)] = part
             probs = lm.predict_glyphs(padded, batch=CHUNK)
             preds += top_k(probs, lm.classes, TOP_K, ood_factor(lm, padded))[:len(part)]
-        preds = read_in_context(preds, [b["column"] for b in page.boxes])  # each column in context, as ``read``
-        chars = [{**b, "label": p.label, "confidence": float(p.confidence),
+        # each column in context, as ``read`` (a form's cells read alone)
+        preds = read_in_context(preds, [context_column(b["column"], b.get("flags", "")) for b in page.boxes])
+        chars = [{**{k: v for k, v in b.items() if k != "flags"}, "label": p.label, "confidence": float(p.confidence),
                   "candidates": [{"label": c, "score": float(s)} for c, s in p.candidates]}
                  for b, p in zip(page.boxes, preds)]
         lots = []

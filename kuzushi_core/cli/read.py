@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kuzushi_core.cli.util import model_arg, pred_dict, read_images, write_json
 from kuzushi_core.containers import Box
-from kuzushi_core.context.model import load_lm, read_in_context
+from kuzushi_core.context.model import context_column, load_lm, read_in_context
 from kuzushi_core.crops import crop_box
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.scoring import read_codh_csv
@@ -84,7 +84,7 @@ def cmd_read(args: argparse.Namespace) -> int:
             seg, preds = read_page(model, img)
             boxes, width, height = list(seg.boxes), seg.width, seg.height
         if args.context:
-            preds = read_in_context(preds, [b.column for b in boxes], lm)
+            preds = read_in_context(preds, [context_column(b.column, b.flags) for b in boxes], lm)
         rows = [b.as_dict() | pred_dict(p) for b, p in zip(boxes, preds)]
         pages.append({"image": str(path), "width": width, "height": height, "boxes": rows})
     write_json(args.json, {"pages": pages})

@@ -107,7 +107,7 @@ def decode_column(cands: Sequence[Sequence[tuple[str, float]]], lm: CharLM, w: C
     return out
 
 
-def in_context(preds: Sequence[Prediction], columns: Sequence[int], lm: CharLM,
+def in_context(preds: Sequence[Prediction], columns: Sequence[int | None], lm: CharLM,
                w: ContextWeights = ContextWeights()) -> list[Prediction]:
     """The predictions of one page's boxes (in reading order, ``columns[i]`` the column of box i) read in context.
 
@@ -116,7 +116,8 @@ def in_context(preds: Sequence[Prediction], columns: Sequence[int], lm: CharLM,
     out = list(preds)
     by_col: dict[int, list[int]] = {}
     for i, c in enumerate(columns):
-        by_col.setdefault(c, []).append(i)
+        if c is not None:  # None: a box read alone (a register's cell: a book's language model is not its grammar)
+            by_col.setdefault(c, []).append(i)
     for members in by_col.values():
         seq = [i for i in members if preds[i].candidates and preds[i].candidates[0][1] >= w.open_set]
         if not seq:

@@ -27,7 +27,14 @@ def weights_of(lm: CharLM) -> ContextWeights:
     return ContextWeights(**{k: float(v) for k, v in w.items() if k in ContextWeights.__dataclass_fields__})
 
 
-def read_in_context(preds: Sequence[Prediction], columns: Sequence[int], lm: CharLM | None = None,
+def context_column(column: int, flags: str) -> int | None:
+    """The column a box is read in context in, or None for a box read alone: a ruled form's cell (``cell``), whose
+    values follow a register's grammar, not a book's (measured: the book model costs 2–5 points of F1 on every
+    development register family, "register pages" in BENCHMARKS.md)."""
+    return None if "cell" in flags.split() else column
+
+
+def read_in_context(preds: Sequence[Prediction], columns: Sequence[int | None], lm: CharLM | None = None,
                     weights: ContextWeights | None = None) -> list[Prediction]:
     """``preds`` (one page's boxes in reading order, ``columns[i]`` box i's column) read in context with ``lm``
     (default: the shipped model); unchanged when there is no model."""

@@ -5,7 +5,7 @@ default entry (the shipped model)."""
 from __future__ import annotations
 
 from kuzushi_core.containers import ModelRecord, Prediction, Scan
-from kuzushi_core.context.model import read_in_context
+from kuzushi_core.context.model import context_column, read_in_context
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
 from kuzushi_core.paths import MODELS_DIR
@@ -61,14 +61,14 @@ def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentPara
     boxes = sorted(store.list_boxes(scan.id), key=lambda b: b.order)
     if not boxes:
         seg = segment(page, params)
-        boxes = store.replace_auto_boxes(scan.id, [b.as_dict() for b in seg.boxes])
+        boxes = store.replace_auto_boxes(scan.id, [b.as_dict() | {"flags": b.flags} for b in seg.boxes])
     lm = loaded(record)
     preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes])
     if context:
         labels = store.current_labels(scan.id)
         pinned = [Prediction(labels[b.id].char, 1.0, ((labels[b.id].char, 1.0),)) if b.id in labels else p
                   for b, p in zip(boxes, preds)]
-        read = read_in_context(pinned, [b.column for b in boxes])
+        read = read_in_context(pinned, [context_column(b.column, b.flags) for b in boxes])
         preds = [p if b.id in labels else r for b, p, r in zip(boxes, preds, read)]
     store.save_predictions(record.id, [(b.id, p) for b, p in zip(boxes, preds)])
     return {b.id: p for b, p in zip(boxes, preds)}

@@ -260,8 +260,9 @@ def form_segmentation(img: np.ndarray, cells: list[RuledCell], angle: float, pag
             # the second line of a two-line cell (its boxes start again at the top) is a column of its own
             if prev is not None and y + h / 2 < prev[1]:
                 col += 1
+            # "cell": read in its cell, out of a book's language model; "struck": a correction struck through
             boxes.append(Box(x, y, w, h, column=col, order=len(boxes),
-                             flags="struck" if (x, y, w, h) in chars.struck else ""))
+                             flags="cell struck" if (x, y, w, h) in chars.struck else "cell"))
             prev = (x, y + h / 2)
         if chars:
             col += 1

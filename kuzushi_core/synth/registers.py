@@ -10,7 +10,10 @@ ledger benchmark. Each page is a vertical form read right to left:
 - ``nayose`` (名寄帳, many lots of one owner): a band per field (printed headings in the right-hand column), a
   column per lot, the owner's band across the top and a 計 column of written totals at the left;
 - ``rows`` (held out of development, :data:`HELD_OUT`): the headings in a row, one lot a row below them, cells so
-  short that a long value is written in two lines of small writing.
+  short that a long value is written in two lines of small writing;
+- ``dense`` (held out, added after the form-aware segmentation was built, never used in developing it): a 名寄帳 of
+  many small lots — 12 to 16 narrow lot columns, so that a long value no longer fits its band and is written in two
+  lines of small writing.
 
 The entries are drawn with the brush and handwriting fonts of :mod:`kuzushi_core.synth.fonts` (whatever is
 installed; the printed headings in a Mincho face), with values that follow the registers' conventions: lot
@@ -58,7 +61,7 @@ LAYOUTS = ("lot", "nayose")
 #: a layout family kept out of development, for the benchmark of reading registers with no template: headings in a
 #: row, one lot a row below them (lots per row), cells so short that a long value is written in two lines of small
 #: writing (right line first)
-HELD_OUT = ("rows",)
+HELD_OUT = ("rows", "dense")
 HANDS = ("kouzan-gyosho", "kouzan-sosho", "aoyagi-soseki", "kouzan-kaisho", "aoyagi-kouzan", "kiloji", "seto")
 PRINT_FACES = ("noto-serif", "ipamj", "oradano", "noto-serif-bold")
 
@@ -312,7 +315,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
             lots.append({name: field_text(name, values[k], rng) for name in fields if name != "owner"}
                         | {"owner": (who, who)})
     else:
-        n_lots = int(frng.integers(6, 11))
+        n_lots = int(frng.integers(12, 17)) if layout == "dense" else int(frng.integers(6, 11))
         fields = ["aza", "lot_no", "category", "area", "value", "tax"]
         share = np.array([0.75, 0.75, 0.75, 1.3, 1.35, 1.3])
         owner_h = int(frng.integers(110, 150))
@@ -373,7 +376,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
         rec = {}
         for name, (text, value) in texts.items():
             base = name.split("#")[0]
-            if layout == "nayose":
+            if layout in ("nayose", "dense"):
                 ci = cell_of[("owner", -1)] if name == "owner" else cell_of[(name, k)]
             elif layout == "rows":
                 ci = cell_of[(name, k)]
@@ -393,7 +396,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
             x, y, w, h = cells[ci].x, cells[ci].y, cells[ci].w, cells[ci].h
             face = hand2 if "#" in name else hand
             size = int(min(w * 0.62, 64 if layout == "lot" else 50))
-            if name == "owner" and layout == "nayose":  # across the top band, right to left, one line
+            if name == "owner" and layout in ("nayose", "dense"):  # across the top band, right to left, one line
                 glyphs += _write_across(canvas, f["text"], face, (x, y, w, h), int(h * 0.55), rng, ci, sumi)
                 continue
             if f["kind"] in ("area", "money", "number") and rng.random() < 0.05 and w > 2.2 * size * 0.6:
@@ -414,7 +417,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
                 glyphs += _write(canvas, f["text"], face, (x, y, int(col_w), h), int(min(col_w * 0.75, size)), rng,
                                  ci, sumi, rng.uniform(0.75, 0.95))
                 continue
-            if layout == "rows" and len(f["text"]) > 3 and len(f["text"]) * size * 0.9 > h:
+            if layout in ("rows", "dense") and len(f["text"]) > 3 and len(f["text"]) * size * 0.9 > h:
                 # a short cell: the value in two lines of small writing, the right line first
                 half = (len(f["text"]) + 1) // 2
                 small = int(min(w * 0.36, h * 0.9 / half / 1.02))
@@ -448,7 +451,7 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
 
     page, cells, glyphs, seals, angle = _scan(canvas, cells, glyphs, seals, rng)
     reg = Register(page, layout, seed, cells, glyphs, out_lots, totals_out, seals, angle)
-    if layout == "nayose":
+    if layout in ("nayose", "dense"):
         reg.totals["owner"] = lots_owner_text
     return reg
 
