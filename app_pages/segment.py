@@ -61,10 +61,12 @@ replace_user = c2.checkbox(tr("seg.replace_user"), False, key="seg_replace_user"
 if c1.button(tr("seg.run"), type="primary", key="seg_run"):
     with st.spinner(tr("seg.running")):
         seg = run_segmentation(str(s.scan_path(scan)), params, method, model.path if model else None)
-    s.replace_auto_boxes(scan.id, [b.as_dict() | {"flags": b.flags} for b in seg.boxes], replace_user=replace_user)
+    stored = s.replace_auto_boxes(scan.id, [b.as_dict() | {"flags": b.flags} for b in seg.boxes],
+                                  replace_user=replace_user)
     s.set_setting(METHOD_SETTING.format(scan_id=scan.id), method)
     st.session_state["seg_selected"] = []
-    st.session_state["seg_message"] = tr("seg.ran", n=len(seg.boxes), cols=len({b.column for b in seg.boxes}),
+    # the columns as the workspace numbers them (what the caption below counts; a form's cell lines are not columns)
+    st.session_state["seg_message"] = tr("seg.ran", n=len(seg.boxes), cols=len({b.column for b in stored}),
                                          ruby=len(seg.ruby))
     st.session_state["seg_last"] = (scan.id, params)
     st.rerun()
