@@ -47,11 +47,13 @@ def _share_inside(a, b) -> float:
     return max(0.0, x1 - x0) * max(0.0, y1 - y0) / max(1e-9, a[2] * a[3])
 
 
-def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel, page_boxes: list | None = None):
+def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel, page_boxes: list | None = None,
+               ink: np.ndarray | None = None):
     """Every cell split into characters (as ``segment`` splits a form: :func:`~kuzushi_core.segment.forms.form_boxes`,
     choosing ``page_boxes`` where they are sound in a cell) and read once, from the page with its seals made paper
     and its printing kept: (character boxes, each cell's box indices in reading order, each box's prediction)."""
-    ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb
+    if ink is None:
+        ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb
     per_cell = form_boxes(rgb, cells, angle, page_boxes, ink)
     flat: list[tuple[int, int, int, int]] = []
     glyphs: list[list[int]] = []
@@ -78,7 +80,7 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
     angle = estimate_skew(plain)
     ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb  # seals made paper, printing kept
     columns = segment(rgb, SegmentParams(forms=False)).boxes  # the page's columns: a cell takes them where sound
-    flat, glyphs, preds = read_cells(rgb, cells, angle, lm, columns)
+    flat, glyphs, preds = read_cells(rgb, cells, angle, lm, columns, ink)
     proposed = template is None
     if template is None:
         template = propose_from(cells, (flat, glyphs, preds))
