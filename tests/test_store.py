@@ -285,6 +285,31 @@ def test_rerun_keeps_user_and_labelled_boxes(store):
     assert [b.id for b in again] == [box.id]  # only the labelled box survives
 
 
+def test_a_segmenters_reading_order_is_kept_and_a_kept_box_takes_its_place(store):
+    """A form's cells read line by line (right line first, cell by cell), not by x-overlap columns across cells."""
+    box = _box(store)
+    scan_id = box.scan_id
+    store.replace_auto_boxes(scan_id, [], replace_user=True)
+    # two cells one above the other in one form column, each written in two lines (x 50 right, x 30 left)
+    cell_lines = [dict(x=50, y=0, w=10, h=10, column=0, order=0), dict(x=50, y=15, w=10, h=10, column=0, order=1),
+                  dict(x=30, y=0, w=10, h=10, column=1, order=2),
+                  dict(x=50, y=50, w=10, h=10, column=2, order=3), dict(x=30, y=50, w=10, h=10, column=3, order=4)]
+    got = store.replace_auto_boxes(scan_id, cell_lines)
+    assert [(b.x, b.y) for b in got] == [(50, 0), (50, 15), (30, 0), (50, 50), (30, 50)]
+    assert [b.column for b in got] == [0, 0, 1, 2, 3]
+    # by x-overlap the right lines of both cells would come first: (50, 0), (50, 15), (50, 50), (30, 0), (30, 50)
+    labelled = got[3]
+    store.add_label(labelled.id, "田")
+    again = store.replace_auto_boxes(scan_id, [dict(b, x=b["x"] + 1) for b in cell_lines])
+    assert [(b.y, b.x) for b in again] == [(0, 51), (15, 51), (0, 31), (50, 50), (50, 31)]
+    assert again[3].id == labelled.id  # the labelled box kept, in the place of the new box it stands for
+    # a kept box no new box stands for (drawn by the user elsewhere): the order is recomputed over all boxes
+    store.edit_boxes(scan_id, add=[(5, 200, 10, 10)])
+    third = store.replace_auto_boxes(scan_id, cell_lines)
+    assert [(b.x, b.y) for b in third][-1] == (5, 200)
+    assert [(b.x, b.y) for b in third][:3] == [(50, 0), (50, 15), (50, 50)]  # x-overlap columns again
+
+
 def test_pages_are_numbered_within_their_document_across_files_and_calls(store):
     a, b = store.ensure_document("Register A"), store.ensure_document("Register B")
     rows = _scan_rows(5)

@@ -162,8 +162,12 @@ class PagesMixin(StoreBase):
         ``user`` boxes (drawn or edited by the historian) are kept unless
         ``replace_user``; boxes that carry a label are always kept, so a re-run
         never loses a label.  New boxes that overlap a kept box (IoU ≥ 0.5) are
-        not added.  Reading order is recomputed over all boxes of the scan.
+        not added.  The segmenter's reading order (each box's ``column`` and
+        ``order``) is kept when every kept box stands for one of the new boxes
+        (a form's cells, read line by line, are not the x-overlap columns of a
+        book page); otherwise reading order is recomputed over all boxes.
         """
+        incoming = list(boxes)
         with self.write() as con:
             labelled = "SELECT box_id FROM labels"
             kinds = "('auto', 'user')" if replace_user else "('auto')"
@@ -171,8 +175,15 @@ class PagesMixin(StoreBase):
                 f"DELETE FROM boxes WHERE scan_id = ? AND source IN {kinds} AND id NOT IN ({labelled})", (scan_id,)
             )
             kept = [box_from_row(r) for r in con.execute("SELECT * FROM boxes WHERE scan_id = ?", (scan_id,))]
+            stands_for: dict[int, dict] = {}  # kept box id -> the new box it overlaps most (IoU >= 0.5)
+            for k in kept:
+                ious = [(_iou_xywh((b["x"], b["y"], b["w"], b["h"]), (k.x, k.y, k.w, k.h)), i)
+                        for i, b in enumerate(incoming)]
+                best = max(ious, default=(0.0, -1))
+                if best[0] >= 0.5:
+                    stands_for[k.id] = incoming[best[1]]
             stamp = now()
-            for b in boxes:
+            for b in incoming:
                 if any(_iou_xywh((b["x"], b["y"], b["w"], b["h"]), (k.x, k.y, k.w, k.h)) >= 0.5 for k in kept):
                     continue
                 con.execute(
@@ -181,7 +192,13 @@ class PagesMixin(StoreBase):
                     (scan_id, int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"]), int(b.get("column", 0)),
                      int(b.get("order", 0)), b.get("flags", ""), stamp),
                 )
-            self._renumber(con, scan_id, reading_order)
+            ordered = incoming and all("order" in b and "column" in b for b in incoming)
+            if ordered and len(stands_for) == len(kept):
+                for box_id, b in stands_for.items():  # a kept box takes the place of the new box it stands for
+                    con.execute("UPDATE boxes SET column_index = ?, order_index = ? WHERE id = ?",
+                                (int(b["column"]), int(b["order"]), box_id))
+            else:
+                self._renumber(con, scan_id, reading_order)
         return self.list_boxes(scan_id)
 
     def edit_boxes(self, scan_id: int, *, delete: Iterable[int] = (), add: Iterable[tuple[int, int, int, int]] = (),
