@@ -8,8 +8,9 @@ parse, and a page's written totals (名寄帳 計) that are not the sum of its l
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from kuzushi_core.ledger import grammar
 from kuzushi_core.ledger.values import ParsedValue, parse_value
 
 TAX_RATES = (0.025, 0.03)  # 1877 onwards; 1873–1876
@@ -29,6 +30,9 @@ class Field:
     confidence: float = 1.0
     source: str = "auto"  # "auto" (the reader) or "user"
     cell: int = -1
+    #: a value cell's few best readings that parse, ``(text, log-probability, value)`` (:mod:`.grammar`)
+    alternatives: tuple = field(default=(), compare=False, repr=False)
+    note: str | None = None  # why the reading is not the cell's most probable one
 
     def as_dict(self) -> dict:
         return {"field": self.name, "text": self.text, "kind": self.kind, "value": self.value, "unit": self.unit,
@@ -66,13 +70,20 @@ def make_field(name: str, text: str, kind: str, *, confidence: float = 1.0, sour
     return Field(name, text, kind, text or None, None, None if text else "empty", confidence, source, cell)
 
 
+def tax_agrees(value, tax) -> bool:
+    """地租 is 地価 × 2.5 % (from 1877) or × 3 % (before), to 1 厘 of rounding."""
+    if not isinstance(value, (int, float)) or not isinstance(tax, (int, float)):
+        return False
+    return any(abs(tax - value * r) <= 1.0 for r in TAX_RATES)
+
+
 def check_lot(lot: Lot) -> list[Flag]:
     """Flags for one lot: values that do not parse, and 地租 against 地価 × rate."""
     flags = [Flag(name, f"does not parse: {f.error}", "unparsed", (("error", f.error),))
              for name, f in lot.fields.items() if f.kind in PARSED_KINDS and f.error]
     value, tax = lot.value("value"), lot.value("tax")
     if isinstance(value, (int, float)) and isinstance(tax, (int, float)):
-        if not any(abs(tax - value * r) <= 1.0 for r in TAX_RATES):  # 1 厘 of rounding
+        if not tax_agrees(value, tax):
             expect = value * TAX_RATES[0]
             flags.append(Flag("tax", f"地租 {tax} 厘 is not 地価 {value} 厘 × 2.5 % (= {expect:.1f}) nor × 3 %", "tax",
                               (("tax", tax), ("value", value), ("expect", expect))))
@@ -155,44 +166,86 @@ def read_glyphs(probs, classes: tuple[str, ...], kind: str | None = None) -> lis
     return [(classes[idx[b]], float(sub[i, b])) for i, b in enumerate(best)]
 
 
-def choose_char(pred, kind: str) -> tuple[str, float]:
-    """A character box's reading (a :class:`~kuzushi_core.containers.Prediction`) for a field of ``kind``: the
-    best candidate within the kind's alphabet, else the reading."""
-    allowed = ALPHABETS.get(kind)
-    if allowed:
-        for c, p in pred.candidates:
-            if c in allowed:
-                return c, p
-    return pred.label, pred.confidence
+#: the events of 沿革/事故 (../shared/data/ledger/README.md): an event cell holds one of these
+EVENTS = ("売買", "譲渡", "相続", "家督相続", "質入", "書入", "抵当", "分筆", "合筆", "開墾", "地目変換", "修正")
+#: the fields read as a word of a list
+LEXICONS = {"category": CATEGORIES, "event": EVENTS}
 
 
-def category_of(preds) -> tuple[str, float] | None:
-    """The 地目 of the list that the glyphs' candidates make most probable (None when none has their count)."""
+def word_of(cands, lexicon: tuple[str, ...]) -> tuple[str, float] | None:
+    """The word of ``lexicon`` that the glyphs' candidates (one list of ``(character, probability)`` a glyph)
+    make most probable (None when none has their count)."""
     import numpy as np
 
-    classes = sorted({c for p in preds for c, _ in p.candidates} | set("".join(CATEGORIES)))
+    classes = sorted({c for cs in cands for c, _ in cs} | set("".join(lexicon)))
     index = {c: i for i, c in enumerate(classes)}
-    probs = np.full((len(preds), len(classes)), 1e-6)
-    for k, p in enumerate(preds):
-        for c, v in p.candidates:
+    probs = np.full((len(cands), len(classes)), 1e-6)
+    for k, cs in enumerate(cands):
+        for c, v in cs:
             probs[k, index[c]] = v
-    return read_word(probs, tuple(classes), CATEGORIES)
+    return read_word(probs, tuple(classes), lexicon)
 
 
-def read_field(name: str, kind: str, preds, cell: int = -1) -> Field:
-    """A field from its glyphs' predictions in reading order: a 地目 read as a word of the list, a value cell
-    within its kind's alphabet, anything else as read."""
-    guess = category_of(preds) if name.split("#")[0] == "category" and preds else None
+def read_field(name: str, kind: str, cands, cell: int = -1, *, source: str = "auto", lexicon: bool = True) -> Field:
+    """A field from its glyphs' candidates in reading order (a list of ``(character, probability)`` a glyph, most
+    probable first; a glyph the user labelled is ``[(label, 1.0)]``): a 地目 or an event read as a word of its
+    list (``lexicon``: not where the user labelled a glyph), a value cell as the most probable text that parses
+    (:mod:`.grammar`, its few best readings kept for the checks across fields), anything else as read."""
+    base = name.removeprefix("total_").split("#")[0]
+    words = LEXICONS.get(base) if lexicon else None
+    guess = word_of(cands, words) if words and cands else None
     if guess is not None:
-        return make_field(name, guess[0], kind, confidence=guess[1], cell=cell)
-    read = [choose_char(p, kind) for p in preds]
+        return make_field(name, guess[0], kind, confidence=guess[1], source=source, cell=cell)
+    if kind in PARSED_KINDS and cands:
+        alts = grammar.readings(cands, kind, ALPHABETS[kind])
+        if alts:
+            f = make_field(name, alts[0][0], kind, confidence=grammar.glyph_confidence(cands, alts[0][0]),
+                           source=source, cell=cell)
+            return replace(f, alternatives=tuple(alts))
+    allowed = ALPHABETS.get(kind, "")
+    read = []
+    for cs in cands:
+        inside = [(c, p) for c, p in cs if c in allowed]
+        read.append(inside[0] if inside else (cs[0] if cs else ("", 0.0)))
     return make_field(name, "".join(c for c, _ in read), kind, confidence=min((p for _, p in read), default=0.0),
-                      cell=cell)
+                      source=source, cell=cell)
+
+
+def _take(f: Field, k: int) -> Field:
+    """``f`` read as its ``k``-th alternative (agreement with another field chose it)."""
+    text = f.alternatives[k][0]
+    g = make_field(f.name, text, f.kind, confidence=f.confidence, source=f.source, cell=f.cell)
+    return replace(g, alternatives=f.alternatives, note="chosen to agree with another field")
+
+
+def cross_read(lots: list[Lot], totals: dict[str, Field]) -> None:
+    """The lots' numbers read to agree where the readings allow: a lot's 地価 and 地租 (the tax rate), then the
+    page's written totals and the sums of its lots — each only among readings that parse and not much less
+    probable than the best (:func:`.grammar.agreeing`); fields a user typed are left as they are."""
+    for lot in lots:
+        v, t = lot.fields.get("value"), lot.fields.get("tax")
+        if v is None or t is None or not v.alternatives or not t.alternatives:
+            continue
+        pick = grammar.agreeing(list(v.alternatives), list(t.alternatives), tax_agrees)
+        if pick is not None and pick != (0, 0):
+            i, j = pick
+            if i:
+                lot.fields["value"] = _take(v, i)
+            if j:
+                lot.fields["tax"] = _take(t, j)
+    for name, written in list(totals.items()):
+        vals = [lot.value(name) for lot in lots]
+        if not written.alternatives or not vals or any(not isinstance(x, (int, float)) for x in vals):
+            continue
+        k = grammar.agreeing_total(list(written.alternatives), sum(vals))
+        if k:
+            totals[name] = _take(written, k)
 
 
 def assemble(fields: Iterable[tuple[int, Field]]) -> tuple[list[Lot], dict[str, Field]]:
     """Lots from ``(lot, field)`` pairs in the form's order: a field of lot -1 belongs to every lot, a
-    ``total_*`` field is the page's written total; the lots checked (:func:`check_page` flags them)."""
+    ``total_*`` field is the page's written total; their numbers read to agree where the readings allow
+    (:func:`cross_read`); :func:`check_page` then flags what still does not."""
     per: dict[int, dict[str, Field]] = {}
     every: dict[str, Field] = {}
     totals: dict[str, Field] = {}
@@ -204,6 +257,7 @@ def assemble(fields: Iterable[tuple[int, Field]]) -> tuple[list[Lot], dict[str, 
         else:
             per.setdefault(lot, {})[f.name] = f
     lots = [Lot({**per[k], **every}) for k in sorted(per)] or ([Lot(dict(every))] if every else [])
+    cross_read(lots, totals)
     return lots, totals
 
 

@@ -2,7 +2,8 @@
 
 The page's ruled cells are found, every cell is split into characters and read once; the fields come from a
 template (a hand-marked one given, or the one its printed headings propose: :mod:`.headings`), each field
-is read from its cell's characters (a value cell within its kind's alphabet, a 地目 as a word of the list), and
+is read from its cell's characters (a value cell as the most probable text that parses, a 地目 or an event as a word
+of its list: :mod:`.grammar`), and
 the lots are assembled and checked as on the Ledger page.
 """
 
@@ -104,7 +105,7 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
             found = segment_form(rgb, [RuledCell(*box)], angle, ink)[0]
             boxes = [b for b in found if b not in found.struck]
             ps = classify_crops(lm, [crop_box(ink, *b) for b in boxes], k=K) if boxes else []
-        made.append((f.lot, read_field(f.name, f.kind, ps, index)))
+        made.append((f.lot, read_field(f.name, f.kind, [p.candidates for p in ps], index)))
         headings.setdefault(f.name, f.heading)
     lots, totals = assemble(made)
     flags = check_page(lots, totals)
@@ -135,7 +136,10 @@ def reading_json(image: str, r: RegisterReading) -> dict:
 
     def one(f: Field, flags) -> dict:
         value = f.value if f.value is None or isinstance(f.value, (int, float, str)) else str(f.value)
-        return {"text": f.text, "value": value, "unit": f.unit, "flag": flag_of(f, flags) or f.error}
+        out = {"text": f.text, "value": value, "unit": f.unit, "flag": flag_of(f, flags) or f.error}
+        if f.note:  # e.g. a 地租 read as its second-best reading, which agrees with the 地価
+            out["note"] = f.note
+        return out
 
     lots = []
     for k, lot in enumerate(r.lots):

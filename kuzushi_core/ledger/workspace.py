@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from kuzushi_core.containers import ModelRecord, Scan
 from kuzushi_core.crops import crop_box
 from kuzushi_core.imaging import read_image
-from kuzushi_core.ledger.lots import Field, Lot, assemble, category_of, check_page, choose_char, make_field
+from kuzushi_core.ledger.lots import Field, Lot, assemble, check_page, make_field, read_field
 from kuzushi_core.ledger.read import K, propose_from, read_cells
 from kuzushi_core.ledger.templates import FIELDS, Template, place
 from kuzushi_core.predict.classifier import classify_crops
@@ -117,28 +117,16 @@ def read_page(store: Store, scan: Scan, template_id: int, record: ModelRecord | 
         reading.boxes[(f.lot, f.name)] = [b.id for b in members]
         reading.places[(f.lot, f.name)] = box
         reading.headings.setdefault(f.name, f.heading)
-        chars, confs = [], []
-        guess = None
-        if f.name == "category" and members and all(b.id in preds and b.id not in labels for b in members):
-            guess = category_of([preds[b.id] for b in members])
-        if guess is not None:
-            chars, confs = list(guess[0]), [guess[1]]
-        else:
-            for b in members:
-                if b.id in labels:
-                    chars.append(labels[b.id].char)
-                    confs.append(1.0)
-                elif b.id in preds:
-                    c, p = choose_char(preds[b.id], f.kind)
-                    chars.append(c)
-                    confs.append(p)
-        text, source = "".join(chars), "auto"
-        if labels and any(b.id in labels for b in members):
-            source = "user"
+        # each glyph's candidates: a label the user gave is certain; a glyph neither labelled nor read is left out
+        cands = [[(labels[b.id].char, 1.0)] if b.id in labels else list(preds[b.id].candidates)
+                 for b in members if b.id in labels or b.id in preds]
+        labelled = any(b.id in labels for b in members)
         if (f.lot, f.name) in edits:
-            text, source, confs = edits[(f.lot, f.name)], "user", [1.0]
-        made_fields.append((f.lot, make_field(f.name, text, f.kind, confidence=min(confs, default=0.0),
-                                              source=source, cell=_cell)))
+            made = make_field(f.name, edits[(f.lot, f.name)], f.kind, source="user", cell=_cell)
+        else:
+            made = read_field(f.name, f.kind, cands, _cell, source="user" if labelled else "auto",
+                              lexicon=not labelled)
+        made_fields.append((f.lot, made))
     reading.lots, reading.totals = assemble(made_fields)
     reading.flags = check_page(reading.lots, reading.totals)
     return reading

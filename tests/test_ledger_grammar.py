@@ -1,0 +1,75 @@
+"""A register field's grammar as its language model (ledger.grammar, ledger.lots.read_field / cross_read)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from kuzushi_core.ledger import grammar
+from kuzushi_core.ledger.lots import assemble, check_page, read_field
+
+
+def test_kbest_enumerates_every_combination_once_best_first():
+    options = [[("a", 0.5), ("b", 0.3), ("c", 0.2)], [("x", 0.7), ("y", 0.3)], [("p", 0.4), ("q", 0.35), ("r", 0.25)]]
+    got = list(grammar.kbest(options, 100))
+    assert len(got) == 18 and len({t for _, t in got}) == 18
+    scores = [s for s, _ in got]
+    assert scores == sorted(scores, reverse=True)
+    want = {"".join(c for c, _ in combo): sum(math.log(p) for _, p in combo) for combo in itertools.product(*options)}
+    assert all(abs(want[t] - s) < 1e-9 for s, t in got)
+    assert [t for _, t in grammar.kbest(options, 3)] == ["axp", "axq", "axr"]  # .0875 > .084 (bxp)
+
+
+def test_a_value_cell_reads_as_the_most_probable_text_that_parses():
+    # glyph by glyph the third glyph is 反 (三反反畝: a unit twice, no value); the grammar reads 三反二畝
+    cands = [[("三", 0.8), ("ミ", 0.1)], [("反", 0.9)], [("反", 0.5), ("二", 0.4), ("こ", 0.05)], [("畝", 0.9)]]
+    f = read_field("area", "area", cands)
+    assert f.text == "三反二畝" and f.error is None
+    assert f.value == 3 * 300 + 2 * 30  # in 歩
+    assert f.confidence == 0.4  # the least probability the reader gave a character of the reading
+    assert [a[0] for a in f.alternatives][0] == "三反二畝"
+
+
+def test_a_cell_that_cannot_parse_falls_back_to_the_glyphs_and_is_flagged():
+    cands = [[("山", 0.9)], [("反", 0.9)]]  # 山 has no candidate among the numerals
+    f = read_field("area", "area", cands)
+    assert f.text == "山反" and f.error is not None and f.alternatives == ()
+
+
+def test_tax_and_value_are_read_to_agree_when_the_readings_allow():
+    value = [[("壱", 0.9)], [("円", 0.9)]]                                      # 1 円 = 1000 厘
+    tax = [[("三", 0.5), ("二", 0.45)], [("銭", 0.9)], [("五", 0.9)], [("厘", 0.9)]]  # 三銭五厘 read first; 2.5 % is 二銭五厘
+    lots, _ = assemble([(0, read_field("value", "money", value)), (0, read_field("tax", "money", tax))])
+    assert lots[0].fields["tax"].text == "二銭五厘" and lots[0].fields["tax"].value == 25
+    assert lots[0].fields["tax"].note
+    check_page(lots)
+    assert not lots[0].flags
+
+
+def test_agreement_is_not_bought_with_an_improbable_reading():
+    value = [[("壱", 0.9)], [("円", 0.9)]]
+    tax = [[("三", 0.999), ("二", 0.0005)], [("銭", 0.9)], [("五", 0.9)], [("厘", 0.9)]]
+    lots, _ = assemble([(0, read_field("value", "money", value)), (0, read_field("tax", "money", tax))])
+    assert lots[0].fields["tax"].text == "三銭五厘"  # 二 is 2,000 times less probable: the misread stays flagged
+    check_page(lots)
+    assert [fl.code for fl in lots[0].flags] == ["tax"]
+
+
+def test_a_written_total_is_read_to_agree_with_the_lots_sum():
+    def money(text, p=0.9):
+        return [[(c, p)] for c in text]
+    total = [[("三", 0.6), ("二", 0.35)], [("円", 0.9)]]
+    fields = [(0, read_field("value", "money", money("壱円"))), (1, read_field("value", "money", money("壱円"))),
+              (-1, read_field("total_value", "money", total))]
+    lots, totals = assemble(fields)
+    assert totals["value"].text == "二円" and totals["value"].value == 2000
+    assert not check_page(lots, totals)
+
+
+def test_a_category_or_event_is_a_word_of_its_list_unless_the_user_labelled_it():
+    cands = [[("売", 0.6), ("壳", 0.3)], [("賣", 0.4), ("買", 0.35)]]
+    assert read_field("event", "text", cands).text == "売買"
+    # a user's label is kept as typed: no list word replaces it
+    mine = [[("萱", 1.0)], [("生", 1.0)]]
+    f = read_field("category", "text", mine, source="user", lexicon=False)
+    assert f.text == "萱生" and f.source == "user"
