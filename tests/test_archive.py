@@ -322,3 +322,20 @@ def test_read_archive_ledger_writes_the_lots_beside_the_characters(tmp_path: Pat
         return sorted(tuple(str(v) for v in row) for row in df[cols].itertuples(index=False))
 
     assert table(read_lots(on_ray)) == table(lots)
+
+
+def test_a_segmented_page_carries_its_form_cells_to_another_process():
+    """Ray ships a segmented page as plain values: a register's ruled cells go with it (its fields are read with
+    their grammar on the other side), and a record from before cells were carried still loads."""
+    from kuzushi_core.archive.sources import PageTask
+    from kuzushi_core.archive.stages import SegmentedPage
+    from kuzushi_core.containers import RuledCell
+
+    task = PageTask(source="a.png", page_index=0, content_hash="ab12")
+    cells = [RuledCell(10, 20, 30, 40, 0, 1).as_dict()]
+    page = SegmentedPage(task, 100, 200, [{"x": 12, "y": 22, "w": 5, "h": 5, "column": 0, "order": 0,
+                                           "flags": "cell"}], np.zeros((1, 4, 4), np.uint8), cells=cells)
+    back = SegmentedPage.from_record(page.to_record())
+    assert back.cells == cells and RuledCell(**back.cells[0]) == RuledCell(10, 20, 30, 40, 0, 1)
+    old = {k: v for k, v in page.to_record().items() if k != "cells"}
+    assert SegmentedPage.from_record(old).cells == []

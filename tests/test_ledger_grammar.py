@@ -73,3 +73,36 @@ def test_a_category_or_event_is_a_word_of_its_list_unless_the_user_labelled_it()
     mine = [[("萱", 1.0)], [("生", 1.0)]]
     f = read_field("category", "text", mine, source="user", lexicon=False)
     assert f.text == "萱生" and f.source == "user"
+
+
+def _boxes_in(cells, glyphs):
+    """A box for every glyph, stacked top to bottom inside its cell, flagged as the form segmenter flags them."""
+    boxes = {}
+    for c, members in zip(cells, glyphs):
+        for k, i in enumerate(members):
+            boxes[i] = {"x": c.x + 10, "y": c.y + 5 + 20 * k, "w": 20, "h": 18, "column": 0, "order": i, "flags": "cell"}
+    return [boxes[i] for i in sorted(boxes)]
+
+
+def test_read_puts_a_registers_fields_in_context_with_their_grammar():
+    from kuzushi_core.containers import Prediction
+    from kuzushi_core.ledger.incontext import read_page_in_context
+    from tests.test_ledger_read import form
+
+    cells, glyphs, preds = form(["地番", "地目", "反別", "地価"], [["一", "田", "一反", "三円"], ["二", "畑", "二反", "四円"]],
+                                "column")
+    boxes = _boxes_in(cells, glyphs)
+    # lot 1's 反別 cell: its second glyph read 及 first (反 second), 地目 read 細 first (畑 second)
+    area = glyphs[[i for i, c in enumerate(cells) if c.x == 700 and c.y == 200][0]]
+    cat = glyphs[[i for i, c in enumerate(cells) if c.x == 700 and c.y == 100][0]]
+    preds[area[1]] = Prediction("及", 0.6, (("及", 0.6), ("反", 0.3)))
+    preds[cat[0]] = Prediction("細", 0.5, (("細", 0.5), ("畑", 0.4)))
+    got = read_page_in_context(preds, boxes, cells, lm=None)
+    assert got[area[1]].label == "反" and got[area[1]].confidence == 0.3
+    assert got[cat[0]].label == "畑"
+    assert got[area[1]].candidates == preds[area[1]].candidates  # the glyph's own top k kept
+    # a book page (no cells) and a form whose headings propose nothing are read as before
+    assert [p.label for p in read_page_in_context(preds, boxes, [], lm=None)] == [p.label for p in preds]
+    heads = {i for c, g in zip(cells, glyphs) if c.x == 900 for i in g}
+    blank = [Prediction("〓", 0.9, (("〓", 0.9),)) if i in heads else p for i, p in enumerate(preds)]
+    assert [p.label for p in read_page_in_context(blank, boxes, cells, lm=None)] == [p.label for p in blank]

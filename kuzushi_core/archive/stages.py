@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from kuzushi_core.archive.sources import PageOpener, PageTask
-from kuzushi_core.context.model import context_column, read_in_context
+from kuzushi_core.containers import RuledCell
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.errors import KuzushiError, TemplateError
+from kuzushi_core.ledger.incontext import read_page_in_context
 from kuzushi_core.ledger.read import flag_of, output_keys, read_register
 from kuzushi_core.ledger.templates import Template
 from kuzushi_core.predict.classifier import ood_factor, top_k
@@ -46,18 +47,20 @@ class SegmentedPage:
     boxes: list[dict] = field(default_factory=list)  # x, y, w, h, column, order
     glyphs: np.ndarray | None = None  # N×S×S uint8
     error: str | None = None
+    cells: list[dict] = field(default_factory=list)  # a ruled form's cells (x, y, w, h, row, col); [] on a book page
 
     def to_record(self) -> dict:
-        """Plain values for another process (Ray): the glyphs as .npy bytes, the boxes as JSON."""
+        """Plain values for another process (Ray): the glyphs as .npy bytes, the boxes and cells as JSON."""
         buf = io.BytesIO()
         np.save(buf, self.glyphs if self.glyphs is not None else np.zeros((0, 1, 1), np.uint8))
         return {**self.task.as_record(), "width": self.width, "height": self.height,
-                "boxes": json.dumps(self.boxes), "glyphs": buf.getvalue(), "seg_error": self.error or ""}
+                "boxes": json.dumps(self.boxes), "glyphs": buf.getvalue(), "seg_error": self.error or "",
+                "cells": json.dumps(self.cells)}
 
     @classmethod
     def from_record(cls, r: dict) -> SegmentedPage:
         return cls(task_of_record(r), int(r["width"]), int(r["height"]), json.loads(r["boxes"]),
-                   np.load(io.BytesIO(r["glyphs"])), _text(r["seg_error"]))
+                   np.load(io.BytesIO(r["glyphs"])), _text(r["seg_error"]), json.loads(r.get("cells") or "[]"))
 
 
 @dataclass
@@ -126,7 +129,7 @@ def segment_page(task: PageTask, opener: PageOpener, size: int, params: SegmentP
     boxes = [b.as_dict() | ({"flags": b.flags} if b.flags else {}) for b in seg.boxes]
     glyphs = (np.stack([to_glyph(crop_box(img, b.x, b.y, b.w, b.h), size) for b in seg.boxes]) if seg.boxes
               else np.zeros((0, size, size), np.uint8))
-    return SegmentedPage(task, w, h, boxes, glyphs)
+    return SegmentedPage(task, w, h, boxes, glyphs, cells=[c.as_dict() for c in seg.cells or []])
 
 
 def model_version(path: str | Path) -> str:
@@ -157,8 +160,8 @@ def classify_pages(lm, version: str, pages: list[SegmentedPage], ledger: LedgerM
             padded[:len(part)] = part
             probs = lm.predict_glyphs(padded, batch=CHUNK)
             preds += top_k(probs, lm.classes, TOP_K, ood_factor(lm, padded))[:len(part)]
-        # each column in context, as ``read`` (a form's cells read alone)
-        preds = read_in_context(preds, [context_column(b["column"], b.get("flags", "")) for b in page.boxes])
+        # in context, as ``read``: a book's columns with the language model, a register's fields with their grammar
+        preds = read_page_in_context(preds, page.boxes, [RuledCell(**c) for c in page.cells])
         chars = [{**{k: v for k, v in b.items() if k != "flags"}, "label": p.label, "confidence": float(p.confidence),
                   "candidates": [{"label": c, "score": float(s)} for c, s in p.candidates]}
                  for b, p in zip(page.boxes, preds)]

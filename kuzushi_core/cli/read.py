@@ -8,10 +8,11 @@ from pathlib import Path
 
 from kuzushi_core.cli.util import model_arg, pred_dict, read_images, write_json
 from kuzushi_core.containers import Box
-from kuzushi_core.context.model import context_column, load_lm, read_in_context
+from kuzushi_core.context.model import load_lm
 from kuzushi_core.crops import crop_box
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.scoring import read_codh_csv
+from kuzushi_core.ledger.incontext import read_page_in_context
 from kuzushi_core.predict.classifier import classify_crops, read_page
 from kuzushi_core.segment.order import reading_order
 
@@ -78,13 +79,15 @@ def cmd_read(args: argparse.Namespace) -> int:
             col, order = reading_order(raw)
             idx = sorted(range(len(raw)), key=lambda i: order[i])
             boxes = [Box(*raw[i], column=col[i], order=order[i]) for i in idx]
+            cells = []
             preds = classify_crops(model, [crop_box(img, *raw[i]) for i in idx])
             width, height = int(img.shape[1]), int(img.shape[0])
         else:
             seg, preds = read_page(model, img)
             boxes, width, height = list(seg.boxes), seg.width, seg.height
+            cells = list(seg.cells or [])
         if args.context:
-            preds = read_in_context(preds, [context_column(b.column, b.flags) for b in boxes], lm)
+            preds = read_page_in_context(preds, boxes, cells, lm)
         rows = [b.as_dict() | pred_dict(p) for b, p in zip(boxes, preds)]
         pages.append({"image": str(path), "width": width, "height": height, "boxes": rows})
     write_json(args.json, {"pages": pages})

@@ -5,11 +5,12 @@ default entry (the shipped model)."""
 from __future__ import annotations
 
 from kuzushi_core.containers import ModelRecord, Prediction, Scan
-from kuzushi_core.context.model import context_column, read_in_context
-from kuzushi_core.crops import crop_box
+from kuzushi_core.crops import crop_box, to_gray
 from kuzushi_core.imaging import read_image
+from kuzushi_core.ledger.incontext import read_page_in_context
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import LoadedModel, classify_crops, load_card, load_model
+from kuzushi_core.segment.cells import find_cells
 from kuzushi_core.segment.columns import SegmentParams, segment
 from kuzushi_core.store import Store
 
@@ -54,9 +55,10 @@ def loaded(record: ModelRecord) -> LoadedModel:
 
 def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentParams | None = None,
               context: bool = True) -> dict[int, Prediction]:
-    """Segment (when the scan has no boxes yet), classify every box and, with ``context``, read each column in
-    context (:mod:`kuzushi_core.context`: the language model over the reader's candidates, the person's labels
-    taken as certain); predictions are stored, each with the glyph's own top k as its candidates."""
+    """Segment (when the scan has no boxes yet), classify every box and, with ``context``, read the page in context
+    (:func:`~kuzushi_core.ledger.incontext.read_page_in_context`: a book's columns with the language model over the
+    reader's candidates, a register's fields with their grammar; the person's labels taken as certain);
+    predictions are stored, each with the glyph's own top k as its candidates."""
     page = read_image(store.scan_path(scan))
     boxes = sorted(store.list_boxes(scan.id), key=lambda b: b.order)
     if not boxes:
@@ -68,7 +70,9 @@ def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentPara
         labels = store.current_labels(scan.id)
         pinned = [Prediction(labels[b.id].char, 1.0, ((labels[b.id].char, 1.0),)) if b.id in labels else p
                   for b, p in zip(boxes, preds)]
-        read = read_in_context(pinned, [context_column(b.column, b.flags) for b in boxes])
+        # a register's cells (the form segmenter flags its boxes ``cell``): its fields read with their grammar
+        cells = find_cells(to_gray(page)) if any(b.has_flag("cell") for b in boxes) else []
+        read = read_page_in_context(pinned, boxes, cells)
         preds = [p if b.id in labels else r for b, p, r in zip(boxes, preds, read)]
     store.save_predictions(record.id, [(b.id, p) for b, p in zip(boxes, preds)])
     return {b.id: p for b, p in zip(boxes, preds)}
