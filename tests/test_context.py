@@ -159,3 +159,29 @@ def test_temperature_tempers_the_confidence_not_the_reading():
     assert [p.label for p in sharp] == [p.label for p in soft]
     assert all(s.confidence < h.confidence for s, h in zip(soft, sharp) if h.confidence < 1.0)
     assert all(0.0 < p.confidence <= 1.0 for p in soft)
+
+
+def test_read_given_boxes_on_a_register_reads_its_fields_with_their_grammar(tmp_path):
+    """``read --boxes`` on a ruled form: the boxes in its cells are read as ``read`` reads a register (its fields'
+    grammar where the printed headings propose a template), not with the book's language model."""
+    import cv2
+
+    from kuzushi_core.synth.registers import generate_register
+
+    reg = generate_register(93702, "nayose")  # a seed of no benchmark
+    img = tmp_path / "reg93702.png"
+    cv2.imwrite(str(img), cv2.cvtColor(reg.image, cv2.COLOR_RGB2BGR) if reg.image.ndim == 3 else reg.image)
+    glyphs = [g for g in reg.glyphs if not g.struck]
+    rows = ["Unicode,Image,X,Y,Block ID,Char ID,Width,Height"]
+    rows += [f"U+{ord(g.char):04X},reg93702,{g.x},{g.y},B,C{k},{g.w},{g.h}" for k, g in enumerate(glyphs)]
+    csv_path = tmp_path / "reg93702_coordinate.csv"
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    truth = {(g.x, g.y): g.char for g in glyphs}
+    right = {}
+    for flag in ("", "--no-context"):
+        out = tmp_path / f"r{flag}.json"
+        r = run("read", img, "--boxes", csv_path, "--json", out, *([flag] if flag else []))
+        assert r.returncode == 0, r.stderr
+        boxes = json.loads(out.read_text(encoding="utf-8"))["pages"][0]["boxes"]
+        right[flag] = sum(truth[(b["x"], b["y"])] == b["label"] for b in boxes)
+    assert right[""] > right["--no-context"], right

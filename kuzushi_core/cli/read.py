@@ -14,6 +14,7 @@ from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.ledger.incontext import read_page_in_context
 from kuzushi_core.predict.classifier import classify_crops, read_page
+from kuzushi_core.segment.forms import find_form
 from kuzushi_core.segment.order import reading_order
 
 
@@ -64,6 +65,12 @@ def given_boxes(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
     return {stem: [(b.x, b.y, b.w, b.h) for b in boxes] for stem, boxes in pages.items()}
 
 
+def in_a_cell(box, cells) -> bool:
+    """Whether the box's centre lies in one of the ruled cells."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return any(c.x <= cx < c.x + c.w and c.y <= cy < c.y + c.h for c in cells)
+
+
 def cmd_read(args: argparse.Namespace) -> int:
     model = model_arg(args)
     lm = load_lm(str(args.lm)) if args.lm else load_lm()
@@ -78,8 +85,11 @@ def cmd_read(args: argparse.Namespace) -> int:
             raw = boxes_by_stem[path.stem]
             col, order = reading_order(raw)
             idx = sorted(range(len(raw)), key=lambda i: order[i])
-            boxes = [Box(*raw[i], column=col[i], order=order[i]) for i in idx]
-            cells = []
+            # on a ruled form (a register) the boxes inside its cells are read as its fields, as ``read`` reads them
+            form = find_form(img) if args.context else None
+            cells = form[0] if form else []
+            boxes = [Box(*raw[i], column=col[i], order=order[i], flags="cell" if in_a_cell(raw[i], cells) else "")
+                     for i in idx]
             preds = classify_crops(model, [crop_box(img, *raw[i]) for i in idx])
             width, height = int(img.shape[1]), int(img.shape[0])
         else:
