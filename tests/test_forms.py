@@ -113,3 +113,15 @@ def test_a_forms_cells_are_read_alone_not_in_a_books_context():
     first = Prediction("一", 0.99, (("一", 0.99),))
     assert in_context([first, weak], [0, 0], lm)[1].label == "二"
     assert in_context([first, weak], [None, None], lm)[1].label == "三"
+
+
+def test_a_line_of_few_stroke_characters_is_not_split_at_every_second_character():
+    """二町二反九 as the row profile sees it: 二's two strokes leave most of its rows blank, so the profile's strongest
+    rhythm is every second character; the even grouping (one character every ~33 px) is kept instead."""
+    from kuzushi_core.segment.cellseg import _split_line
+
+    ink = np.zeros((190, 40), np.uint8)
+    for a, b in ((14, 18), (32, 35), (44, 74), (82, 86), (100, 103), (112, 142), (147, 177)):
+        ink[a:b, 5:35] = 1  # 30 px wide: the rhythm of every second character (56 px) lies within 1.9 widths
+    boxes = _split_line(ink, 0, 0)
+    assert [(y, y + h) for _, y, _, h in boxes] == [(14, 35), (44, 74), (82, 103), (112, 142), (147, 177)]

@@ -247,15 +247,19 @@ def _steady(pieces: list[list[int]], size: float) -> list[list[int]]:
     best, best_cost = _group(pieces, 1.1 * size), float("inf")
     for pitch in np.linspace(0.8, 1.6, 9) * size:
         groups = _group(pieces, float(pitch))
-        if len(groups) < 3:
-            continue
-        centres = np.array([(a + b) / 2 for a, b in groups])
-        steps = np.diff(centres)
-        cost = float(steps.var() / max(1.0, steps.mean()) ** 2)
-        cost += sum(max(0.0, (b - a) / size - 1.35) for a, b in groups)
+        cost = _unevenness(groups, size)
         if cost < best_cost - 1e-9:
             best, best_cost = groups, cost
     return best
+
+
+def _unevenness(groups: list[list[int]], size: float) -> float:
+    """How unevenly characters ``groups`` follow each other (variance of the steps over their mean squared), plus
+    what any is taller than 1.35 characters; infinite for fewer than three."""
+    if len(groups) < 3:
+        return float("inf")
+    steps = np.diff(np.array([(a + b) / 2 for a, b in groups]))
+    return float(steps.var() / max(1.0, steps.mean()) ** 2) + sum(max(0.0, (b - a) / size - 1.35) for a, b in groups)
 
 
 def _split_line(ink: np.ndarray, x0: int, y0: int) -> list[tuple[int, int, int, int]]:
@@ -266,7 +270,15 @@ def _split_line(ink: np.ndarray, x0: int, y0: int) -> list[tuple[int, int, int, 
     widths = [np.ptp(np.flatnonzero(ink[s_:e_].any(0))) + 1 for s_, e_ in pieces if e_ - s_ >= 6]
     size = max(8.0, float(np.percentile(widths, 90))) if widths else 8.0
     pitch = _pitch(rows, size)
-    chars = _group(pieces, pitch) if pitch != 1.1 * size else _steady(pieces, size)
+    if pitch != 1.1 * size:
+        chars = _group(pieces, pitch)
+        # the row profile's rhythm misleads where characters of few strokes (二, 三) leave most rows blank: it can
+        # find every second character (二町 | 二反); the even grouping wins where it follows more evenly
+        steady = _steady(pieces, size)
+        if _unevenness(steady, size) < _unevenness(chars, size) - 1e-9:
+            chars, pitch = steady, 1.1 * size
+    else:
+        chars = _steady(pieces, size)
     # a character's height: the width, or less than the pitch where the line's rhythm shows taller ones (し, つ)
     size = max(size, 0.9 * pitch)
     out = []
