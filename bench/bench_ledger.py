@@ -14,102 +14,110 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import write_section  # noqa: E402
 
-from kuzushi_core.crops import (
-    crop_box,  # noqa: E402
-    to_glyph,  # noqa: E402
-)
-from kuzushi_core.ledger.lots import (  # noqa: E402
-    CATEGORIES,
-    KEY_FIELDS,  # noqa: E402
-    read_glyphs,
-    read_word,
-)
+from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
+from kuzushi_core.data.intake import import_paths  # noqa: E402
+from kuzushi_core.ledger.lots import KEY_FIELDS, read_field  # noqa: E402
+from kuzushi_core.ledger.read import K  # noqa: E402
+from kuzushi_core.ledger.templates import make_template  # noqa: E402
+from kuzushi_core.ledger.workspace import page_cells, prepare, read_page  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR  # noqa: E402
-from kuzushi_core.predict.classifier import load_model  # noqa: E402
+from kuzushi_core.predict.classifier import load_model, top_k  # noqa: E402
+from kuzushi_core.predict.reading import ensure_default_model  # noqa: E402
 from kuzushi_core.segment.cells import RuledCell, find_cells, iou, match_cells  # noqa: E402
-from kuzushi_core.segment.cellseg import segment_cells  # noqa: E402
+from kuzushi_core.store import Store  # noqa: E402
 from kuzushi_core.synth.registers import LAYOUTS, generate_register  # noqa: E402
 
 FIRST_SEED = 90_000  # far from the seeds the tests use
 
 
-def model_reader(reg, lm, constrained: bool):
+def field_of_cell(reg) -> dict[int, tuple[str, str]]:
+    """Each field cell's (field name, kind); a page's written totals as ``total_*``."""
+    out = {f["cell"]: (name, f["kind"]) for lot in reg.lots for name, f in lot.items()}
+    out |= {t["cell"]: (f"total_{n}", "area" if n == "area" else "money") for n, t in reg.totals.items()
+            if isinstance(t, dict)}
+    return out
+
+
+def model_reader(reg, lm, grammar: bool):
     """read_cell for Register.read_lots: the shipped model on each true character box, top-1 over all its
-    classes, or (``constrained``) over the alphabet of the cell's field kind."""
+    classes, or (``grammar``) each field read as the product reads it (``ledger.lots.read_field``: a value as
+    the most probable text that parses, a 地目 or an event as a word of its list) from the glyphs' top K."""
     boxes = [g for g in reg.glyphs if not g.struck and not g.printed and g.cell >= 0]
     glyphs = np.stack([to_glyph(crop_box(reg.image, g.x, g.y, g.w, g.h), lm.size) for g in boxes])
-    probs = lm.predict_glyphs(glyphs)
-    kind_of = {f["cell"]: f["kind"] for lot in reg.lots for f in lot.values()}
-    kind_of |= {t["cell"]: "area" if n == "area" else "money" for n, t in reg.totals.items() if isinstance(t, dict)}
-    category_cells = {lot["category"]["cell"] for lot in reg.lots}
+    preds = top_k(lm.predict_glyphs(glyphs), lm.classes, K)
+    fields = field_of_cell(reg)
     by_cell: dict[int, list] = {}
     for i, g in enumerate(boxes):
         by_cell.setdefault(g.cell, []).append(i)
 
     def read(cell):
-        ids = by_cell.get(cell, [])
-        if constrained and cell in category_cells and ids:
-            word = read_word(probs[ids], lm.classes, CATEGORIES)
-            if word is not None:
-                return word
-        got = read_glyphs(probs[ids], lm.classes, kind_of.get(cell) if constrained else None)
-        return "".join(c for c, _ in got), min((p for _, p in got), default=1.0)
+        ps = [preds[i] for i in by_cell.get(cell, [])]
+        if not grammar:
+            return "".join(p.candidates[0][0] for p in ps), min((p.candidates[0][1] for p in ps), default=1.0)
+        name, kind = fields.get(cell, ("", "text"))
+        f = read_field(name, kind, [p.candidates for p in ps], cell)
+        return f.text, f.confidence
 
     return read
 
 
-def pipeline_reader(reg, lm, found):
-    """read_cell as the Ledger page reads: each field's cell snapped to the cells found on the page, its
-    characters split by ``segment_cells``, read with the field alphabet (and the 地目 list)."""
-    cells_used = sorted({f["cell"] for lot in reg.lots for f in lot.values()}
-                        | {t["cell"] for t in reg.totals.values() if isinstance(t, dict)})
-    snapped = {}
-    for ci in cells_used:
-        true = reg.cells[ci]
-        best = max(found, key=lambda c: iou(c, true), default=None)
-        snapped[ci] = best if best is not None and iou(best, true) >= 0.4 else RuledCell(true.x, true.y, true.w, true.h)
-    per_cell = segment_cells(reg.image, [snapped[ci] for ci in cells_used])
-    kind_of = {f["cell"]: f["kind"] for lot in reg.lots for f in lot.values()}
-    kind_of |= {t["cell"]: "area" if n == "area" else "money" for n, t in reg.totals.items() if isinstance(t, dict)}
-    category_cells = {lot["category"]["cell"] for lot in reg.lots}
-    read = {}
-    for ci, boxes in zip(cells_used, per_cell):
-        if not boxes:
-            read[ci] = ("", 0.0)
-            continue
-        c = snapped[ci]
-        if c.w > 2 * c.h:
-            boxes = sorted(boxes, key=lambda b: -(b[0] + b[2]))  # written across, right to left
-        glyphs = np.stack([to_glyph(crop_box(reg.image, *b), lm.size) for b in boxes])
-        probs = lm.predict_glyphs(glyphs)
-        word = read_word(probs, lm.classes, CATEGORIES) if ci in category_cells else None
-        if word is None:
-            got = read_glyphs(probs, lm.classes, kind_of.get(ci))
-            word = ("".join(ch for ch, _ in got), min(p for _, p in got))
-        read[ci] = word
-    return lambda cell: read.get(cell, ("", 0.0))
+def ledger_page_lots(reg, tmp: Path):
+    """The page read as the Ledger page reads it: a workspace, the scan's cells found, a template marked on them
+    (each true field cell picked, as a historian marks them), the field cells split and read
+    (``workspace.prepare``) and the lots made (``workspace.read_page``). Returns (lots, the page's flags)."""
+    store = Store(tmp / f"ws{reg.seed}")
+    record = ensure_default_model(store)
+    assert record is not None
+    image = tmp / f"register{reg.seed}.png"
+    cv2.imwrite(str(image), cv2.cvtColor(reg.image, cv2.COLOR_RGB2BGR) if reg.image.ndim == 3 else reg.image)
+    doc = store.ensure_document("bench")
+    import_paths(store, [image], doc.id)
+    scan = store.list_scans(doc.id)[0]
+    cells, _ = page_cells(store, scan)
+    picks = []
+    for lot_no, rec in enumerate(reg.lots):
+        for name, f in rec.items():
+            picks.append((max(range(len(cells)), key=lambda i: iou(cells[i], reg.cells[f["cell"]])), name, lot_no))
+    for name, t in reg.totals.items():
+        if isinstance(t, dict):
+            picks.append((max(range(len(cells)), key=lambda i: iou(cells[i], reg.cells[t["cell"]])),
+                          f"total_{name}", -1))
+    template = make_template("marked", cells, picks)
+    tid = store.save_template(doc.id, "marked", template.to_json(), scan.id)
+    prepare(store, scan, tid, record)
+    reading = read_page(store, scan, tid, record)
+    return reading.lots, reading.flags
 
 
 def score_reading(reg, read, acc: Counter) -> None:
     """Add one page's lots, read by ``read``, to the counts in ``acc``."""
     lots, page = reg.read_lots(read)
-    page_flags = {fl.field.removeprefix("total_") for fl in page["flags"]}
-    acc["page_flags"] += len(page["flags"])
+    score_lots(reg, lots, page["flags"], acc)
+
+
+def score_lots(reg, lots, flags, acc: Counter) -> None:
+    """Add one page's lots (and its page flags) to the counts in ``acc``."""
+    page_flags = {fl.field.removeprefix("total_") for fl in flags}
+    acc["page_flags"] += len(flags)
     for k, lot in enumerate(lots):
         truth = reg.lots[k]
         flagged = {fl.field for fl in lot.flags} | page_flags
         ok = True
         for name, f in lot.fields.items():
+            if name not in truth:
+                continue
             right = f.value == truth[name]["value"]
             base = name.split("#")[0]
             acc[f"n_{base}"] += 1
@@ -136,8 +144,9 @@ def main() -> None:
     lm = load_model(args.model)
     cell_scores = {lay: [] for lay in LAYOUTS}
     cell_times, gen_times = [], []
-    acc = {"true": Counter(), "model": Counter(), "model, field alphabet": Counter(),
-           "page: cells found, characters split, field alphabet": Counter()}
+    acc = {"true": Counter(), "model": Counter(), "model, field grammar": Counter(),
+           "Ledger page: cells found, characters split, field grammar": Counter()}
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     for i in range(args.pages):
         seed = FIRST_SEED + i
         layout = LAYOUTS[i % len(LAYOUTS)]
@@ -151,8 +160,8 @@ def main() -> None:
         cell_scores[layout].append(match_cells(truth, found))
         score_reading(reg, lambda c, r=reg: ("".join(g.char for g in r.written(c)), 1.0), acc["true"])
         score_reading(reg, model_reader(reg, lm, False), acc["model"])
-        score_reading(reg, model_reader(reg, lm, True), acc["model, field alphabet"])
-        score_reading(reg, pipeline_reader(reg, lm, found), acc["page: cells found, characters split, field alphabet"])
+        score_reading(reg, model_reader(reg, lm, True), acc["model, field grammar"])
+        score_lots(reg, *ledger_page_lots(reg, tmp), acc["Ledger page: cells found, characters split, field grammar"])
         print(f"page {i + 1}/{args.pages} {layout}: cells F1 {cell_scores[layout][-1]['f1']:.3f}", flush=True)
 
     def pooled(scores):
@@ -192,10 +201,11 @@ Cells (`python -m kuzushi_core cells`), IoU ≥ 0.7, pooled over pages (bar: F1 
 ones: a stray region (a correction's strike, a square seal) that is big enough to count as a cell shifts the
 numbering of the columns to its left, which is why templates place fields by geometry, not by these numbers.
 
-Lots. The first three rows are given every true character box; the last reads as the Ledger page does (the
-field cells snapped to the cells `find_cells` found, each split into characters by `segment.cellseg`). Values right
-(`==` the true value) per field; "flagged": values the checks (does not parse, 地租 ≠ 地価 × 2.5 % or 3 %, 計 ≠ the
-lots' sum) mark, of the wrong and of the right ones:
+Lots. The first three rows are given every true character box; the last reads as the Ledger page does
+(`ledger.workspace`: a workspace, the page's cells found, a template marked on them — each true field cell picked,
+as a historian marks them — the field cells split into characters and read by `prepare`, the lots made by
+`read_page`). Values right (`==` the true value) per field; "flagged": values the checks (does not parse, 地租 ≠
+地価 × 2.5 % or 3 %, 計 ≠ the lots' sum) mark, of the wrong and of the right ones:
 
 | reading | characters right | lots with 地番, 地目, 反別, 地価 all right | {" | ".join(names)} | wrong flagged | right flagged |
 |---|---|---|{"---|" * len(names)}---|---|
@@ -203,11 +213,11 @@ lots' sum) mark, of the wrong and of the right ones:
 
 - With the true characters every field value is right ({t['ok_lot_no'] + t['ok_area'] + t['ok_value'] + t['ok_tax']}
   numeric values and all the rest; bar 100 %) and the checks raise {t['lot_flags'] + t['page_flags']} flags.
-- "model": the shipped reader's top-1 over its 3,172 classes. "model, field alphabet": in a value cell
-  (number, area, money, date) the most probable character among that kind's numerals and units
-  (`ledger.lots.read_glyphs`), the choice a historian makes for a figure in a 反別 cell; in a 地目 cell the
-  category of the registers' list (`ledger.lots.CATEGORIES`) of that many characters that the model finds most
-  probable (`read_word`).
+- "model": the shipped reader's top-1 over its 3,172 classes. "model, field grammar": each field read as the
+  product reads it (`ledger.lots.read_field`, `ledger/grammar.py`): a value cell (number, area, money, date) as
+  the most probable text that parses, from each glyph's top {K} candidates within the kind's numerals and units; a
+  地目 or an event as the word of its list that the model finds most probable. (Agreement across fields — 地租
+  with 地価, 計 with the lots — is applied by the Ledger page's row, not by the true-box rows.)
 - A right value flagged is a right 地租 next to a wrong 地価 (the check cannot tell which of the two is wrong), or a
   lot of a page whose 計 does not add up.
 """

@@ -153,16 +153,14 @@ def test_cells_cli_contract(pages, tmp_path):
 
 
 def test_a_value_cell_is_read_within_its_alphabet_and_a_category_from_the_list():
-    from kuzushi_core.ledger.lots import CATEGORIES, read_glyphs, read_word
+    from kuzushi_core.ledger.lots import CATEGORIES, read_field, read_word
 
     classes = ("ー", "一", "三", "反", "ミ", "宅", "地", "也", "池")
-    probs = np.full((3, len(classes)), 0.01)
-    probs[0, 0], probs[0, 1] = 0.6, 0.3  # the long-vowel mark wins over 一 ...
-    probs[1, 4], probs[1, 2] = 0.5, 0.4  # ... and katakana ミ over 三
-    probs[2, 3] = 0.9
-    assert "".join(c for c, _ in read_glyphs(probs, classes)) == "ーミ反"
-    got = read_glyphs(probs, classes, "area")  # in a 反別 cell only numerals and units
-    assert "".join(c for c, _ in got) == "一三反" and got[0][1] == pytest.approx(0.3)
+    # the long-vowel mark wins over 一, and katakana ミ over 三, glyph by glyph
+    cands = [[("ー", 0.6), ("一", 0.3)], [("ミ", 0.5), ("三", 0.4)], [("反", 0.9)]]
+    assert read_field("aza", "text", cands).text == "ーミ反"
+    got = read_field("area", "area", cands)  # in a 反別 cell only numerals and units
+    assert got.text == "一三反" and got.value == 13 * 300 and got.confidence == pytest.approx(0.3)
     cat = np.full((2, len(classes)), 0.01)
     cat[0, 8], cat[0, 5] = 0.5, 0.4  # 池 a little ahead of 宅
     cat[1, 6] = 0.9

@@ -150,22 +150,6 @@ def read_word(probs, classes: tuple[str, ...], lexicon: tuple[str, ...]) -> tupl
     return best, float(np.exp(score / len(best)))
 
 
-def read_glyphs(probs, classes: tuple[str, ...], kind: str | None = None) -> list[tuple[str, float]]:
-    """Each glyph's character and its probability, from a model's ``probs`` (N × classes): the argmax, or for a
-    value kind (number, area, money, date) the most probable character of that kind's alphabet — what a
-    historian does with a figure in a 反別 cell: it is a numeral or a unit, not a look-alike kana."""
-    import numpy as np
-
-    probs = np.asarray(probs)
-    if not len(probs):
-        return []
-    allowed = ALPHABETS.get(kind or "")
-    idx = np.arange(len(classes)) if not allowed else np.array([i for i, c in enumerate(classes) if c in allowed])
-    sub = probs[:, idx]
-    best = sub.argmax(1)
-    return [(classes[idx[b]], float(sub[i, b])) for i, b in enumerate(best)]
-
-
 #: the events of 沿革/事故 (../shared/data/ledger/README.md): an event cell holds one of these
 EVENTS = ("売買", "譲渡", "相続", "家督相続", "質入", "書入", "抵当", "分筆", "合筆", "開墾", "地目変換", "修正")
 #: the fields read as a word of a list
