@@ -87,9 +87,13 @@ def ledger_page_lots(reg, tmp: Path):
     scan = store.list_scans(doc.id)[0]
     cells, _ = page_cells(store, scan)
     picks = []
+    shared = {name for name in reg.lots[0] if len({rec[name]["cell"] for rec in reg.lots}) == 1 and len(reg.lots) > 1}
     for lot_no, rec in enumerate(reg.lots):
         for name, f in rec.items():
-            picks.append((max(range(len(cells)), key=lambda i: iou(cells[i], reg.cells[f["cell"]])), name, lot_no))
+            if name in shared and lot_no:
+                continue  # one cell for every lot (a 名寄帳's owner): marked once, for all lots (lot -1)
+            picks.append((max(range(len(cells)), key=lambda i: iou(cells[i], reg.cells[f["cell"]])), name,
+                          -1 if name in shared else lot_no))
     for name, t in reg.totals.items():
         if isinstance(t, dict):
             picks.append((max(range(len(cells)), key=lambda i: iou(cells[i], reg.cells[t["cell"]])),

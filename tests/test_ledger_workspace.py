@@ -146,6 +146,26 @@ def test_read_fix_type_and_export(volume):
         [{k: norm(v) for k, v in w.items()} for w in wide]
 
 
+def test_a_cell_two_fields_share_is_split_once(volume):
+    """A template may name one cell for several lots (a 名寄帳's owner, written once for all): its characters are
+    boxed once, not once a field (the owner read 森森森…利利利… before)."""
+    store, doc, regs, scans, _, _ = volume
+    model = store.active_model()
+    cells, _ = lw.page_cells(store, scans[0])
+    cell = field_picks(cells, regs[0])[0][0]  # the lot number's cell
+    counts, readings = [], []
+    for name, picks in (("twice", [(cell, "owner", 0), (cell, "owner", 1)]), ("once", [(cell, "owner", 0)])):
+        tpl = make_template(name, cells, picks)
+        tid = store.save_template(doc.id, name, tpl.to_json(), scans[0].id)
+        counts.append(lw.prepare(store, scans[0], tid, model))
+        readings.append(lw.read_page(store, scans[0], tid, model))
+    assert counts[0] == counts[1] > 0
+    twice = readings[0]
+    assert len(twice.lots) == 2 and twice.lots[0].fields["owner"].text == twice.lots[1].fields["owner"].text
+    assert twice.lots[0].fields["owner"].text == readings[1].lots[0].fields["owner"].text
+    assert len(twice.boxes[(0, "owner")]) == len(readings[1].boxes[(0, "owner")]) > 0
+
+
 def test_a_written_total_is_checked_against_the_lots(tmp_path):
     store = Store(tmp_path / "ws")
     doc = store.ensure_document("名寄帳")

@@ -82,7 +82,7 @@ def prepare(store: Store, scan: Scan, template_id: int, record: ModelRecord) -> 
     cells, angle = page_cells(store, scan)
     placed = place(template_of(store, template_id), cells)
     page = read_image(store.scan_path(scan))
-    fields = [RuledCell(*box) for _, box, _ in placed]
+    fields = [RuledCell(*box) for box in dict.fromkeys(box for _, box, _ in placed)]  # a cell two fields share: once
     ink = form_ink(page, fields) if page.ndim == 3 else page  # seals made paper, printing kept
     per_field = segment_form(page, fields, angle, ink)
     # a correction struck through is kept as boxes (it is on the page) and left out of the field's text
