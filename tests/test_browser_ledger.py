@@ -12,7 +12,7 @@ import pytest
 from kuzushi_core.data.intake import import_paths
 from kuzushi_core.ledger import workspace as lw
 from kuzushi_core.ledger.lots import ALPHABETS
-from kuzushi_core.ledger.templates import make_template
+from kuzushi_core.ledger.values import DIGITS
 from kuzushi_core.predict.reading import ensure_default_model
 from kuzushi_core.segment.cells import find_cells, iou
 from kuzushi_core.store import Store
@@ -64,21 +64,30 @@ def one_click_fix(store, reading, reg):
     return None
 
 
+def slip(store, reading, reg):
+    """A historian's slip: a digit of the 地租 the model read right labelled as another digit of the box's first
+    three candidates (the value then disagrees with the 地価 and is flagged). The box, or None."""
+    preds = store.predictions(reading.scan.id, store.active_model().id)
+    f = reading.lots[0].fields.get("tax")
+    truth = reg.lots[0]["tax"]["text"]
+    ids = reading.boxes.get((0, "tax"), [])
+    if f is None or f.text != truth or len(ids) != len(truth):
+        return None
+    for bid, ch in zip(ids, truth):
+        if ch not in DIGITS or bid not in preds:
+            continue
+        cands = [c for c, _ in preds[bid].candidates if c in ALPHABETS["money"]][:3]
+        other = [c for c in cands if c != ch and c in DIGITS and DIGITS[c] != DIGITS[ch]]
+        if ch in cands and other:
+            store.add_label(bid, other[0], labelled_by="a slip")
+            return bid
+    return None
+
+
 def test_template_apply_fix_and_export_in_the_browser(tmp_path, artifacts):
-    # find, with the core alone, a second page whose reading has a value that one click fixes
-    second = None
-    for seed in range(12, 30):
-        scratch = tmp_path / f"scratch_{seed}"
-        store, doc, regs = volume(scratch / "ws", scratch, seed)
-        scans = store.list_scans()
-        cells, _ = lw.page_cells(store, scans[0])
-        tpl = make_template("form", cells, picks_of(cells, regs[0]))
-        tid = store.save_template(doc.id, "form", tpl.to_json())
-        lw.prepare(store, scans[1], tid, store.active_model())
-        if one_click_fix(store, lw.read_page(store, scans[1], tid, store.active_model()), regs[1]):
-            second = seed
-            break
-    assert second is not None, "no page among the seeds tried has a one-click fix"
+    # the second page of the volume: its values are read right by the fields' grammar, so the flagged value to fix
+    # with one click is a historian's slip (a digit of the 地租 labelled wrong) made after the page is read
+    second = FIRST + 1
 
     ws = tmp_path / "ws"
     store, doc, regs = volume(ws, tmp_path, second)
@@ -126,6 +135,14 @@ def test_template_apply_fix_and_export_in_the_browser(tmp_path, artifacts):
         page.get_by_role("heading", name="Lots", exact=True).wait_for()
         reading = lw.read_page(store, scans[1], tpl["id"], store.active_model())
         fix = one_click_fix(store, reading, regs[1])
+        if fix is None:  # nothing misread: a slip of the historian's to fix instead
+            assert slip(store, reading, regs[1]) is not None, "no digit of the 地租 to slip on"
+            page.locator(".st-key-ledger_read button").click()  # read again: the labelled box is kept
+            wait_idle(page)
+            page.get_by_text("characters read").wait_for(timeout=120_000)
+            wait_idle(page)
+            reading = lw.read_page(store, scans[1], tpl["id"], store.active_model())
+            fix = one_click_fix(store, reading, regs[1])
         assert fix is not None
         field, bid, j, truth = fix
         page.get_by_role("heading", name="Lots", exact=True).scroll_into_view_if_needed()

@@ -106,3 +106,18 @@ def test_read_puts_a_registers_fields_in_context_with_their_grammar():
     heads = {i for c, g in zip(cells, glyphs) if c.x == 900 for i in g}
     blank = [Prediction("〓", 0.9, (("〓", 0.9),)) if i in heads else p for i, p in enumerate(preds)]
     assert [p.label for p in read_page_in_context(blank, boxes, cells, lm=None)] == [p.label for p in blank]
+
+
+def test_agreement_is_to_the_unit_and_never_bought_from_a_users_label():
+    # 地価 壱百六拾参円三十二銭六厘 (163,326 厘) read right, 三十一 a close second; 地租 written to the 毛
+    value = [[(c, 0.9)] for c in "壱百六拾参円三十"] + [[("二", 0.6), ("一", 0.35)]] + [[(c, 0.9)] for c in "銭六厘"]
+    right_tax = [[(c, 0.9)] for c in "四円八銭三厘壱毛"]   # 4,083.1 厘 = 163,326 × 2.5 % rounded down
+    slipped = [[(c, 0.9)] for c in "四円八銭"] + [[("二", 1.0)]] + [[(c, 0.9)] for c in "厘壱毛"]  # a user's slip: 二
+    lots, _ = assemble([(0, read_field("value", "money", value)), (0, read_field("tax", "money", right_tax))])
+    assert lots[0].fields["value"].value == 163326 and not lots[0].fields["value"].note
+    # 三十一 (163,316 × 2.5 % = 4,082.9) is within 1 厘 of the slipped 4,082.1 but not within its 毛: kept as read
+    lots, _ = assemble([(0, read_field("value", "money", value)),
+                        (0, read_field("tax", "money", slipped, source="user", lexicon=False))])
+    assert lots[0].fields["value"].text.endswith("三十二銭六厘") and not lots[0].fields["value"].note
+    check_page(lots)
+    assert [fl.field for fl in lots[0].flags] == ["tax"]  # the slip is flagged, not hidden

@@ -80,13 +80,14 @@ def readings(cands: Candidates, kind: str, alphabet: str, n: int = NBEST, tries:
 
 
 def agreeing(a: list[tuple[str, float, object]], b: list[tuple[str, float, object]],
-             agree: Callable[[object, object], bool]) -> tuple[int, int] | None:
-    """The indices of the most probable pair of readings (one of ``a``, one of ``b``) that ``agree``, when it lies
-    within :data:`MARGIN` of the best pair; None when no pair agrees or agreement costs more."""
+             agree: Callable[[tuple, tuple], bool]) -> tuple[int, int] | None:
+    """The indices of the most probable pair of readings (one of ``a``, one of ``b``; ``agree`` is given the two
+    ``(text, log-probability, value)``) that agree, when it lies within :data:`MARGIN` of the best pair; None when
+    no pair agrees or agreement costs more."""
     if not a or not b:
         return None
     best = a[0][1] + b[0][1]
-    pairs = [(x[1] + y[1], i, j) for i, x in enumerate(a) for j, y in enumerate(b) if agree(x[2], y[2])]
+    pairs = [(x[1] + y[1], i, j) for i, x in enumerate(a) for j, y in enumerate(b) if agree(x, y)]
     if not pairs:
         return None
     s, i, j = max(pairs)

@@ -77,6 +77,17 @@ def tax_agrees(value, tax) -> bool:
     return any(abs(tax - value * r) <= 1.0 for r in TAX_RATES)
 
 
+def tax_agrees_to_the_unit(value, tax, tax_text: str) -> bool:
+    """The strict agreement that may choose a reading: 地租 is 地価 × 2.5 % or × 3 % to within the smallest unit
+    the 地租 is written in (毛 0.1 厘, 厘, 銭 10 厘) — rounded down or to the nearest. (:func:`tax_agrees`, the check
+    that flags, allows 1 厘 whatever the unit: a wrong 毛 is not worth a flag, but it must not choose a reading of
+    the 地価 either.)"""
+    if not isinstance(value, (int, float)) or not isinstance(tax, (int, float)):
+        return False
+    step = 0.1 if "毛" in tax_text else 1.0 if "厘" in tax_text else 10.0 if set("銭錢") & set(tax_text) else 100.0
+    return any(abs(tax - value * r) < step for r in TAX_RATES)
+
+
 def check_lot(lot: Lot) -> list[Flag]:
     """Flags for one lot: values that do not parse, and 地租 against 地価 × rate."""
     flags = [Flag(name, f"does not parse: {f.error}", "unparsed", (("error", f.error),))
@@ -203,14 +214,17 @@ def _take(f: Field, k: int) -> Field:
 
 
 def cross_read(lots: list[Lot], totals: dict[str, Field]) -> None:
-    """The lots' numbers read to agree where the readings allow: a lot's 地価 and 地租 (the tax rate), then the
-    page's written totals and the sums of its lots — each only among readings that parse and not much less
-    probable than the best (:func:`.grammar.agreeing`); fields a user typed are left as they are."""
+    """The lots' numbers read to agree where the readings allow: a lot's 地価 and 地租 (the tax rate, to the 地租's
+    smallest written unit: :func:`tax_agrees_to_the_unit`), then the page's written totals and the sums of its
+    lots — each only among readings that parse and not much less probable than the best
+    (:func:`.grammar.agreeing`); a field that holds a user's label or text is left as it is, and is not used to
+    read its partner again."""
     for lot in lots:
         v, t = lot.fields.get("value"), lot.fields.get("tax")
-        if v is None or t is None or not v.alternatives or not t.alternatives:
-            continue
-        pick = grammar.agreeing(list(v.alternatives), list(t.alternatives), tax_agrees)
+        if v is None or t is None or not v.alternatives or not t.alternatives or "user" in (v.source, t.source):
+            continue  # a field with a user's label is the user's: neither it nor its partner is read again for it
+        pick = grammar.agreeing(list(v.alternatives), list(t.alternatives),
+                                lambda x, y: tax_agrees_to_the_unit(x[2], y[2], y[0]))
         if pick is not None and pick != (0, 0):
             i, j = pick
             if i:
@@ -219,7 +233,8 @@ def cross_read(lots: list[Lot], totals: dict[str, Field]) -> None:
                 lot.fields["tax"] = _take(t, j)
     for name, written in list(totals.items()):
         vals = [lot.value(name) for lot in lots]
-        if not written.alternatives or not vals or any(not isinstance(x, (int, float)) for x in vals):
+        if (not written.alternatives or written.source == "user" or not vals
+                or any(not isinstance(x, (int, float)) for x in vals)):
             continue
         k = grammar.agreeing_total(list(written.alternatives), sum(vals))
         if k:
