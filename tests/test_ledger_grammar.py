@@ -79,8 +79,10 @@ def _boxes_in(cells, glyphs):
     """A box for every glyph, stacked top to bottom inside its cell, flagged as the form segmenter flags them."""
     boxes = {}
     for c, members in zip(cells, glyphs):
+        step = min(20, (c.h - 10) // max(1, len(members)))  # a long value in a short cell: small writing
         for k, i in enumerate(members):
-            boxes[i] = {"x": c.x + 10, "y": c.y + 5 + 20 * k, "w": 20, "h": 18, "column": 0, "order": i, "flags": "cell"}
+            boxes[i] = {"x": c.x + 10, "y": c.y + 5 + step * k, "w": 20, "h": step - 2, "column": 0, "order": i,
+                        "flags": "cell"}
     return [boxes[i] for i in sorted(boxes)]
 
 
@@ -121,3 +123,23 @@ def test_agreement_is_to_the_unit_and_never_bought_from_a_users_label():
     assert lots[0].fields["value"].text.endswith("三十二銭六厘") and not lots[0].fields["value"].note
     check_page(lots)
     assert [fl.field for fl in lots[0].flags] == ["tax"]  # the slip is flagged, not hidden
+
+
+def test_in_context_a_users_label_does_not_read_its_partner_field_again():
+    """On the Read page a label is a certain candidate; a slip in a 地租 must not turn a right 地価 into another."""
+    from kuzushi_core.containers import Prediction
+    from kuzushi_core.ledger.incontext import read_page_in_context
+    from tests.test_ledger_read import form
+
+    cells, glyphs, preds = form(["地番", "地目", "反別", "地価", "地租"],
+                                [["一", "田", "一反", "壱百六拾参円三十二銭六厘", "四円八銭二厘"],  # 地租 to the 厘
+                                 ["二", "畑", "二反", "四円", "一銭"]], "column")
+    boxes = _boxes_in(cells, glyphs)
+    value = glyphs[[i for i, c in enumerate(cells) if c.x == 800 and c.y == 300][0]]
+    tax = glyphs[[i for i, c in enumerate(cells) if c.x == 800 and c.y == 400][0]]
+    assert len(value) == 12 and len(tax) == 6
+    k = "壱百六拾参円三十二銭六厘".index("二")
+    preds[value[k]] = Prediction("二", 0.6, (("二", 0.6), ("一", 0.35)))
+    preds[tax[4]] = Prediction("二", 1.0, (("二", 1.0),))  # the user's label (a slip: 三 is right)
+    got = read_page_in_context(preds, boxes, cells, lm=None)
+    assert got[value[k]].label == "二"  # 一 would make 163,316 × 2.5 % = 4,082.9 "agree" with the slipped 4,082

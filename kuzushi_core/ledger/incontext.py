@@ -68,7 +68,8 @@ def read_fields(cells: Sequence[RuledCell], boxes: Sequence, preds: Sequence[Pre
             continue
         cands = [preds[i].candidates for i in glyphs[index]]
         mine = any(len(c) == 1 and c[0][1] >= 1.0 for c in cands)  # a glyph the user labelled: no list word over it
-        made.append((f.lot, read_field(f.name, f.kind, cands, index, lexicon=not mine)))
+        made.append((f.lot, read_field(f.name, f.kind, cands, index, source="user" if mine else "auto",
+                                       lexicon=not mine)))  # a user's field is not read again to agree
     lots, totals = assemble(made)
     for fld in [*(f for lot in lots for f in lot.fields.values()), *totals.values()]:
         members = glyphs[fld.cell] if fld.cell >= 0 else []
