@@ -23,8 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kuzushi_core.context.corpus import book_of, corpus_path, largest_books, page_texts
+from kuzushi_core.context.corpus import book_of, columns_of, corpus_path, largest_books, page_texts
+from kuzushi_core.context.geometry import fit_geometry
 from kuzushi_core.errors import ModelFileError
+from kuzushi_core.evaluation.scoring import read_kaggle_csv
 
 BOS, EOS = "\x02", "\x03"
 
@@ -160,11 +162,17 @@ class CharLM:
 
 
 def build_shipped(data: Path | None, out: Path, order: int = 3, weights: dict | None = None,
-                  drop: Sequence[str] = (), command: str = "", books_for_perplexity: int = 8) -> CharLM:
+                  drop: Sequence[str] = (), command: str = "", books_for_perplexity: int = 8,
+                  cuts: dict | None = None) -> CharLM:
     """The corpus' model with its card in ``meta``: corpus, order, size, perplexity on books held out of it (each of
-    the largest ``books_for_perplexity`` books left out in turn), the decoding weights, licence, command."""
+    the largest ``books_for_perplexity`` books left out in turn), the decoding weights, the character-geometry prior
+    of the corpus' boxes (:mod:`~kuzushi_core.context.geometry`) and the weights of choosing cuts by reading
+    (``cuts``: none, no cutting), licence, command."""
     path = corpus_path(data)
     pages = page_texts(path, drop)
+    dropped = set(drop)
+    geometry = fit_geometry(col for page, boxes in read_kaggle_csv(path).items() if page not in dropped
+                            for col in columns_of(boxes))
     columns = [c for cs in pages.values() for c in cs]
     books = largest_books(pages, books_for_perplexity)
     held_out = {}
@@ -179,6 +187,8 @@ def build_shipped(data: Path | None, out: Path, order: int = 3, weights: dict | 
         "perplexity_held_out_books": {"per_book": held_out,
                                       "mean": round(sum(held_out.values()) / max(len(held_out), 1), 2)},
         "weights": dict(weights or {}),
+        "geometry": geometry.as_dict(),
+        "cuts": dict(cuts or {}),
         "licence": "CC BY-SA 4.0, derived from 『日本古典籍くずし字データセット』（国文研ほか所蔵／CODH加工） "
                    "doi:10.20676/00000340 (the Kaggle Kuzushiji Recognition training labels)",
         "command": command,

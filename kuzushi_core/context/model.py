@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from kuzushi_core.containers import Prediction
+from dataclasses import replace
+
+import numpy as np
+
+from kuzushi_core.containers import Prediction, Segmentation
+from kuzushi_core.context.cuts import CutWeights, choose_cuts, cut_weights_of, geometry_of
 from kuzushi_core.context.decode import ContextWeights, in_context
 from kuzushi_core.context.lm import CharLM
 from kuzushi_core.paths import MODELS_DIR
+from kuzushi_core.predict.classifier import read_page
 
 LM_FILE = "charlm.json.gz"
 
@@ -42,3 +48,23 @@ def read_in_context(preds: Sequence[Prediction], columns: Sequence[int | None], 
     if lm is None:
         return list(preds)
     return in_context(preds, columns, lm, weights or weights_of(lm))
+
+
+def segment_and_read(model, img: np.ndarray, params=None, lm: CharLM | None = None, cuts: bool | None = None
+                     ) -> tuple[Segmentation, list[Prediction]]:
+    """Segment a page and classify its boxes (:func:`~kuzushi_core.predict.classifier.read_page`), then — where the
+    language model's card carries cut weights (or ``cuts`` is True and it carries a geometry prior) — let reading
+    choose the unsure boxes' cuts (:func:`~kuzushi_core.context.cuts.choose_cuts`).  The predictions are crop by
+    crop; the caller reads them in context."""
+    seg, preds = read_page(model, img, params)
+    lm = lm or load_lm()
+    if lm is None or cuts is False or not seg.boxes:
+        return seg, preds
+    cw = cut_weights_of(lm)
+    if cw is None and cuts:
+        cw = CutWeights()
+    geometry = geometry_of(lm)
+    if cw is None:
+        return seg, preds
+    boxes, chosen, _ = choose_cuts(img, seg.boxes, seg.char_size, model, lm, weights_of(lm), cw, geometry, read=preds)
+    return replace(seg, boxes=boxes), chosen

@@ -34,13 +34,13 @@ class RefineParams:
     passes: int = 1  # rounds of merging and splitting (a character in three pieces needs two)
 
 
-def _union(a: Box, b: Box) -> Box:
+def union_box(a: Box, b: Box) -> Box:
     x0, y0 = min(a.x, b.x), min(a.y, b.y)
     x1, y1 = max(a.x + a.w, b.x + b.w), max(a.y + a.h, b.y + b.h)
     return replace(a, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
 
 
-def _split(gray: np.ndarray, b: Box, char: float) -> list[Box] | None:
+def split_box(gray: np.ndarray, b: Box, char: float) -> list[Box] | None:
     """The box cut in two at the emptiest row between 30 % and 70 % of its height, each part tight to its ink."""
     crop = gray[b.y : b.y + b.h, b.x : b.x + b.w]
     if crop.size == 0 or b.h < 0.6 * char:
@@ -115,13 +115,13 @@ def _one_pass(read: _Confidences, gray, boxes: list[Box], char: float, p: Refine
         for j in (i, i - 1):  # merge i with the next, or the previous with i
             if j in seen or not same_column(j, j + 1) or j < 0:
                 continue
-            u = _union(boxes[j], boxes[j + 1])
+            u = union_box(boxes[j], boxes[j + 1])
             if u.h <= p.max_merged * char and u.w <= p.max_merged * char:
                 seen.add(j)
                 margin = p.small_margin if (small(boxes[j]) or small(boxes[j + 1])) else p.margin
                 variants.append(("merge", j, [u], margin))
         if unsure and p.split and b.h >= p.min_split * char:
-            parts = _split(gray, b, char)
+            parts = split_box(gray, b, char)
             if parts and min(q.h for q in parts) >= p.min_part * char:
                 variants.append(("split", i, parts, p.split_margin))
     flat = [v for _, _, vs, _ in variants for v in vs]
