@@ -8,12 +8,12 @@ from pathlib import Path
 
 from kuzushi_core.cli.util import model_arg, pred_dict, read_images, write_json
 from kuzushi_core.containers import Box
-from kuzushi_core.context.model import load_lm
+from kuzushi_core.context.model import load_lm, segment_and_read
 from kuzushi_core.crops import crop_box
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.ledger.incontext import read_page_in_context
-from kuzushi_core.predict.classifier import classify_crops, read_page
+from kuzushi_core.predict.classifier import classify_crops
 from kuzushi_core.segment.forms import find_form
 from kuzushi_core.segment.order import reading_order
 
@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                            help="read crop by crop (default: each column in context, with the language model)")
             p.add_argument("--lm", type=Path, default=None, metavar="PATH.json.gz",
                            help="the character language model (default: models/charlm.json.gz)")
+            p.add_argument("--cuts", choices=["auto", "on", "off"], default="auto",
+                           help="let reading choose the cuts of the unsure boxes (merged with the next, split in two; "
+                                "reader × language model × the corpus' character geometry): auto as the language "
+                                "model's card says, on, or off")
         p.set_defaults(func=cmd_classify if name == "classify" else cmd_read)
 
 
@@ -93,7 +97,8 @@ def cmd_read(args: argparse.Namespace) -> int:
             preds = classify_crops(model, [crop_box(img, *raw[i]) for i in idx])
             width, height = int(img.shape[1]), int(img.shape[0])
         else:
-            seg, preds = read_page(model, img)
+            cuts = None if args.cuts == "auto" else args.cuts == "on"
+            seg, preds = segment_and_read(model, img, lm=lm, cuts=cuts if args.context else False)
             boxes, width, height = list(seg.boxes), seg.width, seg.height
             cells = list(seg.cells or [])
         if args.context:

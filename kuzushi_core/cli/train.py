@@ -123,6 +123,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float, default=ContextWeights.temperature, metavar="T",
                    help="the in-context confidence's temperature (calibration)")
     p.add_argument("--drop", default="", metavar="PAGES", help="comma-separated corpus pages to leave out")
+    p.add_argument("--cuts", default="off", metavar="G,B,U",
+                   help="choosing the unsure boxes' cuts by reading, as `read` does by default: the geometry prior's "
+                        "weight, the bonus a glyph and the confidence below which a box is unsure (off: no cutting)")
     p.set_defaults(func=cmd_build_lm)
 
     p = sub.add_parser("worker", help="run the queued training jobs of a workspace (started by the app)")
@@ -234,8 +237,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_build_lm(args: argparse.Namespace) -> int:
     drop = [d.strip() for d in args.drop.split(",") if d.strip()]
+    cuts = None
+    if args.cuts != "off":
+        try:
+            g, b, u = (float(v) for v in args.cuts.split(","))
+        except ValueError as exc:
+            raise KuzushiError(f"--cuts takes off or three numbers G,B,U (geometry weight, bonus, unsure), not {args.cuts!r}") from exc
+        cuts = {"geometry": g, "bonus": b, "unsure": u}
     lm = build_shipped(args.data, args.out, args.order, {"lm": args.lm_weight, "prior": args.prior_weight, "temperature": args.temperature}, drop,
-                       command_line("build-lm"))
+                       command_line("build-lm"), cuts=cuts)
     c, ppl = lm.meta["corpus"], lm.meta["perplexity_held_out_books"]["mean"]
     print(f"{args.out}: order {lm.order}, {len(lm.vocab)} characters, {c['characters']} in {c['columns']} columns of "
           f"{c['pages']} pages; perplexity on held-out books {ppl}")

@@ -5,13 +5,14 @@ default entry (the shipped model)."""
 from __future__ import annotations
 
 from kuzushi_core.containers import ModelRecord, Prediction, Scan
+from kuzushi_core.context.model import segment_and_read
 from kuzushi_core.crops import crop_box, to_gray
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger.incontext import read_page_in_context
 from kuzushi_core.paths import MODELS_DIR
 from kuzushi_core.predict.classifier import LoadedModel, classify_crops, load_card, load_model
 from kuzushi_core.segment.cells import find_cells
-from kuzushi_core.segment.columns import SegmentParams, segment
+from kuzushi_core.segment.columns import SegmentParams
 from kuzushi_core.store import Store
 
 UNCERTAIN = 0.6  # predictions below this confidence are flagged for review
@@ -61,11 +62,15 @@ def read_scan(store: Store, scan: Scan, record: ModelRecord, params: SegmentPara
     predictions are stored, each with the glyph's own top k as its candidates."""
     page = read_image(store.scan_path(scan))
     boxes = sorted(store.list_boxes(scan.id), key=lambda b: b.order)
-    if not boxes:
-        seg = segment(page, params)
-        boxes = store.replace_auto_boxes(scan.id, [b.as_dict() | {"flags": b.flags} for b in seg.boxes])
     lm = loaded(record)
-    preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes])
+    preds: list[Prediction] | None = None
+    if not boxes:  # segmented here: the unsure boxes' cuts chosen by reading where the language model's card says so
+        seg, made = segment_and_read(lm, page, params, cuts=None if context else False)
+        boxes = store.replace_auto_boxes(scan.id, [b.as_dict() | {"flags": b.flags} for b in seg.boxes])
+        if [(b.x, b.y, b.w, b.h) for b in boxes] == [(b.x, b.y, b.w, b.h) for b in seg.boxes]:
+            preds = made
+    if preds is None:
+        preds = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes])
     if context:
         labels = store.current_labels(scan.id)
         pinned = [Prediction(labels[b.id].char, 1.0, ((labels[b.id].char, 1.0),)) if b.id in labels else p
