@@ -14,7 +14,7 @@ from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.imaging import read_image
 from kuzushi_core.ledger import workspace as lw
-from kuzushi_core.ledger.lots import ALPHABETS
+from kuzushi_core.ledger.lots import ALPHABETS, PARTNER, fixes
 from kuzushi_core.ledger.templates import FIELDS, Template, TemplateError, make_template, place
 from kuzushi_core.segment.overlay import display_scale, page_point
 
@@ -222,6 +222,16 @@ for k, fl in flagged:
             for j, c in enumerate(cands):
                 if col.button(c, key=f"ledger_fix_{bid}_{j}"):
                     s.add_label(bid, c, labelled_by=user_name())
+                    st.rerun()
+        # the field's other readings that parse (and, for a 地租 that does not agree, its 地価's): one click each
+        offers = fixes(reading.lots[k], [fl.field, *([PARTNER[fl.field]] if fl.code == "tax" else [])])
+        if offers:
+            st.caption(tr("ledger.offers"))
+            for j, (col, fx) in enumerate(zip(st.columns(len(offers)), offers)):
+                if col.button(f"{FIELDS.get(fx.field, (fx.field,))[0]} {fx.text}{' ✓' if fx.agrees else ''}",
+                              key=f"ledger_offer_{k}_{fl.field}_{j}",
+                              help=tr("ledger.offer_agrees") if fx.agrees else None):
+                    s.add_field_edit(scan.id, template_id, k, fx.field, fx.text, edited_by=user_name())
                     st.rerun()
         t1, t2 = st.columns([3, 1])
         typed = t1.text_input(tr("ledger.type"), f.text, key=f"ledger_edit_{k}_{fl.field}")

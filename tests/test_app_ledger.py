@@ -145,3 +145,49 @@ def test_ledger_page_proposes_a_template_from_the_headings(ws):
     assert lw.preferred_template(store.list_templates()) == next(
         t["id"] for t in store.list_templates() if t["name"] == "by hand")
     assert not at.exception, at.exception
+
+
+def test_a_flagged_tax_offers_the_agreeing_reading_and_one_click_takes_it(ws):
+    """The reader's top choice for one digit of the 地租 is wrong and the right digit only its far second (too
+    improbable for the agreement to choose alone): the flag offers the agreeing reading, marked ✓; one click
+    stores it as the user's and clears the flag."""
+    from kuzushi_core.containers import Prediction
+    from kuzushi_core.ledger.templates import make_template
+
+    store, reg = ws
+    scan = store.list_scans()[0]
+    cells, _ = lw.page_cells(store, scan)
+    tpl = make_template("様式", cells, field_picks(cells, reg))
+    tid = store.save_template(scan.document_id, tpl.name, tpl.to_json(), scan.id)
+    model = store.active_model()
+    lw.prepare(store, scan, tid, model)
+    reading = lw.read_page(store, scan, tid, model)
+    # the 地価 and 地租 glyphs read as written, but for one digit of the 地租
+    pinned = []
+    for name in ("value", "tax"):
+        for bid, ch in zip(reading.boxes[(0, name)], reg.lots[0][name]["text"]):
+            pinned.append((bid, Prediction(ch, 0.9, ((ch, 0.9),))))
+    tax_text = reg.lots[0]["tax"]["text"]
+    k = next(i for i, ch in enumerate(tax_text) if ch in "一二三四五六七八九")
+    wrong = "三" if tax_text[k] != "三" else "五"
+    assert len(reading.boxes[(0, "tax")]) == len(tax_text), "the segmenter found the 地租's glyphs"
+    pinned[len(reg.lots[0]["value"]["text"]) + k] = (reading.boxes[(0, "tax")][k],
+                                                    Prediction(wrong, 0.999, ((wrong, 0.999), (tax_text[k], 0.0004))))
+    store.save_predictions(model.id, pinned)
+    reading = lw.read_page(store, scan, tid, model)
+    assert [fl.code for fl in reading.lots[0].flags] == ["tax"]
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("app_pages/ledger.py").run()
+    at.selectbox(key="ledger_template").set_value(tid).run()
+    assert not at.exception, at.exception
+    offers = [b for b in at.button if b.key.startswith("ledger_offer_0_tax_")]
+    assert offers and offers[0].label == f"地租 {tax_text} ✓", [b.label for b in offers]
+    offers[0].click().run()
+    assert not at.exception, at.exception
+    fixed = lw.read_page(store, scan, tid, model)
+    assert fixed.lots[0].fields["tax"].text == tax_text and fixed.lots[0].fields["tax"].source == "user"
+    assert not fixed.lots[0].flags
+    assert not [b for b in at.button if b.key.startswith("ledger_offer_0_tax_")]

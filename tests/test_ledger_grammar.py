@@ -6,7 +6,7 @@ import itertools
 import math
 
 from kuzushi_core.ledger import grammar
-from kuzushi_core.ledger.lots import assemble, check_page, read_field
+from kuzushi_core.ledger.lots import Fix, Lot, assemble, check_page, fixes, make_field, read_field
 
 
 def test_kbest_enumerates_every_combination_once_best_first():
@@ -143,3 +143,23 @@ def test_in_context_a_users_label_does_not_read_its_partner_field_again():
     preds[tax[4]] = Prediction("二", 1.0, (("二", 1.0),))  # the user's label (a slip: 三 is right)
     got = read_page_in_context(preds, boxes, cells, lm=None)
     assert got[value[k]].label == "二"  # 一 would make 163,316 × 2.5 % = 4,082.9 "agree" with the slipped 4,082
+
+
+def test_a_flagged_lot_offers_the_readings_that_parse_agreeing_ones_first():
+    # the misread stays flagged (the agreeing 二 is too improbable to choose alone): the page offers it as a fix
+    value = [[("壱", 0.9)], [("円", 0.9)]]
+    tax = [[("三", 0.999), ("八", 0.0008), ("二", 0.0005)], [("銭", 0.9)], [("五", 0.9)], [("厘", 0.9)]]
+    lots, _ = assemble([(0, read_field("value", "money", value)), (0, read_field("tax", "money", tax))])
+    check_page(lots)
+    assert [fl.code for fl in lots[0].flags] == ["tax"]
+    got = fixes(lots[0], ["tax", "value"])
+    tax_fixes = [f for f in got if f.field == "tax"]
+    assert tax_fixes[0] == Fix("tax", "二銭五厘", 25, True)  # agrees: first, though less probable than 八銭五厘
+    assert Fix("tax", "八銭五厘", 85, False) in tax_fixes
+    assert all(f.text != "三銭五厘" for f in got)  # never the reading it already has
+    assert all(f.agrees is False for f in got if f.field == "value")  # none of 壱円's few readings fixes it
+    # a field the user typed offers none; a lot without a partner value says nothing of agreement
+    typed = make_field("tax", "二銭五厘", "money", source="user")
+    assert fixes(Lot({"tax": typed}), ["tax"]) == []
+    alone, _ = assemble([(0, read_field("tax", "money", tax))])
+    assert {f.agrees for f in fixes(alone[0], ["tax"])} == {None}

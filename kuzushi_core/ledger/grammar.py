@@ -26,6 +26,7 @@ PER_GLYPH = 6    # a glyph's candidates within the alphabet that are tried
 TRIES = 4000     # readings of a cell enumerated before giving up on the grammar
 NBEST = 6        # parsing readings kept for the checks across fields
 MARGIN = 6.0     # nats: how much less probable an agreeing reading may be than the best one (a glyph p 0.5 → 0.001)
+OFFER_MARGIN = 12.0  # nats: readings kept to offer the user as fixes (they choose; agreement alone keeps to MARGIN)
 
 Candidates = Sequence[Sequence[tuple[str, float]]]
 
@@ -60,15 +61,15 @@ def options_for(cands: Candidates, alphabet: str) -> list[list[tuple[str, float]
     return out
 
 
-def readings(cands: Candidates, kind: str, alphabet: str, n: int = NBEST, tries: int = TRIES
-             ) -> list[tuple[str, float, object]]:
+def readings(cands: Candidates, kind: str, alphabet: str, n: int = NBEST, tries: int = TRIES,
+             margin: float = MARGIN) -> list[tuple[str, float, object]]:
     """Up to ``n`` readings of a cell that parse as ``kind``: ``(text, log-probability, value)``, best first,
-    each a different value, none more than :data:`MARGIN` below the first.  Empty when no glyph-by-glyph choice
+    each a different value, none more than ``margin`` nats below the first.  Empty when no glyph-by-glyph choice
     within ``alphabet`` parses (a glyph with no candidate in it, or ``tries`` readings all malformed)."""
     out: list[tuple[str, float, object]] = []
     seen = set()
     for score, text in kbest(options_for(cands, alphabet), tries):
-        if out and score < out[0][1] - MARGIN:
+        if out and score < out[0][1] - margin:
             break
         p = parse_value(text, kind)
         if p.error is None and p.value not in seen:

@@ -192,7 +192,7 @@ def read_field(name: str, kind: str, cands, cell: int = -1, *, source: str = "au
     if guess is not None:
         return make_field(name, guess[0], kind, confidence=guess[1], source=source, cell=cell)
     if kind in PARSED_KINDS and cands:
-        alts = grammar.readings(cands, kind, ALPHABETS[kind])
+        alts = grammar.readings(cands, kind, ALPHABETS[kind], margin=grammar.OFFER_MARGIN)  # agreement keeps to MARGIN
         if alts:
             f = make_field(name, alts[0][0], kind, confidence=grammar.glyph_confidence(cands, alts[0][0]),
                            source=source, cell=cell)
@@ -211,6 +211,44 @@ def _take(f: Field, k: int) -> Field:
     text = f.alternatives[k][0]
     g = make_field(f.name, text, f.kind, confidence=f.confidence, source=f.source, cell=f.cell)
     return replace(g, alternatives=f.alternatives, note="chosen to agree with another field")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Another reading of a field that parses: its text, its value, and whether it makes the lot's 地価/地租 check
+    pass (None where the field has no partner in that check, or the partner has no value)."""
+
+    field: str
+    text: str
+    value: object
+    agrees: bool | None = None
+
+
+PARTNER = {"value": "tax", "tax": "value"}
+
+
+def fixes(lot: Lot, names: Iterable[str], n: int = 3) -> list[Fix]:
+    """The one-click fixes of a flagged lot: each named field's other readings that parse (its grammar's
+    alternatives, :func:`read_field`), those that make the 地価/地租 check pass first, then by probability; at most
+    ``n`` a field.  A field the user typed has none; in a field with a labelled glyph that glyph keeps its label."""
+    out: list[Fix] = []
+    for name in dict.fromkeys(names):
+        f = lot.fields.get(name)
+        if f is None or not f.alternatives:  # a typed field has none; a labelled glyph stays as labelled in them
+            continue
+        partner = lot.fields.get(PARTNER.get(name, ""))
+        other = partner.value if partner is not None else None
+        mine = []
+        for text, _logp, value in f.alternatives:
+            if text == f.text:
+                continue
+            agrees = None
+            if isinstance(other, (int, float)):
+                agrees = tax_agrees(value, other) if name == "value" else tax_agrees(other, value)
+            mine.append(Fix(name, text, value, agrees))
+        mine.sort(key=lambda x: not x.agrees)  # stable: most probable first within each group
+        out += mine[:n]
+    return out
 
 
 def cross_read(lots: list[Lot], totals: dict[str, Field]) -> None:
