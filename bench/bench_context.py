@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from _readers import readers_for  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import book_of, largest_books, page_texts  # noqa: E402
@@ -34,8 +35,8 @@ from kuzushi_core.context.lm import CharLM  # noqa: E402
 from kuzushi_core.crops import crop_box  # noqa: E402
 from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
-from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
-from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
+from kuzushi_core.paths import PROJECT_ROOT, data_dir  # noqa: E402
+from kuzushi_core.predict.classifier import classify_crops, read_page  # noqa: E402
 from kuzushi_core.segment.order import reading_order  # noqa: E402
 
 LM_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -72,19 +73,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reader", type=Path, default=PROJECT_ROOT / "build" / "reader-nopages.keras")
     ap.add_argument("--shipped", action="store_true", help="use the shipped reader (it saw the pages: not honest)")
+    ap.add_argument("--lopo", action="store_true",
+                    help="read each page with the reader trained on the other two (build/reader-lopo-PAGE.keras: "
+                         "train-reader --pages OTHER1,OTHER2 --out build/reader-lopo-PAGE.keras)")
     ap.add_argument("--k", type=int, default=5, help="candidates a glyph (the reader's top k)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     data = data_dir()
-    reader_path = MODELS_DIR / "default.keras" if args.shipped else args.reader
-    if not reader_path.exists():
-        raise SystemExit(f"{reader_path} is missing: python -m kuzushi_core train-reader --pages none --out {reader_path}")
-    reader = load_model(reader_path)
     corpus = page_texts()
     gt = {}
     for csv_path in sorted((data / "pages").glob("*/*_coordinate.csv")):
         gt.update(read_codh_csv(csv_path))
     names = sorted(gt)
+    readers, which = readers_for(names, args.reader, args.shipped, args.lopo)
     images = {n: next((data / "pages").glob(f"*/images/{n}.jpg")) for n in names}
 
     # the reader's own top 5 on every true box, and its reading of the segmented page (end to end)
@@ -94,12 +95,12 @@ def main() -> None:
         boxes = gt[n]
         col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
         idx = sorted(range(len(boxes)), key=lambda i: order[i])
-        own[n] = classify_crops(reader, [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx],
+        own[n] = classify_crops(readers[n], [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx],
                                 k=args.k)
         truth[n] = [boxes[i].char for i in idx]
         cols[n] = [col[i] for i in idx]
         t0 = time.perf_counter()
-        seg, preds = read_page(reader, img)
+        seg, preds = read_page(readers[n], img)
         seconds[n] = {"read": time.perf_counter() - t0}
         e2e[n] = (seg, preds)
 
@@ -154,9 +155,8 @@ def main() -> None:
 
     n_all = sum(r["n"] for r in results.values())
     pooled = {k: sum(r[k] * r["n"] for r in results.values()) / n_all for k in ("crop", "top5", "prior", "context")}
-    lines = [f"Reader: `{reader_path.relative_to(PROJECT_ROOT) if reader_path.is_relative_to(PROJECT_ROOT) else reader_path}`"
-             + (" (the shipped reader: it trained on these pages, **not an honest score**)" if args.shipped else
-                " (trained without any of the three pages)") + "; language model: interpolated modified Kneser-Ney, "
+    lines = [which
+             + "; language model: interpolated modified Kneser-Ney, "
              "order 3, from the corpus without the held-out page's row; weights chosen on the other two pages.", "",
              "| held-out page | chars | crop by crop top-1 | top-5 | corpus prior only | **in context** | weights (lm, prior, T) "
              "| ECE crop → context | flagged < 0.6 crop → context "

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _readers import readers_for  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import columns_of, corpus_path, page_texts  # noqa: E402
@@ -38,8 +39,8 @@ from kuzushi_core.context.lm import CharLM  # noqa: E402
 from kuzushi_core.crops import crop_box  # noqa: E402
 from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv, score, score_reading  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
-from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
-from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
+from kuzushi_core.paths import PROJECT_ROOT, data_dir  # noqa: E402
+from kuzushi_core.predict.classifier import classify_crops, read_page  # noqa: E402
 from kuzushi_core.segment.order import reading_order  # noqa: E402
 from kuzushi_core.segment.refine import refine_by_reading  # noqa: E402
 
@@ -66,28 +67,28 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reader", type=Path, default=PROJECT_ROOT / "build" / "reader-nopages.keras")
     ap.add_argument("--shipped", action="store_true", help="use the shipped reader (it saw the pages: not honest)")
+    ap.add_argument("--lopo", action="store_true",
+                    help="read each page with the reader trained on the other two (build/reader-lopo-PAGE.keras: "
+                         "train-reader --pages OTHER1,OTHER2 --out build/reader-lopo-PAGE.keras)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     data = data_dir()
-    reader_path = MODELS_DIR / "default.keras" if args.shipped else args.reader
-    if not reader_path.exists():
-        raise SystemExit(f"{reader_path} is missing: python -m kuzushi_core train-reader --pages none --out {reader_path}")
-    reader = load_model(reader_path)
     corpus = page_texts()
     corpus_boxes = read_kaggle_csv(corpus_path())
     gt = {}
     for csv_path in sorted((data / "pages").glob("*/*_coordinate.csv")):
         gt.update(read_codh_csv(csv_path))
     names = sorted(gt)
+    readers, which = readers_for(names, args.reader, args.shipped, args.lopo)
     pages = {}
     for n in names:
         img = read_image(next((data / "pages").glob(f"*/images/{n}.jpg")), gray=True)
         boxes = gt[n]
         col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
         idx = sorted(range(len(boxes)), key=lambda i: order[i])
-        own = classify_crops(reader, [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx])
+        own = classify_crops(readers[n], [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx])
         t0 = time.perf_counter()
-        seg, preds = read_page(reader, img)
+        seg, preds = read_page(readers[n], img)
         pages[n] = {"img": img, "own": own, "truth": [boxes[i].char for i in idx], "cols": [col[i] for i in idx],
                     "seg": seg, "preds": preds, "read_s": time.perf_counter() - t0}
 
@@ -97,7 +98,7 @@ def main() -> None:
         if cw is None:
             boxes, preds, done = pg["seg"].boxes, pg["preds"], {"merged": 0, "split": 0}
         else:
-            boxes, preds, done = choose_cuts(pg["img"], pg["seg"].boxes, pg["seg"].char_size, reader, lm, w, cw, geo,
+            boxes, preds, done = choose_cuts(pg["img"], pg["seg"].boxes, pg["seg"].char_size, readers[n], lm, w, cw, geo,
                                              read=pg["preds"])
         cut_s = time.perf_counter() - t0
         ctx = in_context(preds, [b.column for b in boxes], lm, w)
@@ -122,8 +123,8 @@ def main() -> None:
         table = {label(cw): (cw, {n: e2e(n, lm, w, cw, geo) for n in others}) for cw in configs()}
         chosen = max(table.values(), key=lambda t: statistics.mean(r["f1"] for r in t[1].values()))[0]
         seg = pages[held]["seg"]
-        refined, _ = refine_by_reading(pages[held]["img"], seg, reader)
-        ref_preds = classify_crops(reader, [crop_box(pages[held]["img"], b.x, b.y, b.w, b.h) for b in refined])
+        refined, _ = refine_by_reading(pages[held]["img"], seg, readers[held])
+        ref_preds = classify_crops(readers[held], [crop_box(pages[held]["img"], b.x, b.y, b.w, b.h) for b in refined])
         ref_ctx = in_context(ref_preds, [b.column for b in refined], lm, w)
         ref_seg = score({"p": gt[held]}, {"p": [b.as_dict() for b in refined]})["overall"]
         results[held] = {
@@ -144,9 +145,7 @@ def main() -> None:
     off_mean = statistics.mean(r["f1"] for r in whole["off"][1].values())
     ship_mean = statistics.mean(r["f1"] for r in ship_scores.values())
 
-    rp = reader_path.relative_to(PROJECT_ROOT) if reader_path.is_relative_to(PROJECT_ROOT) else reader_path
-    lines = [f"Reader: `{rp}`" + (" (the shipped reader: it trained on these pages, **not an honest score**)"
-                                    if args.shipped else " (trained without any of the three pages)")
+    lines = [which
              + "; language model and geometry prior from the corpus without the held-out page's row; context weights "
              "chosen on the other two pages' true boxes, cut weights (grid: "
              + ", ".join(f"{k} ∈ {v}" for k, v in GRID.items()) + ", or off) on their end-to-end F1. "

@@ -1,0 +1,36 @@
+"""Which reader reads each shared page in the benchmarks of reading: one that never saw it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT
+from kuzushi_core.predict.classifier import load_model
+
+BUILD = PROJECT_ROOT / "build"
+
+
+def lopo_path(page: str) -> Path:
+    return BUILD / f"reader-lopo-{page}.keras"
+
+
+def readers_for(names: list[str], reader: Path, shipped: bool, lopo: bool) -> tuple[dict, str]:
+    """``{page: loaded reader}`` and a sentence saying which: the shipped reader (it trained on every shared page:
+    not honest), each page's fold reader (trained on the other pages: ``lopo``), or ``reader`` for all."""
+    if shipped:
+        model = load_model(MODELS_DIR / "default.keras")
+        return {n: model for n in names}, ("Reader: `models/default.keras` (the shipped reader: it trained on these "
+                                           "pages, **not an honest score**)")
+    if lopo:
+        missing = [lopo_path(n) for n in names if not lopo_path(n).exists()]
+        if missing:
+            raise SystemExit(f"{missing[0]} is missing: python -m kuzushi_core train-reader --pages <the other pages> "
+                             f"--base-out build/reader-base.keras --out {missing[0]}")
+        return ({n: load_model(lopo_path(n)) for n in names},
+                "Readers: `build/reader-lopo-PAGE.keras`, each trained on the other two pages (the shipped recipe, "
+                "`train-reader --pages OTHER1,OTHER2`), never on the page it reads")
+    if not reader.exists():
+        raise SystemExit(f"{reader} is missing: python -m kuzushi_core train-reader --pages none --out {reader}")
+    model = load_model(reader)
+    shown = reader.relative_to(PROJECT_ROOT) if reader.is_relative_to(PROJECT_ROOT) else reader
+    return {n: model for n in names}, f"Reader: `{shown}` (trained without any of the three pages)"
