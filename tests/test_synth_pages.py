@@ -48,3 +48,38 @@ def test_handwritten_page_truth_fits_the_ink_and_leaves_ruby_out():
     # the segmenter finds most characters on a clean page of the set (a smoke test: the bench scores it)
     s = score({"p": page.boxes}, {"p": [b.as_dict() for b in segment(page.image).boxes]})["overall"]
     assert s["centre"]["f1"] > 0.7
+
+
+def test_warichu_two_lines_of_small_writing_are_two_sub_columns_right_then_left():
+    """A note in two lines of small characters inside a column (割注): the segmenter reads the right line, then the
+    left, each character a box of its own — where one box used to span both lines."""
+    from kuzushi_core.segment.columns import SegmentParams
+
+    g = handwriting_glyphs(n_kanji=120, size=64)
+    params = replace(HANDWRITTEN, warichu=0.08, touching=0.0, overlap=0.0, ruby=0.0)
+    page = generate_page(g, seed=3, params=params)
+    on = segment(page.image, SegmentParams(forms=False))
+    off = segment(page.image, SegmentParams(forms=False, warichu=0.0))
+    f1 = {k: score({"p": page.boxes}, {"p": [b.as_dict() for b in s.boxes]})["overall"]["iou50"]["f1"]
+          for k, s in (("on", on), ("off", off))}
+    assert f1["on"] > f1["off"] + 0.03, f1
+    notes = [b for b in on.boxes if "warichu" in b.flags]
+    assert len(notes) >= 8
+    # within each run of a note's boxes (consecutive in reading order): the right line's boxes before the left's
+    runs, cur = [], [notes[0]]
+    for a, b in zip(notes, notes[1:]):
+        if b.order == a.order + 1:
+            cur.append(b)
+        else:
+            runs.append(cur)
+            cur = [b]
+    runs.append(cur)
+    for run in runs:
+        xs = [b.x + b.w / 2 for b in run]
+        mid = (min(xs) + max(xs)) / 2
+        sides = ["R" if x > mid else "L" for x in xs]
+        assert "".join(sides) == "R" * sides.count("R") + "L" * sides.count("L"), sides
+        ys_right = [b.y for b, s in zip(run, sides) if s == "R"]
+        assert ys_right == sorted(ys_right)  # top to bottom in each line
+    assert not any("warichu" in b.flags for b in segment(handwritten_page(g, 60005).image,
+                                                          SegmentParams(forms=False)).boxes)  # none where there is none

@@ -16,7 +16,8 @@ balance).  A beam search over (position in the column, the last two characters) 
 through are the page's boxes, read afterwards in context as any page is.  The weights are chosen
 leave-one-page-out (``bench/bench_context.py``, "cuts") and carried by the language model's card.
 
-Boxes of a ruled form's cells (flagged ``cell``: a register's grammar reads them) are never recut.
+Boxes of a ruled form's cells (flagged ``cell``: a register's grammar reads them) and of a note in two lines of
+small writing (``warichu``: the segmenter found its sub-columns) are never recut.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class _Edge:
 
 
 def _recuttable(b: Box) -> bool:
-    return "cell" not in (b.flags or "").split()
+    return not {"cell", "warichu"} & set((b.flags or "").split())
 
 
 def column_edges(gray: np.ndarray, boxes: Sequence[Box], unsure: Sequence[bool], char: float, cw: CutWeights

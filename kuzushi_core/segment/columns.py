@@ -56,6 +56,8 @@ class SegmentParams:
     deskew: bool = True  # straighten pages turned by up to ±3°
     include_punctuation: bool = True  # small marks (、。) as boxes of their own
     forms: bool = True  # a ruled form (a register) is segmented cell by cell (:mod:`.forms`)
+    warichu: float = 1.8  # two lines of small writing side by side in a column (割注) for at least this × char
+    #                       width of height are read as two sub-columns, right then left (0: off)
 
 
 
@@ -223,21 +225,9 @@ def assign_columns(comps: np.ndarray, cores: list[tuple[int, int]], char: float)
     return out
 
 
-def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char: float, p: SegmentParams,
-                      core: tuple[int, int] | None = None) -> list[tuple[int, int, int, int]]:
-    """Members of one column → character boxes, from runs of the row projection.
-
-    With ``core`` given, ink further than ``p.core_margin`` characters outside
-    the column's core is ignored (ruby touching a character).
-    """
-    x0, x1 = int(cs[:, 0].min()), int((cs[:, 0] + cs[:, 2]).max())
-    if core is not None:
-        x0 = max(x0, int(core[0] - p.core_margin * char))
-        x1 = min(x1, int(core[1] + p.core_margin * char))
-    y0, y1 = int(cs[:, 1].min()), int((cs[:, 1] + cs[:, 3]).max())
-    sub = np.isin(labels[y0:y1, x0:x1], ids)
-    prof = sub.sum(1)
-    # runs of inked rows, tiny gaps inside a character bridged
+def _spans(prof: np.ndarray, char: float, p: SegmentParams) -> list[list[int]]:
+    """Runs of inked rows of a column's row projection, tiny gaps inside a character bridged, fragments (parts of
+    one character) merged with the closer neighbour while the result stays character-sized."""
     bridged: list[list[int]] = []
     for r in runs(prof > 0):
         if bridged and r[0] - bridged[-1][1] < 0.06 * char:
@@ -245,7 +235,6 @@ def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char:
         else:
             bridged.append(r)
     spans = bridged
-    # merge fragments (parts of one character) with the closer neighbour while the result stays character-sized
     changed = True
     while changed and len(spans) > 1:
         changed = False
@@ -266,20 +255,101 @@ def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char:
                     break
             if changed:
                 break
-    boxes = []
-    for a, b in spans:
-        seg = sub[a:b]
+    return spans
+
+
+def warichu_runs(sub: np.ndarray, char: float, min_height: float) -> list[tuple[int, int, int]]:
+    """Row ranges ``(top, bottom, middle x)`` of a column strip where its writing stands in two lines side by side
+    (割注, interlinear notes): no inked row crosses the strip's middle band while rows on both sides of it are
+    inked, for at least ``min_height`` × ``char`` rows.  A kanji whose halves stand apart (林, 明) keeps that gap
+    for one character's height at most, and most characters cross the middle."""
+    if min_height <= 0 or sub.shape[0] < min_height * char:
+        return []
+    cols = sub.sum(0)
+    if cols.sum() == 0:
+        return []
+    xs = np.nonzero(cols)[0]
+    mid = int(round((xs.min() + xs.max()) / 2))
+    band = max(1, int(0.05 * char))
+    left = sub[:, : max(0, mid - band)].any(1)
+    right = sub[:, mid + band + 1 :].any(1)
+    crosses = sub[:, max(0, mid - band) : mid + band + 1].any(1)
+    out = []
+    small = 0.5 * char
+    keep_off = ~crosses
+    blank = ~(left | right | crosses)
+    for g0, g1 in runs(blank):  # a long blank stretch (between cells, between paragraphs) ends a run
+        if g1 - g0 >= 0.4 * char:
+            keep_off[g0:g1] = False
+    for a, b in runs(keep_off):  # rows whose ink keeps off the middle, short blank gaps included
+        if b - a < min_height * char:
+            continue
+        # each line a column of small characters (half a character's size): at least two of them, none taller than
+        # 0.55 character; the writing in two lines for at least min_height × char
+        lines = [sub[a:b, : max(0, mid - band)], sub[a:b, mid + band + 1 :]]
+        spans = [[sp for sp in runs(line.any(1)) if sp[1] - sp[0] >= 0.1 * char] for line in lines]
+        if any(len(sp) < 2 or max(q[1] - q[0] for q in sp) > 0.55 * char for sp in spans):
+            continue
+        widths = [int(line.any(0).sum()) for line in lines]  # each line as wide as a small character, no wider
+        if not all(0.25 * char <= w <= 0.55 * char for w in widths) or min(left[a:b].sum(), right[a:b].sum()) < small:
+            continue
+        inked = np.nonzero(left[a:b] | right[a:b])[0]
+        if inked.max() + 1 - inked.min() < min_height * char:
+            continue
+        out.append((a + int(inked.min()), a + int(inked.max()) + 1, mid))
+    return out
+
+
+def column_characters(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char: float, p: SegmentParams,
+                      core: tuple[int, int] | None = None) -> list[tuple[int, int, int, int]]:
+    """Members of one column → character boxes, from runs of the row projection.
+
+    With ``core`` given, ink further than ``p.core_margin`` characters outside
+    the column's core is ignored (ruby touching a character).  Where the column's writing stands in two lines side
+    by side (:func:`warichu_runs`), each line is segmented as a sub-column of small characters, the right line's
+    boxes before the left's.
+    """
+    return [b for b, _ in column_characters_flagged(cs, labels, ids, char, p, core)]
+
+
+def column_characters_flagged(cs: np.ndarray, labels: np.ndarray, ids: np.ndarray, char: float, p: SegmentParams,
+                              core: tuple[int, int] | None = None) -> list[tuple[tuple[int, int, int, int], str]]:
+    """:func:`column_characters` with each box's flags (``warichu`` for a box of a two-line stretch)."""
+    x0, x1 = int(cs[:, 0].min()), int((cs[:, 0] + cs[:, 2]).max())
+    if core is not None:
+        x0 = max(x0, int(core[0] - p.core_margin * char))
+        x1 = min(x1, int(core[1] + p.core_margin * char))
+    y0, y1 = int(cs[:, 1].min()), int((cs[:, 1] + cs[:, 3]).max())
+    sub = np.isin(labels[y0:y1, x0:x1], ids)
+    two = warichu_runs(sub, char, p.warichu) if core is not None else []
+    main = sub.copy()
+    for a, b, _ in two:
+        main[a:b] = False
+    pieces: list[tuple[int, list[tuple[tuple[int, int, int, int], str]]]] = []
+    for a, b in _spans(main.sum(1), char, p):
+        seg = main[a:b]
         ys, xs = np.nonzero(seg)
         if len(ys) == 0:
             continue
         box = (x0 + int(xs.min()), y0 + a + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
         if box[3] > 1.6 * char:
             full = np.zeros(labels.shape, bool)
-            full[y0:y1, x0:x1] = sub
-            boxes.extend(split_tall(box, full, char))
+            full[y0:y1, x0:x1] = main
+            pieces.append((box[1], [(q, "") for q in split_tall(box, full, char)]))
         else:
-            boxes.append(box)
-    return boxes
+            pieces.append((box[1], [(box, "")]))
+    small = char * 0.5
+    for a, b, mid in two:  # the right line, then the left
+        found = []
+        for lo, hi in ((mid, sub.shape[1]), (0, mid)):
+            line = sub[a:b, lo:hi]
+            for s0, s1 in _spans(line.sum(1), small, p):
+                ys, xs = np.nonzero(line[s0:s1])
+                if len(ys):
+                    found.append(((x0 + lo + int(xs.min()), y0 + a + s0 + int(ys.min()), int(xs.max() - xs.min() + 1),
+                                   int(ys.max() - ys.min() + 1)), "warichu"))
+        pieces.append((y0 + a, found))
+    return [b for _, group in sorted(pieces, key=lambda t: t[0]) for b in group]
 
 
 def split_tall(box: tuple[int, int, int, int], ink: np.ndarray, char: float) -> list[tuple[int, int, int, int]]:
@@ -377,10 +447,10 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
             for x, y, w, h in column_characters(comps[m], labels, ids[m], char * 0.5, p):
                 ruby.append(Box(*to_orig(x, y, w, h), flags="ruby"))
             continue
-        for x, y, w, h in column_characters(comps[m], labels, ids[m], char, p, cores[j]):
+        for (x, y, w, h), flags in column_characters_flagged(comps[m], labels, ids[m], char, p, cores[j]):
             if not p.include_punctuation and max(w, h) < 0.3 * char:
                 continue
-            boxes.append(Box(*to_orig(x, y, w, h), column=col))
+            boxes.append(Box(*to_orig(x, y, w, h), column=col, flags=flags))
         col += 1
     for (x, y, w, h, a) in comps[col_of == -1]:
         near = any(min(abs(x - c1), abs(x + w - c0)) < 0.8 * char for c0, c1 in cores)

@@ -40,6 +40,8 @@ class LedgerParams:
     ink: tuple[int, int] = (25, 70)
     overlap: float = 0.0  # chance that a glyph reaches into the one above (up to 15 % of its height)
     ruby: float = 0.0  # chance that a glyph has a small reading (ruby, 1–2 kana) at its right; not in the truth
+    warichu: float = 0.0  # chance that a note in two lines of small characters (割注) follows a glyph; in the truth,
+    #                       the right line before the left
 
 
 @dataclass
@@ -123,6 +125,28 @@ def generate_page(glyphs: GlyphSet, seed: int = 0, params: LedgerParams | None =
                              rng.uniform(0.7, 0.9), (rng.integers(*p.ink),) * 3)
                 prev_bottom = gy + gy1
                 y = prev_bottom + rng.uniform(0.06, 0.25) * s
+                if p.warichu and rng.random() < p.warichu:  # a note in two lines of small characters
+                    ss = int(col_w * rng.uniform(0.3, 0.38))
+                    k = int(rng.integers(2, 6))
+                    if y + k * ss * 1.15 > y_end:
+                        continue
+                    for centre in (0.73, 0.27):  # the right line, then the left
+                        yy = y
+                        for _ in range(k):
+                            j = int(rng.integers(len(glyphs)))
+                            sg = cv2.resize(glyphs.images[j], (ss, ss), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+                            ys, xs = np.nonzero(sg > 0.25)
+                            if len(ys) == 0:
+                                continue
+                            sx = int(cx0 + col_w * centre - (xs.min() + xs.max()) / 2)
+                            sy = int(yy - ys.min())
+                            ink(page, sg, sx, sy, rng.uniform(0.75, 0.95), (rng.integers(*p.ink),) * 3)
+                            boxes.append(TrueBox(int(sx + xs.min()), int(sy + ys.min()), int(xs.max() - xs.min() + 1),
+                                                 int(ys.max() - ys.min() + 1), glyphs.classes[glyphs.labels[j]],
+                                                 len(boxes)))
+                            yy = sy + ys.max() + 1 + ss * rng.uniform(0.12, 0.25)
+                    prev_bottom = int(y + k * ss * 1.15)
+                    y = prev_bottom + rng.uniform(0.1, 0.25) * s
 
     # red seals over the text
     for _ in range(int(rng.integers(p.seals[0], p.seals[1] + 1))):
