@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
+from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT
 from kuzushi_core.predict.classifier import load_model
 
@@ -34,3 +36,21 @@ def readers_for(names: list[str], reader: Path, shipped: bool, lopo: bool) -> tu
     model = load_model(reader)
     shown = reader.relative_to(PROJECT_ROOT) if reader.is_relative_to(PROJECT_ROOT) else reader
     return {n: model for n in names}, f"Reader: `{shown}` (trained without any of the three pages)"
+
+
+def reader_args(ap: argparse.ArgumentParser) -> None:
+    """The options that say which reader reads the shared pages (:func:`readers_for`)."""
+    ap.add_argument("--reader", type=Path, default=BUILD / "reader-nopages.keras")
+    ap.add_argument("--shipped", action="store_true", help="use the shipped reader (it saw the pages: not honest)")
+    ap.add_argument("--lopo", action="store_true",
+                    help="read each page with the reader trained on the other two (build/reader-lopo-PAGE.keras: "
+                         "train-reader --pages OTHER1,OTHER2 --out build/reader-lopo-PAGE.keras)")
+
+
+def shared_pages(data: Path) -> tuple[dict, list[str], dict[str, Path]]:
+    """The shared book's annotated pages: their true boxes by page, the pages in order, their image files."""
+    gt: dict = {}
+    for csv_path in sorted((data / "pages").glob("*/*_coordinate.csv")):
+        gt.update(read_codh_csv(csv_path))
+    names = sorted(gt)
+    return gt, names, {n: next((data / "pages").glob(f"*/images/{n}.jpg")) for n in names}

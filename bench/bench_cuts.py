@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _readers import readers_for  # noqa: E402
+from _readers import reader_args, readers_for, shared_pages  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import columns_of, corpus_path, page_texts  # noqa: E402
@@ -37,9 +37,9 @@ from kuzushi_core.context.decode import ContextWeights, in_context  # noqa: E402
 from kuzushi_core.context.geometry import fit_geometry  # noqa: E402
 from kuzushi_core.context.lm import CharLM  # noqa: E402
 from kuzushi_core.crops import crop_box  # noqa: E402
-from kuzushi_core.evaluation.scoring import read_codh_csv, read_kaggle_csv, score, score_reading  # noqa: E402
+from kuzushi_core.evaluation.scoring import read_kaggle_csv, score, score_reading  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
-from kuzushi_core.paths import PROJECT_ROOT, data_dir  # noqa: E402
+from kuzushi_core.paths import data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, read_page  # noqa: E402
 from kuzushi_core.segment.order import reading_order  # noqa: E402
 from kuzushi_core.segment.refine import refine_by_reading  # noqa: E402
@@ -65,24 +65,17 @@ def top1(preds, truth) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reader", type=Path, default=PROJECT_ROOT / "build" / "reader-nopages.keras")
-    ap.add_argument("--shipped", action="store_true", help="use the shipped reader (it saw the pages: not honest)")
-    ap.add_argument("--lopo", action="store_true",
-                    help="read each page with the reader trained on the other two (build/reader-lopo-PAGE.keras: "
-                         "train-reader --pages OTHER1,OTHER2 --out build/reader-lopo-PAGE.keras)")
+    reader_args(ap)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     data = data_dir()
     corpus = page_texts()
     corpus_boxes = read_kaggle_csv(corpus_path())
-    gt = {}
-    for csv_path in sorted((data / "pages").glob("*/*_coordinate.csv")):
-        gt.update(read_codh_csv(csv_path))
-    names = sorted(gt)
+    gt, names, images = shared_pages(data)
     readers, which = readers_for(names, args.reader, args.shipped, args.lopo)
     pages = {}
     for n in names:
-        img = read_image(next((data / "pages").glob(f"*/images/{n}.jpg")), gray=True)
+        img = read_image(images[n], gray=True)
         boxes = gt[n]
         col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
         idx = sorted(range(len(boxes)), key=lambda i: order[i])
