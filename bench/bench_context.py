@@ -166,13 +166,17 @@ def main() -> None:
               "books of the corpus): " + ", ".join(f"order {o}: {v:.1f}" for o, v in ppl.items()) + ".",
               "Order 3 is shipped: orders 4–5 gain under 3 % perplexity, and the decoder's lattice grows with the "
               "order (k^(n-1) states a glyph).", "",
-              f"Weights chosen on all three pages (what `build-lm` writes into the shipped model's card): lm "
+              "Weights chosen on all three pages" + (" (what `build-lm` writes into the shipped model's card: the "
+                                                      "fold readers stand for the shipped reader on an unseen page of "
+                                                      "the book)" if args.lopo else
+                                                      " (with this reader; the shipped card takes the fold readers' "
+                                                      "choice, section \"context, fold readers\")") + ": lm "
               f"{chosen.lm}, prior {chosen.prior}, temperature {chosen.temperature} (fitted by the log loss of each "
               f"reading's confidence); candidates a glyph: top {args.k}."]
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        write_section("context", body)
+        write_section("context" + (", fold readers" if args.lopo else ""), body)
 
 
 if __name__ == "__main__":

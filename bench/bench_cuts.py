@@ -165,7 +165,7 @@ def main() -> None:
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        write_section("cuts", body)
+        write_section("cuts" + (", fold readers" if args.lopo else ""), body)
 
 
 if __name__ == "__main__":
