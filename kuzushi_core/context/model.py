@@ -51,19 +51,17 @@ def read_in_context(preds: Sequence[Prediction], columns: Sequence[int | None], 
 
 def segment_and_read(model, img: np.ndarray, params=None, lm: CharLM | None = None, cuts: bool | None = None
                      ) -> tuple[Segmentation, list[Prediction]]:
-    """Segment a page and classify its boxes (:func:`~kuzushi_core.predict.classifier.read_page`), then — where the
-    language model's card carries cut weights (or ``cuts`` is True and it carries a geometry prior) — let reading
-    choose the unsure boxes' cuts (:func:`~kuzushi_core.context.cuts.choose_cuts`).  The predictions are crop by
-    crop; the caller reads them in context."""
+    """Segment a page and classify its boxes (:func:`~kuzushi_core.predict.classifier.read_page`), then let reading
+    choose the unsure boxes' cuts (:func:`~kuzushi_core.context.cuts.choose_cuts`) where the language model's card
+    carries cut weights (``cuts`` None), always (True: the card's weights, else the defaults) or never (False).  The
+    predictions are crop by crop; the caller reads them in context."""
     seg, preds = read_page(model, img, params)
     lm = lm or load_lm()
     if lm is None or cuts is False or not seg.boxes:
         return seg, preds
-    cw = cut_weights_of(lm)
-    if cw is None and cuts:
-        cw = CutWeights()
-    geometry = geometry_of(lm)
+    cw = cut_weights_of(lm) or (CutWeights() if cuts else None)
     if cw is None:
         return seg, preds
-    boxes, chosen, _ = choose_cuts(img, seg.boxes, seg.char_size, model, lm, weights_of(lm), cw, geometry, read=preds)
+    boxes, chosen, _ = choose_cuts(img, seg.boxes, seg.char_size, model, lm, weights_of(lm), cw, geometry_of(lm),
+                                   read=preds)
     return replace(seg, boxes=boxes), chosen
