@@ -291,7 +291,7 @@ def warichu_runs(sub: np.ndarray, char: float, min_height: float) -> list[tuple[
         if any(len(sp) < 2 or max(q[1] - q[0] for q in sp) > 0.55 * char for sp in spans):
             continue
         widths = [int(line.any(0).sum()) for line in lines]  # each line as wide as a small character, no wider
-        if not all(0.25 * char <= w <= 0.55 * char for w in widths) or min(left[a:b].sum(), right[a:b].sum()) < small:
+        if not all(0.3 * char <= w <= 0.55 * char for w in widths) or min(left[a:b].sum(), right[a:b].sum()) < small:
             continue
         inked = np.nonzero(left[a:b] | right[a:b])[0]
         if inked.max() + 1 - inked.min() < min_height * char:
