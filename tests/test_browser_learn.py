@@ -12,7 +12,7 @@ from kuzushi_core.data.intake import apply_annotations, import_paths
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.store import Store
 
-from .browser import browser_page, running_app, wait_idle
+from .browser import browser_page, running_app, settle_into_view, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
@@ -52,8 +52,8 @@ def test_learn_from_corrections_in_the_browser(tmp_path, data_dir, artifacts):
         for _ in range(2):
             box_id = shown_box(page)
             row = page.locator(f".st-key-cand_row_{box_id}_0")
-            row.scroll_into_view_if_needed()
-            time.sleep(0.5)
+            page.locator(".js-plotly-plot").first.wait_for(state="visible")  # the page image above the review
+            settle_into_view(page, row)
             before = page.evaluate(SCROLL)
             row.get_by_role("button").first.click()
             page.get_by_text(f"枠 #{box_id} に").first.wait_for()
