@@ -29,7 +29,8 @@ from kuzushi_core.data.datasets import (
     stratified_split,
 )
 from kuzushi_core.evaluation.metrics import classification_report, expected_calibration_error
-from kuzushi_core.predict.classifier import ModelFileError, classify_crops, load_model
+from kuzushi_core.predict import classifier
+from kuzushi_core.predict.classifier import ModelFileError, classify_crops, load_model, shift_pixels, shifted_views
 from kuzushi_core.train.fit import TrainConfig, fit_temperature, save, softmax, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +175,44 @@ def test_saved_model_is_self_contained_and_classifies(tiny_model):
         assert len(p.candidates) == 3 and 0 <= p.confidence <= 1
         assert [c for c, _ in p.candidates][0] == p.label
         assert all(a[1] >= b[1] for a, b in zip(p.candidates, p.candidates[1:]))
+
+
+def test_shifted_views_move_the_ink_and_keep_the_background():
+    g = np.zeros((1, 28, 28), np.uint8)
+    g[0, 10:14, 12:16] = 200
+    right, left, down, up = shifted_views(g, 2)
+    for view, (dy, dx) in zip((right, left, down, up), ((0, 2), (0, -2), (2, 0), (-2, 0))):
+        ys, xs = np.nonzero(view[0])
+        assert (ys.min(), xs.min()) == (10 + dy, 12 + dx) and view.sum() == g.sum()
+    edge = np.zeros((1, 28, 28), np.uint8)
+    edge[0, :, 27] = 255  # ink moved off the canvas is gone, background 0 comes in
+    assert shifted_views(edge, 2)[0].sum() == 0 and shifted_views(edge, 2)[1][0, :, 25].all()
+
+
+def test_an_unsure_glyph_is_read_in_five_views_and_a_sure_one_alone(tiny_model, monkeypatch):
+    path, data = tiny_model
+    lm = load_model(path)
+    glyphs = data.images[[0, 70, 150]]
+    alone = lm.predict_glyphs(glyphs)
+    views = [glyphs, *shifted_views(glyphs, shift_pixels(lm.size, classifier.READ_SHIFT))]
+    logp = np.mean([np.log(lm.predict_glyphs(v) + 1e-12) for v in views], 0)
+    mean = np.exp(logp) / np.exp(logp).sum(1, keepdims=True)
+    monkeypatch.setattr(classifier, "READ_SURE", 1.01)  # every glyph unsure: the geometric mean of five views
+    np.testing.assert_allclose(lm.read_glyphs(glyphs), mean, rtol=1e-4, atol=1e-6)
+    monkeypatch.setattr(classifier, "READ_SURE", 0.0)  # every glyph sure: read once
+    np.testing.assert_array_equal(lm.read_glyphs(glyphs), alone)
+    np.testing.assert_array_equal(lm.read_glyphs(glyphs, shift=0.0), alone)
+    # a clear 一 and a glyph half 一, half 丨: only the second is read again
+    pair = np.stack([glyphs[0], (glyphs[0] // 2 + glyphs[1] // 2)])
+    alone = lm.predict_glyphs(pair)
+    assert alone[1].max() < alone[0].max()
+    monkeypatch.setattr(classifier, "READ_SURE", float(alone[1].max() + alone[0].max()) / 2)
+    got = lm.read_glyphs(pair)
+    np.testing.assert_array_equal(got[0], alone[0])
+    views = [pair[1:], *shifted_views(pair[1:], shift_pixels(lm.size, classifier.READ_SHIFT))]
+    logp = np.mean([np.log(lm.predict_glyphs(v) + 1e-12) for v in views], 0)
+    np.testing.assert_allclose(got[1:], np.exp(logp) / np.exp(logp).sum(1, keepdims=True), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(got[1], alone[1])
 
 
 def test_model_files_from_elsewhere_are_refused(tmp_path, tiny_model):

@@ -158,7 +158,7 @@ def classify_pages(lm, version: str, pages: list[SegmentedPage], ledger: LedgerM
             part = glyphs[i:i + CHUNK]
             padded = np.zeros((CHUNK, *glyphs.shape[1:]), np.uint8)
             padded[:len(part)] = part
-            probs = lm.predict_glyphs(padded, batch=CHUNK)
+            probs = lm.read_glyphs(padded, batch=CHUNK)
             preds += top_k(probs, lm.classes, TOP_K, ood_factor(lm, padded))[:len(part)]
         # in context, as ``read``: a book's columns with the language model, a register's fields with their grammar
         preds = read_page_in_context(preds, page.boxes, [RuledCell(**c) for c in page.cells])

@@ -73,8 +73,11 @@ class Evaluation:
 
 
 def evaluate_glyphs(lm: LoadedModel, glyphs: np.ndarray, truths: list[str], box_ids: list[int] | None = None,
-                    scan_ids: list[int] | None = None) -> Evaluation:
-    probs = lm.predict_glyphs(glyphs) if len(glyphs) else np.zeros((0, len(lm.classes)), np.float32)
+                    scan_ids: list[int] | None = None, as_read: bool = False) -> Evaluation:
+    """The model on glyphs with their true characters; ``as_read``: each glyph read as a page's crop is
+    (:meth:`LoadedModel.read_glyphs`, the shifted views averaged), so that the scores are those of the Read page."""
+    predict = lm.read_glyphs if as_read else lm.predict_glyphs
+    probs = predict(glyphs) if len(glyphs) else np.zeros((0, len(lm.classes)), np.float32)
     return evaluation_from_probs(lm.classes, probs, glyphs, truths, box_ids, scan_ids)
 
 
@@ -119,7 +122,7 @@ def evaluate_workspace(store: Store, lm: LoadedModel, scan_ids: set[int] | None 
     """The model on every labelled (not excluded) box of the workspace — with ``labelled_by``, on the labels that
     person gave: the domain-shift measurement."""
     glyphs, chars, box_ids, scans = workspace_items(store, lm.size, scan_ids, labelled_by)
-    return evaluate_glyphs(lm, glyphs, chars, box_ids, scans)
+    return evaluate_glyphs(lm, glyphs, chars, box_ids, scans, as_read=True)
 
 
 def to_confirm(ev: Evaluation, people: dict[int, tuple[str, tuple[str, ...]]], author: str,
