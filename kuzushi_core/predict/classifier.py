@@ -164,10 +164,12 @@ def top_k(probs: np.ndarray, classes: tuple[str, ...], k: int = 5, ood: np.ndarr
     return out
 
 
-def classify_crops(lm: LoadedModel, crops: list[np.ndarray], k: int = 5) -> list[Prediction]:
-    """Crops of either polarity, any size → predictions (batched)."""
+def classify_crops(lm: LoadedModel, crops: list[np.ndarray], k: int = 5, shift: float | None = None
+                   ) -> list[Prediction]:
+    """Crops of either polarity, any size → predictions (batched); an unsure glyph read in shifted views too
+    (:meth:`LoadedModel.read_glyphs`; ``shift=0``: each crop once)."""
     glyphs = np.stack([to_glyph(c, lm.size) for c in crops]) if crops else np.zeros((0, lm.size, lm.size), np.uint8)
-    probs = lm.read_glyphs(glyphs)
+    probs = lm.read_glyphs(glyphs, shift=shift)
     return top_k(probs, lm.classes, k, ood_factor(lm, glyphs))
 
 
