@@ -52,8 +52,11 @@ class LoadedModel:
         training crops were). ``shift=0``: the glyph alone (:meth:`predict_glyphs`)."""
         probs = self.predict_glyphs(glyphs, batch)
         px = shift_pixels(self.size, READ_SHIFT if shift is None else shift)
-        unsure = np.flatnonzero(probs.max(1) < READ_SURE) if len(probs) else np.zeros(0, int)
-        if px == 0 or len(unsure) == 0:
+        # (a blank glyph, e.g. the padding of a fixed-size batch, reads the same moved: it is not read again)
+        if px == 0 or len(glyphs) == 0:
+            return probs
+        unsure = np.flatnonzero((probs.max(1) < READ_SURE) & glyphs.reshape(len(glyphs), -1).any(1))
+        if len(unsure) == 0:
             return probs
         sub = glyphs[unsure]
         logp = np.log(probs[unsure] + 1e-12)
