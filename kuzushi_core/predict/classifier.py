@@ -89,7 +89,8 @@ class LoadedModel:
 #: test-time shift, as a fraction of the glyph's side (2 of 28 pixels: the middle of the 1–3 tried). Measured on the
 #: shared pages read by readers that never saw them (bench/bench_context.py, README "A crop read five times"): top-1
 #: on true boxes 0.502 → 0.538 with the fold readers (shifts of 1, 2, 3 pixels: all +3.6 to +4.9 points), 0.347 →
-#: 0.360 with reader-nopages; in context 0.609 → 0.618 and 0.369 → 0.373; KMNIST test unchanged (±0.1 point)
+#: 0.360 with reader-nopages; in context 0.609 → 0.622 with the fold readers (reader-nopages: 0.391 → 0.373, the
+#: same weights); KMNIST test unchanged (±0.1 point)
 READ_SHIFT = 2 / 28
 #: a glyph read at least this sure alone is not read again (on the shared pages the shifted views change no reading
 #: above 0.9; they are computed for 60–73 % of a book page's crops and far fewer of a register's)
