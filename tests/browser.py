@@ -102,18 +102,22 @@ def wait_idle(page, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
+#: how far the app's page is scrolled (Streamlit scrolls its main container, not the window)
+SCROLL = ("() => Math.max(window.scrollY, ...Array.from(document.querySelectorAll('[data-testid=stMain], "
+          "section.main, [data-testid=stAppViewContainer]')).map(e => e.scrollTop))")
+
+
 def settle_into_view(page, locator, timeout: float = 30.0) -> None:
-    """Scroll `locator` to the middle of the view and wait until the layout around it has stopped moving: images and charts above it
-    that are still loading push it down, and the browser's scroll anchoring then moves the page under the test."""
+    """Scroll `locator` to the middle of the view and wait until the layout around it has stopped moving: images and
+    charts above it that are still loading push it down, and the browser's scroll anchoring then moves the page
+    under the test."""
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
         locator.evaluate("e => e.scrollIntoView({block: 'center'})")
         time.sleep(0.5)
         box = locator.bounding_box()
-        where = None if box is None else (round(box["y"]), page.evaluate(
-            "() => Math.max(window.scrollY, ...Array.from(document.querySelectorAll("
-            "'[data-testid=stMain], section.main, [data-testid=stAppViewContainer]')).map(e => e.scrollTop))"))
+        where = None if box is None else (round(box["y"]), page.evaluate(SCROLL))
         if where is not None and where == last:
             return
         last = where

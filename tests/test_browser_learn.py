@@ -12,13 +12,9 @@ from kuzushi_core.data.intake import apply_annotations, import_paths
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.store import Store
 
-from .browser import browser_page, running_app, settle_into_view, wait_idle
+from .browser import SCROLL, browser_page, running_app, settle_into_view, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
-
-SCROLL = ("() => Math.max(window.scrollY, ...Array.from(document.querySelectorAll('[data-testid=stMain], "
-          "section.main, [data-testid=stAppViewContainer]')).map(e => e.scrollTop))")
-
 
 def shown_box(page) -> int:
     """The box under review: its candidate rows carry its id in their key."""

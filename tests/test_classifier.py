@@ -213,6 +213,13 @@ def test_an_unsure_glyph_is_read_in_five_views_and_a_sure_one_alone(tiny_model, 
     logp = np.mean([np.log(lm.predict_glyphs(v) + 1e-12) for v in views], 0)
     np.testing.assert_allclose(got[1:], np.exp(logp) / np.exp(logp).sum(1, keepdims=True), rtol=1e-4, atol=1e-6)
     assert not np.allclose(got[1], alone[1])
+    # a blank glyph (an archive batch's padding) reads the same moved: it is not read again
+    calls = []
+    real = type(lm).predict_glyphs
+    monkeypatch.setattr(type(lm), "predict_glyphs", lambda self, g, batch=256: calls.append(len(g)) or real(self, g, batch))
+    monkeypatch.setattr(classifier, "READ_SURE", 1.01)
+    lm.read_glyphs(np.zeros((3, lm.size, lm.size), np.uint8))
+    assert calls == [3]
 
 
 def test_model_files_from_elsewhere_are_refused(tmp_path, tiny_model):
