@@ -58,10 +58,10 @@ class LoadedModel:
         unsure = np.flatnonzero((probs.max(1) < READ_SURE) & glyphs.reshape(len(glyphs), -1).any(1))
         if len(unsure) == 0:
             return probs
-        sub = glyphs[unsure]
+        # the four views of every unsure glyph in one call (one pass of the graph instead of four)
+        views = np.concatenate(shifted_views(glyphs[unsure], px))
         logp = np.log(probs[unsure] + 1e-12)
-        for view in shifted_views(sub, px):
-            logp += np.log(self.predict_glyphs(view, batch) + 1e-12)
+        logp += np.log(self.predict_glyphs(views, batch) + 1e-12).reshape(4, len(unsure), -1).sum(0)
         logp /= 5.0
         p = np.exp(logp - logp.max(1, keepdims=True))
         probs[unsure] = p / p.sum(1, keepdims=True)

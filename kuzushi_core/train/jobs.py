@@ -457,10 +457,10 @@ def planned_counts(store: Store, cfg: dict) -> dict[str, int]:
     return counts
 
 
-# fitted to the first four runs of bench/bench_adapt.py's guard section on this project's 2-core CPU (each run in the
-# worker process; that section prints the estimate beside every run)
-START_SECONDS = 20.0           # worker start, TensorFlow, loading the base
-PER_SAMPLE_EPOCH = 0.00045     # the head on cached features, one sample one epoch
+# least squares over the six runs of bench/bench_adapt.py's guard section on this project's 2-core CPU (each run in
+# the worker process; that section prints the estimate beside every run): every estimate within 15 % of its run
+START_SECONDS = 18.0           # worker start, TensorFlow, loading the base, the parent check
+PER_SAMPLE_EPOCH = 0.0003      # the head on cached features, one sample one epoch
 CACHE_BUILD_SECONDS = 150.0    # renders of every class of a 3,172-class reader + their features, once per base
 
 
