@@ -151,6 +151,21 @@ def test_temperature_scaling_cools_overconfident_logits():
     assert expected_calibration_error(softmax(logits / t), y) < expected_calibration_error(softmax(logits), y)
 
 
+def test_temperature_is_the_minimum_of_the_validation_nll():
+    from kuzushi_core.evaluation.metrics import nll
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 300, 400)
+    logits = rng.normal(0, 1, (400, 300)).astype(np.float32)
+    logits[np.arange(400), y] += 2.5
+    logits *= 0.5  # underconfident: the temperature is below 1
+    t = fit_temperature(logits, y)
+    assert t < 1
+    at = nll(softmax(logits / t), y)
+    for other in (t * 0.95, t * 1.05, 1.0):
+        assert at <= nll(softmax(logits / other), y)
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     data = bars(60)
