@@ -138,6 +138,11 @@ def test_adapt_learns_from_a_labelled_page_scores_against_the_parent_and_rereads
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["adaptation"]["cut"] == "features" and card["adaptation"]["scores"] == res["scores"]
     assert "specialist" in {lay.name for lay in load_model(out).model.layers}
+    # nothing below the cut was trained and no class was added: a run from the new version finds the parent's
+    # rehearsal features (the Train page's estimate knows it without loading the model)
+    from kuzushi_core.train.features import rehearsal_ready
+
+    assert rehearsal_ready(out) and card["adaptation"]["rehearsal"]["used"]
     # every label is still there, and a second run starts from the new version when it became active
     assert len(store.current_labels()) == res["boxes"]["labelled"]
 

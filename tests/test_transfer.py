@@ -88,6 +88,8 @@ def test_scratch_builds_a_fresh_network_and_small_classes_are_warned(base_model)
         prepare(None, (), ("a",), "feature-extraction")
     warn = count_warnings(merge([old, crosses(4)]))
     assert len(warn) == 1 and warn[0].startswith("十: 4 crops")
+    # the classes of a base kept beside the run's data have no crops in it: not warned about (the big reader has 3,172)
+    assert count_warnings(merge([old, crosses(4)], (*old.classes, "十", "〇", "田"))) == warn
 
 
 def test_train_cli_with_base_and_folders_in_either_polarity(base_model, tmp_path):

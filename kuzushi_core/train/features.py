@@ -231,7 +231,7 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     if path.exists():
         try:
             out = _load_rehearsal(path, lm.classes, time.time() - t0)
-            _remember(lm.path, path.name)
+            remember_rehearsal(lm.path, path.name)
             return out
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a broken cache is made again
@@ -257,7 +257,7 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
                                                                                   lm.classes),
                     key, 0.0, path, True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _remember(lm.path, path.name)
+    remember_rehearsal(lm.path, path.name)
     tmp = path.with_name(path.stem + ".tmp.npz")
     arrays: dict[str, np.ndarray] = {}
     for name in ("train", "kmnist_val", "renders"):
@@ -277,7 +277,7 @@ def _file_id(model_path: Path) -> str:
     return f"{Path(model_path).resolve()}|{st.st_size}|{int(st.st_mtime)}"
 
 
-def _remember(model_path: Path, cache_name: str) -> None:
+def remember_rehearsal(model_path: Path, cache_name: str) -> None:
     """Note which cache file a model file's rehearsal went to (so a page can tell, without loading the model,
     whether a run will have to build it first)."""
     import json

@@ -358,6 +358,10 @@ def save_version(res: Retrained, out: Path, card: dict) -> Path:
     save_weights_only_model(res.model, tmp)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, out)
+    if res.rehearsal.get("used") and not res.counts.get("new_classes"):
+        # below the cut nothing was trained and the classes are the parent's: a run from this version at the same
+        # cut finds the parent's rehearsal features (the Train page's estimate asks, without loading the model)
+        ft.remember_rehearsal(out, Path(res.rehearsal["path"]).name)
     return out
 
 

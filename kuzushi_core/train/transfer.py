@@ -163,9 +163,10 @@ def plan(model, mode: str, base_classes: Sequence[str], classes: Sequence[str], 
 
 
 def count_warnings(data: GlyphSet, minimum: int = MIN_PER_CLASS) -> list[str]:
-    """Classes with fewer training crops than ``minimum`` (the page shows these before a run)."""
+    """Classes with some, but fewer than ``minimum``, training crops (the page shows these before a run).  A class
+    with none is not this run's to learn (a base class kept beside the run's data: thousands for the big reader)."""
     return [f"{c}: {n} crops (fewer than {minimum}; expect it to be learned poorly)"
-            for c, n in data.counts().items() if n < minimum]
+            for c, n in data.counts().items() if 0 < n < minimum]
 
 
 def setup(base, data: GlyphSet, mode: str, unfreeze: int = 1, keep_old: bool = True, arch: str = "default",
