@@ -118,10 +118,11 @@ st.subheader(tr("train.runs"))
 
 
 def run_label(run) -> str:
-    """A run as listed: number, mode, state and who started it, in the UI's language."""
+    """A run as listed: number, mode and who started it, in the UI's language.  Not its state: a keyed selectbox
+    keeps showing the label it first drew when only ``format_func``'s text changes (streamlit/streamlit#13788), so a
+    finished run stayed "running" in the list; the state stands on the progress line under it."""
     mode = run.config.get("mode")
-    parts = [f"#{run.id}", tr(f"train.mode.{mode}") if mode in MODES else tr("train.kind.adapt"),
-             tr(f"train.status.{run.status}")]
+    parts = [f"#{run.id}", tr(f"train.mode.{mode}") if mode in MODES else tr("train.kind.adapt")]
     return " · ".join(parts + ([run.started_by] if run.started_by else []))
 
 
@@ -149,8 +150,11 @@ def curves_figure(runs_rows: dict[int, list[dict]]) -> go.Figure:
                                     showlegend=False, hoverinfo="skip", row=1, col=col)
                 fig.add_scatter(x=ep, y=y, mode="lines+markers", name=label, line=dict(color=color, dash=dash),
                                 legendgroup=label, showlegend=(col == 1), row=1, col=col)
-    fig.update_xaxes(title_text=tr("train.epoch"))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h"))
+    longest = max((r["epoch"] + 1 for rows in runs_rows.values() for r in rows), default=0)
+    # whole epochs only (two epochs drew ticks at 1.2, 1.4 …); the legend under the axis titles, not on them
+    fig.update_xaxes(title_text=tr("train.epoch"), dtick=1 if longest <= 12 else None)
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.25))
     return fig
 
 
