@@ -84,6 +84,11 @@ def test_train_page_cancel_one_run_and_complete_another(tmp_path, artifacts):
         page.get_by_text("Run #2 queued").wait_for()
         wait_for(lambda: store.get_run(2).status == "completed", 180)
         page.get_by_text("Done: model #").wait_for(timeout=30_000)
+        # the list of runs does not go on calling the finished run "running" (its state is on the progress line)
+        time.sleep(1.5)
+        shown = page.locator(".st-key-train_run input").input_value()  # what the closed list shows
+        assert shown.startswith("#2 ") and "running" not in shown
+        page.get_by_text("completed · 100%").first.wait_for(timeout=15_000)
         # a reload (a new session, which keeps the language of the address) shows the same runs from the store
         page.reload()
         wait_idle(page)
