@@ -185,7 +185,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, iters: int = 40) -> float
     The NLL is computed as mean(logsumexp(z / T) - z_y / T) in float32, and each step of the search reuses one of
     the two previous evaluations (one NLL a step): 3,172 classes × ~1,000 crops take well under a second."""
     z = np.asarray(logits, np.float32)
-    z = z - z.max(1, keepdims=True)  # logsumexp(z/T) is shift-invariant up to the shift/T, which zy cancels
+    z = z - z.max(1, keepdims=True)  # a row shifted by m: logsumexp(z/T) and z_y/T both move by m/T (no overflow)
     zy = z[np.arange(len(y)), y]
 
     def f(lt: float) -> float:

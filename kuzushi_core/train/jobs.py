@@ -458,7 +458,7 @@ def planned_counts(store: Store, cfg: dict) -> dict[str, int]:
 
 
 # least squares over the six runs of bench/bench_adapt.py's guard section on this project's 2-core CPU (each run in
-# the worker process; that section prints the estimate beside every run): every estimate within 15 % of its run
+# the worker process; that section prints the estimate beside every run): every estimate within 17 % of its run
 START_SECONDS = 18.0           # worker start, TensorFlow, loading the base, the parent check
 PER_SAMPLE_EPOCH = 0.0003      # the head on cached features, one sample one epoch
 CACHE_BUILD_SECONDS = 150.0    # renders of every class of a 3,172-class reader + their features, once per base
