@@ -124,6 +124,43 @@ def test_ruled_form_is_segmented_cell_by_cell_in_reading_order():
     assert [b.order for b in seg.boxes] == list(range(len(seg.boxes)))
 
 
+def test_specks_are_not_characters_but_small_marks_are():
+    """Dots of dirt below each column are no boxes (``min_char``); a 。-sized ring is still one of its own."""
+    import cv2
+
+    page = generate_page(synthetic_glyphs(), seed=3, params=LedgerParams(width=800, height=1200))
+    char = float(np.median([max(b.w, b.h) for b in page.boxes]))
+    last: dict[int, object] = {}
+    for b in page.boxes:  # the last character of each column
+        k = round((b.x + b.w / 2) / char)
+        if k not in last or b.y > last[k].y:
+            last[k] = b
+    img = page.image.copy()
+    spots = [(int(b.x + b.w / 2), int(b.y + b.h + 0.8 * char)) for b in last.values()]
+    clear = 0.5 * char  # clear of every character (a column may end in another's gap)
+    spots = [(x, y) for x, y in spots if y < img.shape[0] - 0.3 * char and not any(
+        b.x - clear <= x <= b.x + b.w + clear and b.y - clear <= y <= b.y + b.h + clear for b in page.boxes)]
+    assert len(spots) >= 4
+    (rx, ry), specks = spots[0], spots[1:]
+    for x, y in specks:
+        cv2.circle(img, (x, y), max(2, int(0.05 * char)), (30, 30, 30), -1)
+    cv2.circle(img, (rx, ry), int(0.17 * char), (30, 30, 30), max(2, int(0.05 * char)))  # 。 of a third of a char
+
+    def hits(seg, x, y):
+        return [b for b in seg.boxes if b.x - 2 <= x <= b.x + b.w + 2 and b.y - 2 <= y <= b.y + b.h + 2]
+
+    params = SegmentParams(work_height=1200, forms=False)
+    seg = segment(img, params)
+    assert all(not hits(seg, x, y) for x, y in specks)
+    assert len(hits(seg, rx, ry)) == 1
+    clean = segment(page.image, params)
+    assert len(seg.boxes) == len(clean.boxes) + 1
+    assert sorted({b.column for b in seg.boxes}) == list(range(len({b.column for b in seg.boxes})))
+    # without the rule the specks are boxes: the test can fail
+    loose = segment(img, SegmentParams(work_height=1200, forms=False, min_char=0.0))
+    assert sum(bool(hits(loose, x, y)) for x, y in specks) == len(specks)
+
+
 def test_blank_page_has_no_boxes():
     seg = segment(np.full((600, 400, 3), 230, np.uint8))
     assert seg.boxes == [] and seg.ruby == []

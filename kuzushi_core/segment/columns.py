@@ -55,6 +55,8 @@ class SegmentParams:
     remove_seals: bool = True
     deskew: bool = True  # straighten pages turned by up to ±3°
     include_punctuation: bool = True  # small marks (、。) as boxes of their own
+    min_char: float = 0.2  # a box whose longer side is under this × the page's median box is a speck, not a
+    #                        character: of the corpus' 137,808 real boxes 4 are (0.003 %; 、。 are 0.3–0.5)
     forms: bool = True  # a ruled form (a register) is segmented cell by cell (:mod:`.forms`)
     warichu: float = 1.8  # two lines of small writing side by side in a column (割注) for at least this × char
     #                       width of height are read as two sub-columns, right then left (0: off)
@@ -65,6 +67,15 @@ class SegmentParams:
 
 
 # -- steps -------------------------------------------------------------------------
+def drop_specks(boxes: list[Box], min_char: float) -> list[Box]:
+    """Boxes whose longer side is at least ``min_char`` × the page's median longer side (specks of dirt, the tips
+    of a stain at the page's edge, a dot of bleed-through left out); all of them on a page of fewer than five."""
+    if min_char <= 0 or len(boxes) < 5:
+        return boxes
+    least = min_char * float(np.median([max(b.w, b.h) for b in boxes]))
+    return [b for b in boxes if max(b.w, b.h) >= least]
+
+
 def normalise(img: np.ndarray, work_height: int) -> tuple[np.ndarray, float, np.ndarray | None]:
     """Grey, downscaled, background divided out. Returns (grey, scale, small colour image)."""
     scale = min(1.0, work_height / img.shape[0])
@@ -452,9 +463,11 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
                 continue
             boxes.append(Box(*to_orig(x, y, w, h), column=col, flags=flags))
         col += 1
+    boxes = drop_specks(boxes, p.min_char)
     for (x, y, w, h, a) in comps[col_of == -1]:
         near = any(min(abs(x - c1), abs(x + w - c0)) < 0.8 * char for c0, c1 in cores)
         if near and max(w, h) < 0.9 * char and a >= 3 * p.min_component:
             ruby.append(Box(*to_orig(x, y, w, h), flags="ruby"))
-    boxes = [Box(b.x, b.y, b.w, b.h, b.column, i, b.flags) for i, b in enumerate(boxes)]
+    renumber = {c: k for k, c in enumerate(sorted({b.column for b in boxes}))}  # a column of specks alone is gone
+    boxes = [Box(b.x, b.y, b.w, b.h, renumber[b.column], i, b.flags) for i, b in enumerate(boxes)]
     return Segmentation(W, H, boxes, ruby, char * inv, steps, skew=angle)
