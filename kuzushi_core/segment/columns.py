@@ -394,8 +394,9 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
     p = params or SegmentParams()
     form = find_form(img) if p.forms else None
     if form is not None:
-        # a form: cell by cell, each cell's characters from the cell segmenter or from the columns found below
-        columns = segment(img, replace(p, forms=False), keep_steps=keep_steps)
+        # a form: cell by cell, each cell's characters from the cell segmenter or from the columns found below (with
+        # their specks: a cell takes the columns' boxes only where they hold all of its ink, ``forms.choose_boxes``)
+        columns = segment(img, replace(p, forms=False, min_char=0.0), keep_steps=keep_steps)
         seg = form_segmentation(img, *form, page_boxes=columns.boxes, keep_steps=keep_steps)
         seg.steps = {**columns.steps, **seg.steps}
         return seg
