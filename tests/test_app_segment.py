@@ -80,6 +80,45 @@ def test_run_edit_and_rerun_keeps_user_boxes_and_labels(ws):
     assert sorted(x.order for x in final) == list(range(len(final)))
 
 
+def test_specks_are_left_out_unless_the_slider_keeps_them(tmp_path, monkeypatch):
+    """Dots of dirt below the characters are no boxes by default; with the speck slider at 0 they are. The page is a
+    ruled form, read cell by cell: the cells' own boxes lose their specks too."""
+    import cv2
+    import numpy as np
+
+    monkeypatch.setenv("KUZUSHI_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.chdir(ROOT)
+    s = Store(tmp_path / "ws")
+    page = generate_page(synthetic_glyphs(), seed=3, params=LedgerParams(width=800, height=1200))
+    char = float(np.median([max(b.w, b.h) for b in page.boxes]))
+    img = page.image.copy()
+    clear = 0.5 * char
+    dots = []
+    for b in page.boxes:
+        x, y = int(b.x + b.w / 2), int(b.y + b.h + 0.8 * char)
+        if y < img.shape[0] - 0.3 * char and not any(
+                o.x - clear <= x <= o.x + o.w + clear and o.y - clear <= y <= o.y + o.h + clear for o in page.boxes):
+            cv2.circle(img, (x, y), max(2, int(0.05 * char)), (30, 30, 30), -1)
+            dots.append((x, y))
+    assert len(dots) >= 3
+    import_bytes(s, encode_png(img), "dirty.png", s.ensure_document("Ledger").id)
+    scan = s.list_scans()[0]
+
+    def on_dots():
+        return sum(any(b.x - 2 <= x <= b.x + b.w + 2 and b.y - 2 <= y <= b.y + b.h + 2 for b in s.list_boxes(scan.id))
+                   for x, y in dots)
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/segment.py").run()
+    at.button(key="seg_run").click().run()
+    assert not at.exception, at.exception
+    assert len(s.list_boxes(scan.id)) > 10 and on_dots() == 0
+    at.slider(key="p_min_char").set_value(0.0).run()
+    at.button(key="seg_run").click().run()
+    assert not at.exception, at.exception
+    assert on_dots() >= 3  # (a dot at a cell's edge is taken for what is left of the ruling even so)
+
+
 def test_the_method_is_chosen_shown_and_remembered(ws):
     from kuzushi_core.segment.refine import METHOD_SETTING
 

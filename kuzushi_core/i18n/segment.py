@@ -11,6 +11,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.merge_gap": {"en": "Merge parts closer than × character", "ja": "部品を結合する間隔（字幅比）"},
     "seg.max_aspect": {"en": "Tallest character × width", "ja": "一文字の最大の高さ（字幅比）"},
     "seg.punctuation": {"en": "Punctuation marks as boxes", "ja": "句読点も枠にする"},
+    "seg.min_char": {"en": "Specks: smaller than × the median box (0: keep all)", "ja": "しみ・点とみなす大きさ（枠の中央値比、0 で全て残す）"},
     "seg.run": {"en": "Run segmentation", "ja": "切り出しを実行"},
     "seg.running": {"en": "Segmenting…", "ja": "切り出し中…"},
     "seg.method": {"en": "Method", "ja": "方法"},

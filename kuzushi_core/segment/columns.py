@@ -69,11 +69,13 @@ class SegmentParams:
 # -- steps -------------------------------------------------------------------------
 def drop_specks(boxes: list[Box], min_char: float) -> list[Box]:
     """Boxes whose longer side is at least ``min_char`` × the page's median longer side (specks of dirt, the tips
-    of a stain at the page's edge, a dot of bleed-through left out); all of them on a page of fewer than five."""
-    if min_char <= 0 or len(boxes) < 5:
-        return boxes
-    least = min_char * float(np.median([max(b.w, b.h) for b in boxes]))
-    return [b for b in boxes if max(b.w, b.h) >= least]
+    of a stain at the page's edge, a dot of bleed-through left out; all of them on a page of fewer than five),
+    numbered again: columns 0, 1, … (a column of specks alone is gone) and reading order 0, 1, …"""
+    if min_char > 0 and len(boxes) >= 5:
+        least = min_char * float(np.median([max(b.w, b.h) for b in boxes]))
+        boxes = [b for b in boxes if max(b.w, b.h) >= least]
+    renumber = {c: k for k, c in enumerate(sorted({b.column for b in boxes}))}
+    return [Box(b.x, b.y, b.w, b.h, renumber[b.column], i, b.flags) for i, b in enumerate(boxes)]
 
 
 def normalise(img: np.ndarray, work_height: int) -> tuple[np.ndarray, float, np.ndarray | None]:
@@ -398,6 +400,7 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
         # their specks: a cell takes the columns' boxes only where they hold all of its ink, ``forms.choose_boxes``)
         columns = segment(img, replace(p, forms=False, min_char=0.0), keep_steps=keep_steps)
         seg = form_segmentation(img, *form, page_boxes=columns.boxes, keep_steps=keep_steps)
+        seg.boxes = drop_specks(seg.boxes, p.min_char)  # the cells' own boxes hold their specks too
         seg.steps = {**columns.steps, **seg.steps}
         return seg
     H, W = img.shape[:2]
@@ -464,11 +467,8 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
                 continue
             boxes.append(Box(*to_orig(x, y, w, h), column=col, flags=flags))
         col += 1
-    boxes = drop_specks(boxes, p.min_char)
     for (x, y, w, h, a) in comps[col_of == -1]:
         near = any(min(abs(x - c1), abs(x + w - c0)) < 0.8 * char for c0, c1 in cores)
         if near and max(w, h) < 0.9 * char and a >= 3 * p.min_component:
             ruby.append(Box(*to_orig(x, y, w, h), flags="ruby"))
-    renumber = {c: k for k, c in enumerate(sorted({b.column for b in boxes}))}  # a column of specks alone is gone
-    boxes = [Box(b.x, b.y, b.w, b.h, renumber[b.column], i, b.flags) for i, b in enumerate(boxes)]
-    return Segmentation(W, H, boxes, ruby, char * inv, steps, skew=angle)
+    return Segmentation(W, H, drop_specks(boxes, p.min_char), ruby, char * inv, steps, skew=angle)
