@@ -21,7 +21,7 @@ from kuzushi_core.ledger.lots import Field, Lot, assemble, check_page, read_fiel
 from kuzushi_core.ledger.templates import Template, frame_of, place
 from kuzushi_core.predict.classifier import LoadedModel, classify_crops
 from kuzushi_core.segment.cells import estimate_skew, find_cells
-from kuzushi_core.segment.columns import SegmentParams, segment
+from kuzushi_core.segment.columns import SegmentParams, segment, speck_floor
 from kuzushi_core.segment.forms import cell_order, form_boxes, form_ink, segment_form
 
 K = 20  # candidates kept per glyph: enough for a value cell's alphabet to find its numeral
@@ -56,10 +56,13 @@ def read_cells(rgb: np.ndarray, cells, angle: float, lm: LoadedModel, page_boxes
     if ink is None:
         ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb
     per_cell = form_boxes(rgb, cells, angle, page_boxes, ink)
+    # specks are no characters, as `segment` leaves them out of a form's boxes
+    least = speck_floor([max(b[2], b[3]) for boxes in per_cell for b in boxes], SegmentParams().min_char)
     flat: list[tuple[int, int, int, int]] = []
     glyphs: list[list[int]] = []
     for boxes in per_cell:
-        kept = [b for b in boxes if b not in boxes.struck]  # a correction struck through is not the value
+        # a correction struck through is not the value
+        kept = [b for b in boxes if b not in boxes.struck and max(b[2], b[3]) >= least]
         glyphs.append([len(flat) + k for k in range(len(kept))])
         flat.extend(kept)
     preds: list[Prediction] = classify_crops(lm, [crop_box(ink, *b) for b in flat], k=K)
@@ -80,7 +83,8 @@ def read_register(rgb: np.ndarray, lm: LoadedModel, template: Template | None = 
     cells = find_cells(plain)  # the ruling in any colour (a vermilion form's too)
     angle = estimate_skew(plain)
     ink = form_ink(rgb, cells) if rgb.ndim == 3 else rgb  # seals made paper, printing kept
-    columns = segment(rgb, SegmentParams(forms=False)).boxes  # the page's columns: a cell takes them where sound
+    # the page's columns, specks and all as `segment` weighs them for a form: a cell takes them where sound
+    columns = segment(rgb, SegmentParams(forms=False, min_char=0.0)).boxes
     flat, glyphs, preds = read_cells(rgb, cells, angle, lm, columns, ink)
     proposed = template is None
     if template is None:

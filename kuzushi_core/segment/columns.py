@@ -67,13 +67,18 @@ class SegmentParams:
 
 
 # -- steps -------------------------------------------------------------------------
+def speck_floor(sides, min_char: float) -> float:
+    """The longer side a box needs to be a character: ``min_char`` × the median of ``sides`` (the page's boxes'
+    longer sides); 0 for a page of fewer than five boxes or ``min_char`` 0."""
+    return min_char * float(np.median(sides)) if min_char > 0 and len(sides) >= 5 else 0.0
+
+
 def drop_specks(boxes: list[Box], min_char: float) -> list[Box]:
     """Boxes whose longer side is at least ``min_char`` × the page's median longer side (specks of dirt, the tips
     of a stain at the page's edge, a dot of bleed-through left out; all of them on a page of fewer than five),
     numbered again: columns 0, 1, … (a column of specks alone is gone) and reading order 0, 1, …"""
-    if min_char > 0 and len(boxes) >= 5:
-        least = min_char * float(np.median([max(b.w, b.h) for b in boxes]))
-        boxes = [b for b in boxes if max(b.w, b.h) >= least]
+    least = speck_floor([max(b.w, b.h) for b in boxes], min_char)
+    boxes = [b for b in boxes if max(b.w, b.h) >= least]
     renumber = {c: k for k, c in enumerate(sorted({b.column for b in boxes}))}
     return [Box(b.x, b.y, b.w, b.h, renumber[b.column], i, b.flags) for i, b in enumerate(boxes)]
 
