@@ -44,11 +44,11 @@ with st.expander(tr("seg.params")):
         "binarisation": c1.selectbox(tr("seg.binarisation"), ["auto", "otsu", "sauvola", "adaptive"], key="p_bin",
                                      format_func=lambda v, shown={v: tr(f"seg.bin.{v}") for v in
                                                                   ("auto", "otsu", "sauvola", "adaptive")}: shown[v]),
-        "min_char": c1.slider(tr("seg.min_char"), 0.0, 0.5, defaults.min_char, 0.05, key="p_min_char"),
         "ruby_width": c2.slider(tr("seg.ruby_width"), 0.2, 0.8, defaults.ruby_width, 0.05, key="p_ruby"),
         "merge_gap": c2.slider(tr("seg.merge_gap"), 0.0, 0.6, defaults.merge_gap, 0.05, key="p_merge"),
         "max_aspect": c3.slider(tr("seg.max_aspect"), 1.0, 2.0, defaults.max_aspect, 0.05, key="p_aspect"),
         "include_punctuation": c3.checkbox(tr("seg.punctuation"), defaults.include_punctuation, key="p_punct"),
+        "min_char": c3.slider(tr("seg.min_char"), 0.0, 0.5, defaults.min_char, 0.05, key="p_min_char"),
     }
 
 model = ensure_default_model(s)
