@@ -125,3 +125,40 @@ def test_a_line_of_few_stroke_characters_is_not_split_at_every_second_character(
         ink[a:b, 5:35] = 1  # 30 px wide: the rhythm of every second character (56 px) lies within 1.9 widths
     boxes = _split_line(ink, 0, 0)
     assert [(y, y + h) for _, y, _, h in boxes] == [(14, 35), (44, 74), (82, 103), (112, 142), (147, 177)]
+
+
+def test_the_struck_line_gate_never_hides_a_line_the_hough_transform_keeps():
+    """``_may_hold_line`` spares most cells the Hough transform: it may let a cell through for nothing, but must
+    never turn one away where ``_straight_lines`` finds a line (slanted to the limit, with 4-row gaps, at the
+    margins), and it must turn away a cell of characters with no long line."""
+    from kuzushi_core.segment.cellseg import _may_hold_line, _straight_lines
+
+    rng = np.random.default_rng(7)
+    lines_found = 0
+    for _ in range(150):
+        h, w = int(rng.integers(250, 700)), int(rng.integers(90, 260))
+        ink = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(3, 12))):  # characters: short strokes
+            x, y = int(rng.integers(0, w - 20)), int(rng.integers(0, h - 20))
+            cv2.line(ink, (x, y), (x + int(rng.integers(-20, 20)), y + int(rng.integers(-30, 30))), 1, 2)
+        length = int(rng.integers(100, max(101, h - 20)))
+        margin = max(10, int(0.08 * w))
+        if rng.random() < 0.7:  # a struck line, leaning up to a little beyond the limit, broken by gaps
+            tall = int(rng.integers(int(0.8 * length), h))
+            y0 = int(rng.integers(0, h - tall + 1))
+            x0 = int(rng.integers(margin - 3, w - margin + 3))
+            lean = float(rng.uniform(-0.1, 0.1)) * tall
+            cv2.line(ink, (x0, y0), (int(round(x0 + lean)), y0 + tall - 1), 1, int(rng.integers(1, 3)))
+            for _ in range(int(rng.integers(0, 8))):
+                g = int(rng.integers(y0, y0 + tall))
+                ink[g : g + int(rng.integers(1, 6))] = 0
+        found = bool(_straight_lines(ink, length, margin))
+        lines_found += found
+        assert _may_hold_line(ink, length, margin) or not found
+    assert lines_found >= 30  # the check saw lines, not only cells without
+    # a cell of characters (squares with a bar, no stroke longer than a character) is turned away
+    cell = np.zeros((900, 200), np.uint8)
+    for k in range(7):
+        cv2.rectangle(cell, (60, 40 + k * 120), (120, 100 + k * 120), 1, 3)
+        cv2.line(cell, (90, 30 + k * 120), (90, 110 + k * 120), 1, 3)
+    assert not _may_hold_line(cell, 300, 16)
