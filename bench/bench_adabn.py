@@ -40,7 +40,7 @@ def batch_norms(model) -> list:
 
 
 def set_statistics(lm, glyphs: np.ndarray, alpha: float, own: dict) -> None:
-    """Each batch normalisation's moving mean and variance: `alpha` of its input's on ``glyphs`` (layer by layer,
+    """Each batch normalisation's moving mean and variance: ``alpha`` of its input's on ``glyphs`` (layer by layer,
     each after the ones below it are set), the rest the reader's own."""
     x = glyphs[..., None].astype(np.float32)
     for bn in batch_norms(lm.model):
