@@ -8,6 +8,7 @@ from pathlib import Path
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT
 from kuzushi_core.predict.classifier import load_model
+from kuzushi_core.segment.order import reading_order
 
 BUILD = PROJECT_ROOT / "build"
 
@@ -54,3 +55,10 @@ def shared_pages(data: Path) -> tuple[dict, list[str], dict[str, Path]]:
         gt.update(read_codh_csv(csv_path))
     names = sorted(gt)
     return gt, names, {n: next((data / "pages").glob(f"*/images/{n}.jpg")) for n in names}
+
+
+def in_reading_order(boxes) -> tuple[list[int], list[int]]:
+    """A page's true boxes in reading order: their indices in that order, and each one's column (same order)."""
+    col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
+    idx = sorted(range(len(boxes)), key=lambda i: order[i])
+    return idx, [col[i] for i in idx]

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from _readers import BUILD, lopo_path, shared_pages  # noqa: E402
+from _readers import BUILD, in_reading_order, lopo_path, shared_pages  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import page_texts  # noqa: E402
@@ -30,7 +30,6 @@ from kuzushi_core.lazy import keras  # noqa: E402
 from kuzushi_core.paths import data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import load_model, ood_factor, top_k  # noqa: E402
 from kuzushi_core.segment.columns import segment  # noqa: E402
-from kuzushi_core.segment.order import reading_order  # noqa: E402
 
 ALPHAS = (0.0, 0.25, 0.5, 1.0)
 
@@ -57,12 +56,11 @@ def main() -> None:
     for n in names:
         img = read_image(images[n], gray=True)
         boxes = gt[n]
-        col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
-        idx = sorted(range(len(boxes)), key=lambda i: order[i])
+        idx, cols_ = in_reading_order(boxes)
         pages[n] = {
             "true": np.stack([to_glyph(crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h), 28) for i in idx]),
             "seg": np.stack([to_glyph(crop_box(img, b.x, b.y, b.w, b.h), 28) for b in segment(img).boxes]),
-            "truth": [boxes[i].char for i in idx], "cols": [col[i] for i in idx]}
+            "truth": [boxes[i].char for i in idx], "cols": cols_}
     lms = {n: CharLM.fit([c for page, cols in corpus.items() if page != n for c in cols], 3) for n in names}
 
     def read(lm, n: str) -> tuple[float, ...]:

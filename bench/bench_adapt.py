@@ -45,6 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from _readers import in_reading_order  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import page_texts  # noqa: E402
@@ -57,7 +58,6 @@ from kuzushi_core.evaluation.scoring import read_codh_csv, score_reading  # noqa
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import MODELS_DIR, PROJECT_ROOT, data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, load_model, read_page  # noqa: E402
-from kuzushi_core.segment.order import reading_order  # noqa: E402
 from kuzushi_core.store import Store  # noqa: E402
 from kuzushi_core.train import jobs  # noqa: E402
 from kuzushi_core.train.adapt import adapt  # noqa: E402
@@ -101,10 +101,9 @@ def top1_in_context(lm, page: str) -> float:
         _LMS[page] = CharLM.fit([c for p, cols in page_texts().items() if p != page for c in cols], 3)
     img = read_image(BOOK / "images" / f"{page}.jpg", gray=True)
     boxes = GT[page]
-    col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
-    idx = sorted(range(len(boxes)), key=lambda i: order[i])
+    idx, cols = in_reading_order(boxes)
     preds = classify_crops(lm, [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx])
-    read = in_context(preds, [col[i] for i in idx], _LMS[page], ContextWeights())
+    read = in_context(preds, cols, _LMS[page], ContextWeights())
     return float(np.mean([p.label == boxes[i].char for p, i in zip(read, idx)]))
 
 

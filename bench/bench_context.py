@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from _readers import reader_args, readers_for, shared_pages  # noqa: E402
+from _readers import in_reading_order, reader_args, readers_for, shared_pages  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import book_of, largest_books, page_texts  # noqa: E402
@@ -37,7 +37,6 @@ from kuzushi_core.evaluation.scoring import score_reading  # noqa: E402
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, read_page  # noqa: E402
-from kuzushi_core.segment.order import reading_order  # noqa: E402
 
 LM_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 PRIOR_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -85,13 +84,12 @@ def main() -> None:
     for n in names:
         img = read_image(images[n], gray=True)
         boxes = gt[n]
-        col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
-        idx = sorted(range(len(boxes)), key=lambda i: order[i])
+        idx, cols_ = in_reading_order(boxes)
         crops = [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx]
         own[n] = classify_crops(readers[n], crops, k=args.k)
         once[n] = classify_crops(readers[n], crops, k=args.k, shift=0.0)  # each crop read once, as before
         truth[n] = [boxes[i].char for i in idx]
-        cols[n] = [col[i] for i in idx]
+        cols[n] = cols_
         t0 = time.perf_counter()
         seg, preds = read_page(readers[n], img)
         seconds[n] = {"read": time.perf_counter() - t0}

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _readers import reader_args, readers_for, shared_pages  # noqa: E402
+from _readers import in_reading_order, reader_args, readers_for, shared_pages  # noqa: E402
 from _report import write_section  # noqa: E402
 
 from kuzushi_core.context.corpus import columns_of, corpus_path, page_texts  # noqa: E402
@@ -42,7 +42,6 @@ from kuzushi_core.evaluation.scoring import read_kaggle_csv, score, score_readin
 from kuzushi_core.imaging import read_image  # noqa: E402
 from kuzushi_core.paths import data_dir  # noqa: E402
 from kuzushi_core.predict.classifier import classify_crops, read_page  # noqa: E402
-from kuzushi_core.segment.order import reading_order  # noqa: E402
 from kuzushi_core.segment.refine import refine_by_reading  # noqa: E402
 
 LM_WEIGHTS = (0.5, 1.0, 1.5, 2.0)
@@ -78,12 +77,11 @@ def main() -> None:
     for n in names:
         img = read_image(images[n], gray=True)
         boxes = gt[n]
-        col, order = reading_order([(b.x, b.y, b.w, b.h) for b in boxes])
-        idx = sorted(range(len(boxes)), key=lambda i: order[i])
+        idx, cols_ = in_reading_order(boxes)
         own = classify_crops(readers[n], [crop_box(img, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h) for i in idx])
         t0 = time.perf_counter()
         seg, preds = read_page(readers[n], img)
-        pages[n] = {"img": img, "own": own, "truth": [boxes[i].char for i in idx], "cols": [col[i] for i in idx],
+        pages[n] = {"img": img, "own": own, "truth": [boxes[i].char for i in idx], "cols": cols_,
                     "seg": seg, "preds": preds, "read_s": time.perf_counter() - t0}
 
     def e2e(n, lm, w, cw, geo) -> dict:
