@@ -174,6 +174,31 @@ def test_real_pages_meet_the_bar(page_images, data_dir):
     assert o["centre"]["f1"] >= 0.90 and o["iou50"]["f1"] >= 0.80, o
 
 
+def test_a_narrow_band_beside_a_column_is_ruby_and_one_standing_apart_is_a_column():
+    from kuzushi_core.segment.columns import ruby_bands
+
+    cores = [(0, 50), (60, 75), (110, 160), (300, 320)]  # char 50: a reading 10 px beside the first column; a band
+    assert ruby_bands(cores, 50.0, 0.5, 0.8) == [False, True, False, False]  # of its own 2.8 characters away
+    assert ruby_bands(cores, 50.0, 0.5, 0.0) == [False, True, False, True]  # ruby_gap 0: every narrow band
+    assert ruby_bands([(0, 20), (100, 115)], 50.0, 0.5, 0.8) == [True, True]  # no full column to stand apart from
+
+
+@pytest.mark.data
+def test_a_short_title_column_is_read_not_taken_for_ruby(page_images, data_dir):
+    """自序 at the right of page 100241706_00004_2: two large characters in a column of their own, whose sparse ink
+    makes a narrow band — it was taken for ruby and left unread."""
+    gt = read_codh_csv(data_dir / "pages" / "100241706" / "100241706_coordinate.csv")["100241706_00004_2"]
+    title = next(b for b in gt if b.char == "自" and b.x > 1800)
+    img = read_image(next(p for p in page_images if p.stem == "100241706_00004_2"))
+
+    def boxed(seg):
+        return [b for b in seg.boxes if title.x <= b.x + b.w / 2 <= title.x + title.w
+                and title.y <= b.y + b.h / 2 <= title.y + title.h]
+
+    assert len(boxed(segment(img))) == 1
+    assert not boxed(segment(img, SegmentParams(ruby_gap=0.0)))  # the test can fail
+
+
 @pytest.mark.data
 def test_every_shared_scan_segments(real_scans):
     for p in real_scans:

@@ -48,7 +48,9 @@ class SegmentParams:
     # (book pages: F1@IoU0.5 mean 0.866 -> 0.880, generated 0.869 -> 0.873) and was the choice on the book's unseen
     # pages too; column_smoothing 0.4 is better on the shared book alone (0.898) but worse on generated pages (0.852)
     column_smoothing: float = 0.15  # projection smoothing, in character widths
-    ruby_width: float = 0.5  # bands narrower than this × median column width are ruby
+    ruby_width: float = 0.5  # bands narrower than this × median column width are ruby ...
+    ruby_gap: float = 0.8  # ... when within this × char width of a column of full width: further from every one,
+    #                        a narrow band is a short column of its own (a title like 自序, a line's last characters)
     merge_gap: float = 0.15  # parts closer than this × char width (vertically) may merge
     max_aspect: float = 1.35  # a merged character is at most this × char width tall
     core_margin: float = 0.2  # ink further than this × char width outside a column core is not the column's
@@ -222,6 +224,16 @@ def column_cores(mask: np.ndarray, char: float, smoothing: float) -> list[tuple[
         if b - a >= 0.3 * char and m >= 0.15 * float(np.median(mass))
     ]
     return keep
+
+
+def ruby_bands(cores: list[tuple[int, int]], char: float, width: float, gap: float) -> list[bool]:
+    """Which column cores are ruby: narrower than ``width`` × char and within ``gap`` × char of a core of full
+    width (ruby is written beside its column; a narrow band standing apart is a short column of its own)."""
+    narrow = [b - a < width * char for a, b in cores]
+    full = [c for c, n in zip(cores, narrow) if not n]
+    if gap <= 0 or not full:
+        return narrow
+    return [n and min(max(a - f1, f0 - b, 0) for f0, f1 in full) < gap * char for (a, b), n in zip(cores, narrow)]
 
 
 def assign_columns(comps: np.ndarray, cores: list[tuple[int, int]], char: float) -> np.ndarray:
@@ -443,7 +455,7 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
     if len(widths):
         main = widths[widths >= 0.6 * np.percentile(widths, 90)]
         char = max(char, float(np.median(main)) * 1.1)  # a column core is about one character wide
-    ruby_core = [bool(w < p.ruby_width * char) for w in widths]
+    ruby_core = ruby_bands(cores, char, p.ruby_width, p.ruby_gap)
     col_of = assign_columns(comps, cores, char)
     boxes: list[Box] = []
     ruby: list[Box] = []
