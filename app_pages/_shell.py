@@ -69,6 +69,26 @@ def tr(key: str, **kwargs: object) -> str:
     return t(key, lang(), **kwargs)
 
 
+def flash(*keys: str) -> None:
+    """The page's one-off messages (set by a callback or before a rerun; a text is a success, a list holds
+    ``(kind, text)`` pairs), in one slot drawn on every run: a message that appears must not move the elements below
+    it to new places in the page's tree, or the browser draws them anew (a chart is empty while it loads, the page is
+    short, and the reader's scroll position jumps to the top); and a message of the run before is gone as soon as a
+    new run starts (an empty placeholder replaces it at once, where a container would keep it until the run ends)."""
+    shown = []
+    for key in keys:
+        value = st.session_state.pop(key, None)
+        if isinstance(value, str):
+            shown.append(("success", value))
+        elif value:
+            shown += list(value)
+    slot = st.empty()
+    if shown:
+        with slot.container():
+            for kind, text in shown:
+                getattr(st, kind)(text)
+
+
 ALL_DOCUMENTS = 0  # a sentinel id: SQLite ids start at 1
 
 

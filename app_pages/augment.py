@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 import numpy as np
 import streamlit as st
 
-from app_pages._shell import lang, store, tr
+from app_pages._shell import flash, lang, store, tr
 from kuzushi_core.crops import crop_box, to_glyph
 from kuzushi_core.data.datasets import workspace_items
 from kuzushi_core.imaging import read_image
@@ -18,8 +18,7 @@ from kuzushi_core.train import augment as aug
 s = store()
 st.title(tr("aug.title"))
 st.caption(tr("aug.intro"))
-if "aug_flash" in st.session_state:
-    st.success(st.session_state.pop("aug_flash"))
+flash("aug_flash")
 
 RANDOM = ""
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages._shell import current_document_id, store, tr, user_name, who_label
+from app_pages._shell import current_document_id, flash, store, tr, user_name, who_label
 from kuzushi_core.data.datasets import load_kmnist
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.review import (
@@ -25,8 +25,7 @@ from kuzushi_core.predict.reading import loaded
 
 s = store()
 st.title(tr("eval.title"))
-if "eval_flash" in st.session_state:
-    st.success(st.session_state.pop("eval_flash"))
+flash("eval_flash")
 models = s.list_models()
 if not models:
     st.warning(tr("read.no_model"))

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app_pages._shell import lang, pick_scan, store, tr, user_name
+from app_pages._shell import flash, lang, pick_scan, store, tr, user_name
 from kuzushi_core.crops import crop_box
 from kuzushi_core.data import export
 from kuzushi_core.errors import KuzushiError
@@ -148,8 +148,7 @@ with right:
                 st.session_state["ledger_template_pending"] = new_id  # chosen on the next run, before the widget
                 st.session_state["ledger_flash"] = tr("ledger.saved", name=tpl.name)
                 st.rerun()
-    if "ledger_flash" in st.session_state:
-        st.success(st.session_state.pop("ledger_flash"))
+    flash("ledger_flash")
     if template_id:
         if model is None:
             st.warning(tr("read.no_model"))

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._shell import store, tr
+from app_pages._shell import flash, store, tr
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.i18n import STRINGS as FIGURES
 from kuzushi_core.train.registry import card_summary, export_model_zip, import_model, rollback
 
 s = store()
 st.title(tr("models.title"))
-if "models_flash" in st.session_state:
-    st.success(st.session_state.pop("models_flash"))
+flash("models_flash")
 models = s.list_models()
 names = {m.id: m.name for m in models}
 

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages._learn import learn_panel
-from app_pages._shell import current_document_id, store, tr, user_name
+from app_pages._shell import current_document_id, flash, store, tr, user_name
 from kuzushi_core.crops import crop_box
 from kuzushi_core.evaluation.review import QUEUE_ORDERS, uncertainty_queue
 from kuzushi_core.imaging import read_image
@@ -23,8 +23,7 @@ model = s.active_model()
 if model is None:
     st.warning(tr("read.no_model"))
     st.stop()
-if "queue_flash" in st.session_state:
-    st.success(st.session_state.pop("queue_flash"))
+flash("queue_flash")
 with st.expander(tr("learn.title"), expanded=False):
     learn_panel(s, "queue")
 doc = current_document_id()

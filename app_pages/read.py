@@ -11,7 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from app_pages._learn import learn_panel
-from app_pages._shell import current_document_id, pick_scan, store, tr, user_name, who_label
+from app_pages._shell import current_document_id, flash, pick_scan, store, tr, user_name, who_label
 from kuzushi_core.crops import crop_box
 from kuzushi_core.data.intake import import_annotations
 from kuzushi_core.errors import KuzushiError
@@ -40,10 +40,7 @@ if st.button(tr("read.run"), type="primary", key="read_run"):
         st.stop()
     st.session_state["read_message"] = tr("read.done", n=len(preds), model=model.name)
     st.rerun()
-if "read_message" in st.session_state:
-    st.success(st.session_state.pop("read_message"))
-if "read_saved" in st.session_state:
-    st.success(st.session_state.pop("read_saved"))
+flash("read_message", "read_saved")
 
 with st.container(border=True):
     learn_panel(s, "read")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shell import current_document_id, document_label, store, tr
+from app_pages._shell import current_document_id, document_label, flash, store, tr
 from kuzushi_core.data.intake import import_bytes, thumbnail_path
 from kuzushi_core.paths import DEMO_PAGE
 from kuzushi_core.store import DEFAULT_DOCUMENT
@@ -71,11 +71,7 @@ with st.container(border=True):
         st.session_state["import_messages"] = messages
         st.rerun()
 
-for kind, text in st.session_state.pop("import_messages", []):
-    getattr(st, kind)(text)
-
-if "deleted_message" in st.session_state:
-    st.success(st.session_state.pop("deleted_message"))
+flash("import_messages", "deleted_message")
 
 # -- one scan opened ----------------------------------------------------------
 open_id = st.session_state.get("open_scan")

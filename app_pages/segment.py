@@ -7,7 +7,7 @@ from dataclasses import asdict
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app_pages._shell import pick_scan, store, tr
+from app_pages._shell import flash, pick_scan, store, tr
 from kuzushi_core.imaging import read_image
 from kuzushi_core.predict.reading import ensure_default_model, loaded
 from kuzushi_core.segment.columns import SegmentParams
@@ -71,8 +71,7 @@ if c1.button(tr("seg.run"), type="primary", key="seg_run"):
                                          ruby=len(seg.ruby))
     st.session_state["seg_last"] = (scan.id, params)
     st.rerun()
-if "seg_message" in st.session_state:
-    st.success(st.session_state.pop("seg_message"))
+flash("seg_message")
 
 boxes = s.list_boxes(scan.id)
 selected: list[int] = [i for i in st.session_state.get("seg_selected", []) if i in {b.id for b in boxes}]

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app_pages._shell import store, tr, user_name
+from app_pages._shell import flash, store, tr, user_name
 from kuzushi_core.data.classzip import unpack as unpack_class_zip
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.evaluation.metrics import mean_curves, overfitting_onset
@@ -22,8 +22,7 @@ st.title(tr("train.title"))
 st.caption(tr("train.intro"))
 models = s.list_models()
 active = s.active_model()
-if "train_flash" in st.session_state:
-    st.success(st.session_state.pop("train_flash"))
+flash("train_flash")
 
 c1, c2, c3 = st.columns(3)
 with c1:

@@ -107,6 +107,15 @@ SCROLL = ("() => Math.max(window.scrollY, ...Array.from(document.querySelectorAl
           "section.main, [data-testid=stAppViewContainer]')).map(e => e.scrollTop))")
 
 
+#: start recording, every 25 ms, how far the page is scrolled and whether the page's first Plotly chart is drawn
+WATCH_SCROLL = """() => { window.__scrolls = [];
+  const main = () => document.querySelector('[data-testid=stMain]') || document.querySelector('[data-testid=stAppViewContainer]');
+  window.__watch = setInterval(() => { const m = main();
+    window.__scrolls.push([m ? m.scrollTop : -1, document.querySelectorAll('.js-plotly-plot').length]); }, 25); }"""
+#: stop recording; the samples as [scrollTop, number of Plotly charts]
+SCROLL_TRACE = "() => { clearInterval(window.__watch); return window.__scrolls || []; }"
+
+
 def settle_into_view(page, locator, timeout: float = 30.0) -> None:
     """Scroll `locator` to the middle of the view and wait until the layout around it has stopped moving: images and
     charts above it that are still loading push it down, and the browser's scroll anchoring then moves the page

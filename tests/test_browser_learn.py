@@ -12,7 +12,7 @@ from kuzushi_core.data.intake import apply_annotations, import_paths
 from kuzushi_core.evaluation.scoring import read_codh_csv
 from kuzushi_core.store import Store
 
-from .browser import SCROLL, browser_page, running_app, settle_into_view, wait_idle
+from .browser import SCROLL, SCROLL_TRACE, WATCH_SCROLL, browser_page, running_app, settle_into_view, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
@@ -51,12 +51,18 @@ def test_learn_from_corrections_in_the_browser(tmp_path, data_dir, artifacts):
             page.locator(".js-plotly-plot").first.wait_for(state="visible")  # the page image above the review
             settle_into_view(page, row)
             before = page.evaluate(SCROLL)
+            page.evaluate(WATCH_SCROLL)
             row.get_by_role("button").first.click()
             page.get_by_text(f"枠 #{box_id} に").first.wait_for()
             wait_idle(page)
             time.sleep(1)
             after = page.evaluate(SCROLL)
+            trace = page.evaluate(SCROLL_TRACE)
             assert before > 100 and abs(after - before) < 150, (before, after)  # no jump to the top
+            # nor on the way: the page image is never drawn anew (while it loads the page is short and the browser
+            # scrolls to the top; on a busy machine it may stay there)
+            assert trace and all(charts >= 1 for _, charts in trace), trace
+            assert min(top for top, _ in trace) > before - 150, (before, trace)
             assert store.current_labels(scan.id)[box_id].source == "user"
             # moved on to the next uncertain character: the reviewed box's candidates are gone, another's are shown
             page.locator(f".st-key-cand_row_{box_id}_0").wait_for(state="detached", timeout=20_000)
