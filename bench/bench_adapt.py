@@ -51,6 +51,7 @@ from _report import write_section  # noqa: E402
 from kuzushi_core.context.corpus import page_texts  # noqa: E402
 from kuzushi_core.context.decode import ContextWeights, in_context  # noqa: E402
 from kuzushi_core.context.lm import CharLM  # noqa: E402
+from kuzushi_core.context.model import load_lm  # noqa: E402
 from kuzushi_core.crops import crop_box, to_glyph  # noqa: E402
 from kuzushi_core.data.datasets import load_kmnist  # noqa: E402
 from kuzushi_core.data.intake import apply_annotations, import_paths  # noqa: E402
@@ -134,9 +135,26 @@ def workspace(root: Path, pages: list[str], labelled: list[str], reader: Path) -
     return s
 
 
+_HELD: dict[tuple[str, ...], CharLM] = {}
+
+
+def held_lm(s: Store) -> CharLM:
+    """The character model a run reads the workspace's pages with (in context: the readings it self-trains on),
+    counted from the corpus without those pages' rows (the corpus holds one of the three, 00005_1), the shipped
+    model's decoding, cut and geometry weights kept."""
+    key = tuple(sorted(Path(sc.source_name).stem for sc in s.list_scans()))
+    if key not in _HELD:
+        lm = CharLM.fit([c for p, cols in page_texts().items() if p not in key for c in cols], 3)
+        shipped = load_lm()
+        lm.meta.update({k: v for k, v in (shipped.meta if shipped else {}).items()
+                        if k in ("weights", "cuts", "geometry")})
+        _HELD[key] = lm
+    return _HELD[key]
+
+
 def run_adapt(s: Store, cfg: AdaptConfig, out: Path):
     t0 = time.time()
-    res = adapt(s, out, document="book", cfg=cfg)
+    res = adapt(s, out, document="book", cfg=cfg, charlm=held_lm(s))
     return res, time.time() - t0
 
 
@@ -260,7 +278,7 @@ def section_queue(reader: Path, tmp: Path, n_labels: int = 20, pairs: int = 1) -
             sc = next(x for x in s.list_scans() if Path(x.source_name).stem == a)
             added = s.add_boxes(sc.id, [dict(x=g.x, y=g.y, w=g.w, h=g.h) for g in GT[a]])
             truth = {bx.id: g.char for bx, g in zip(added, GT[a])}
-            read_scan(s, sc, s.active_model())
+            read_scan(s, sc, s.active_model(), charlm=held_lm(s))
             q = uncertainty_queue(s, s.active_model().id, n_labels, {sc.id}, order=order, seed=seed)
             for bx, _ in q:
                 s.add_label(bx.id, truth[bx.id], "user")
