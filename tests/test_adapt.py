@@ -177,3 +177,31 @@ def test_estimate_counts_the_cache_build_only_when_it_is_missing():
     assert 15 < ready < 60 and cold - ready > 100  # seconds once the base's rehearsal features exist
     assert estimate_seconds(20, 10, "fine-tune", base_classes=3172, patience=4) > ready
     assert estimate_seconds(20, 10, "feature-extraction", patience=4) < ready  # no rehearsal: fewer samples
+
+
+def test_self_training_reads_an_unlabelled_page_in_context_with_the_character_model_given(tmp_path, data_dir):
+    """The readings `adapt` self-trains on are the page read in context, with the character model it is given (a
+    benchmark gives one counted without the pages it reads; the default is the shipped one)."""
+    from kuzushi_core.context.lm import CharLM
+    from kuzushi_core.crops import crop_box
+    from kuzushi_core.imaging import read_image
+    from kuzushi_core.ledger.incontext import read_page_in_context
+    from kuzushi_core.predict.classifier import classify_crops
+    from kuzushi_core.train.adapt import base_for, gather
+
+    other = CharLM.fit(["いろはにほへとちりぬるをわかよたれそつねならむ"] * 20, 3)
+    store, _ = _book_workspace(tmp_path, data_dir, ["100241706_00005_2"])
+    lm, rec = base_for(store, None)
+    cfg = AdaptConfig(pseudo_threshold=0.0, pseudo_jitter=0)  # every unlabelled box is self-trained on
+    sample = gather(store, lm, rec, store.list_scans(), cfg, charlm=other)
+    scan = store.list_scans()[0]
+    stored = store.predictions(scan.id, rec.id)
+    boxes = sorted(store.list_boxes(scan.id), key=lambda b: b.order)
+    assert sample.pseudo is not None and len(sample.pseudo.labels) == len(boxes) > 30
+    assert sorted(sample.pseudo.classes[i] for i in sample.pseudo.labels) == sorted(p.label for p in stored.values())
+    page = read_image(store.scan_path(scan))
+    alone = classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes])
+    given = read_page_in_context(alone, boxes, lm=other)
+    shipped = read_page_in_context(alone, boxes)
+    assert [stored[b.id].label for b in boxes] == [p.label for p in given]
+    assert [p.label for p in given] != [p.label for p in shipped]  # the model given, not the shipped one
