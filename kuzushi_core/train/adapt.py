@@ -107,7 +107,11 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
         n_unlab += len(unl)
         if cfg.pseudo and unl:
             # the parent's stored readings where it has them (a page just segmented was read above); the rest now
+            # the parent's stored readings (in context, as `read` reads) where it has them all; else the page is
+            # read again that way (a base given as a file, with no record, reads its crops alone)
             stored = store.predictions(scan.id, record.id) if record is not None else {}
+            if record is not None and any(b.id not in stored for b in unl):
+                stored = read_scan(store, scan, record, charlm=charlm)
             todo = [b for b in unl if b.id not in stored]
             fresh = dict(zip((b.id for b in todo),
                              classify_crops(lm, [crop_box(page, b.x, b.y, b.w, b.h) for b in todo]) if todo else []))
@@ -208,7 +212,7 @@ def adapt(store, out: str | os.PathLike[str] | None = None, base=None, document:
                                                                            "command", "adaptation")},
                                parent_id=parent_rec.id if parent_rec else None, activate=do_activate)
     say("re-reading the document", 0.92)
-    changes = reread(store, rec, parent_rec, scans)
+    changes = reread(store, rec, parent_rec, scans, charlm=charlm)
     say("done", 1.0)
     return AdaptResult(rec, parent_rec, out, scores, better, reasons, do_activate, changes, time.time() - t0, res,
                        sample.boxes)
@@ -218,31 +222,25 @@ def adapt(store, out: str | os.PathLike[str] | None = None, base=None, document:
 
 
 
-def reread(store, rec, parent_rec, scans) -> dict:
-    """Read every box of ``scans`` with the new version (predictions kept), against the parent's readings: how
-    many changed, and of the labelled ones how many now agree / no longer agree with the label."""
-    lm = loaded(rec)
-    old_lm = loaded(parent_rec) if parent_rec is not None else None
+def reread(store, rec, parent_rec, scans, charlm=None) -> dict:
+    """Read every box of ``scans`` with the new version as `read` reads (:func:`read_scan`: in context, the person's
+    labels taken as certain; predictions kept), against the parent's readings made the same way: how many changed,
+    and of the labelled ones how many now agree / no longer agree with the label."""
     changed = fixed = broken = total = 0
     examples = []
     for scan in scans:
         boxes = store.list_boxes(scan.id)
         if not boxes:
             continue
-        page = read_image(store.scan_path(scan))
-        crops = [crop_box(page, b.x, b.y, b.w, b.h) for b in boxes]
-        new = classify_crops(lm, crops)
-        store.save_predictions(rec.id, [(b.id, p) for b, p in zip(boxes, new)])
-        if old_lm is None:
+        new = read_scan(store, scan, rec, charlm=charlm)
+        if parent_rec is None:
             continue
         old = store.predictions(scan.id, parent_rec.id)
-        missing = [i for i, b in enumerate(boxes) if b.id not in old]
-        if missing:
-            got = classify_crops(old_lm, [crops[i] for i in missing])
-            store.save_predictions(parent_rec.id, [(boxes[i].id, p) for i, p in zip(missing, got)])
-            old = store.predictions(scan.id, parent_rec.id)
+        if any(b.id not in old for b in boxes):
+            old = read_scan(store, scan, parent_rec, charlm=charlm)
         labels = store.current_labels(scan.id)
-        for b, p in zip(boxes, new):
+        for b in boxes:
+            p = new[b.id]
             total += 1
             before = old[b.id].label
             if before == p.label:
