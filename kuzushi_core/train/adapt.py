@@ -67,8 +67,8 @@ def document_scans(store, document: str | None):
 
 def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None = None, charlm=None) -> Sample:
     """Labelled boxes (split into train / val / holdout by a hash of the box id, so a box keeps its part from run
-    to run), and the unlabelled boxes the parent reads with confidence ≥ ``cfg.pseudo_threshold``; scans without
-    boxes are segmented (and read) first."""
+    to run), and the unlabelled boxes the parent reads, in context as `read` reads, with confidence ≥
+    ``cfg.pseudo_threshold``; scans without boxes are segmented (and read) first."""
     say = progress or (lambda m, f: None)
     rng = np.random.default_rng(cfg.seed)
     size = lm.size
@@ -106,7 +106,6 @@ def gather(store, lm, record, scans, cfg: AdaptConfig, progress: Progress | None
                     tr_c.append(ch)
         n_unlab += len(unl)
         if cfg.pseudo and unl:
-            # the parent's stored readings where it has them (a page just segmented was read above); the rest now
             # the parent's stored readings (in context, as `read` reads) where it has them all; else the page is
             # read again that way (a base given as a file, with no record, reads its crops alone)
             stored = store.predictions(scan.id, record.id) if record is not None else {}
