@@ -197,10 +197,9 @@ def one_page_reader(page: str) -> Path:
     return PROJECT_ROOT / "build" / f"reader-only-{page}.keras"
 
 
-def section_onepage(tmp: Path) -> str:
-    """The issue's own setting on the shared book: a reader that learned one page of the book (as the shipped one
-    learned the three), one more page labelled, the next one unlabelled — adapt, read the unlabelled page."""
-    rows, gains, after, ctx_after = [], [], [], []
+def one_page_triples():
+    """(page the reader learned, the reader's file, the reader, labelled page, unlabelled page) for each reader
+    `build/reader-only-PAGE.keras` there is, both ways round."""
     for r in PAGES:
         reader = one_page_reader(r)
         if not reader.exists():
@@ -208,19 +207,27 @@ def section_onepage(tmp: Path) -> str:
         base = load_model(reader)
         others = [p for p in PAGES if p != r]
         for a, b in ((others[0], others[1]), (others[1], others[0])):
-            s = workspace(tmp / f"one-{r}-{a}", [a, b], [a], reader)
-            res, secs = run_adapt(s, AdaptConfig(), tmp / f"one-{r}-{a}.keras")
-            new = load_model(res.path)
-            t0, t = top1(base, b), top1(new, b)
-            c0, c = top1_in_context(base, b), top1_in_context(new, b)
-            gains.append(t - t0)
-            after.append(t)
-            ctx_after.append(c)
-            h = res.scores.get("holdout", {})
-            rows.append(f"| {r[-7:]} | {a[-7:]} | {b[-7:]} | {t0:.3f} | **{t:.3f}** | {c0:.3f} → **{c:.3f}** | "
-                        f"{pct(h.get('parent'))} → {pct(h.get('new'))} | {'yes' if res.activated else 'no'} | "
-                        f"{kmnist_test(base):.4f} → {kmnist_test(new):.4f} | {secs:.0f} |")
-            print(rows[-1], flush=True)
+            yield r, reader, base, a, b
+
+
+def section_onepage(tmp: Path) -> str:
+    """The issue's own setting on the shared book: a reader that learned one page of the book (as the shipped one
+    learned the three), one more page labelled, the next one unlabelled — adapt, read the unlabelled page."""
+    rows, gains, after, ctx_after = [], [], [], []
+    for r, reader, base, a, b in one_page_triples():
+        s = workspace(tmp / f"one-{r}-{a}", [a, b], [a], reader)
+        res, secs = run_adapt(s, AdaptConfig(), tmp / f"one-{r}-{a}.keras")
+        new = load_model(res.path)
+        t0, t = top1(base, b), top1(new, b)
+        c0, c = top1_in_context(base, b), top1_in_context(new, b)
+        gains.append(t - t0)
+        after.append(t)
+        ctx_after.append(c)
+        h = res.scores.get("holdout", {})
+        rows.append(f"| {r[-7:]} | {a[-7:]} | {b[-7:]} | {t0:.3f} | **{t:.3f}** | {c0:.3f} → **{c:.3f}** | "
+                    f"{pct(h.get('parent'))} → {pct(h.get('new'))} | {'yes' if res.activated else 'no'} | "
+                    f"{kmnist_test(base):.4f} → {kmnist_test(new):.4f} | {secs:.0f} |")
+        print(rows[-1], flush=True)
     if not rows:
         return ("_Not run: no `build/reader-only-PAGE.keras` (python -m kuzushi_core train-reader --pages PAGE "
                 "--base-out build/reader-base.keras --out build/reader-only-PAGE.keras)._")
@@ -244,22 +251,16 @@ def section_threshold(tmp: Path, thresholds=(0.5, 0.7, 0.9, None)) -> str:
     for thr in thresholds:
         crop, ctx, gains, taught, secs_all = [], [], [], [], []
         cfg = AdaptConfig(pseudo=False) if thr is None else AdaptConfig(pseudo_threshold=thr)
-        for r in PAGES:
-            reader = one_page_reader(r)
-            if not reader.exists():
-                continue
-            base = load_model(reader)
-            others = [p for p in PAGES if p != r]
-            for a, b in ((others[0], others[1]), (others[1], others[0])):
-                s = workspace(tmp / f"thr-{thr}-{r}-{a}", [a, b], [a], reader)
-                res, secs = run_adapt(s, cfg, tmp / f"thr-{thr}-{r}-{a}.keras")
-                new = load_model(res.path)
-                t = top1(new, b)
-                crop.append(t)
-                gains.append(t - top1(base, b))
-                ctx.append(top1_in_context(new, b))
-                taught.append(res.sample["pseudo"])
-                secs_all.append(secs)
+        for r, reader, base, a, b in one_page_triples():
+            s = workspace(tmp / f"thr-{thr}-{r}-{a}", [a, b], [a], reader)
+            res, secs = run_adapt(s, cfg, tmp / f"thr-{thr}-{r}-{a}.keras")
+            new = load_model(res.path)
+            t = top1(new, b)
+            crop.append(t)
+            gains.append(t - top1(base, b))
+            ctx.append(top1_in_context(new, b))
+            taught.append(res.sample["pseudo"])
+            secs_all.append(secs)
         if not crop:
             return "_Not run: no `build/reader-only-PAGE.keras`._"
         rows.append(f"| {'none (no self-training)' if thr is None else thr} | {np.mean(taught):.0f} | "
