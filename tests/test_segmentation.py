@@ -174,57 +174,6 @@ def test_real_pages_meet_the_bar(page_images, data_dir):
     assert o["centre"]["f1"] >= 0.90 and o["iou50"]["f1"] >= 0.80, o
 
 
-def test_opening_moves_nothing():
-    from kuzushi_core.segment.morph import opening
-
-    mask = np.zeros((20, 20), np.uint8)
-    mask[5:12, 6:15] = 1
-    mask[2, 2] = 1  # a speck the opening takes away
-    for kernel in (np.ones((2, 2), np.uint8), (4, 1), (1, 3)):
-        kept = np.argwhere(opening(mask, kernel))
-        assert kept.min(0).tolist() == [5, 6] and kept.max(0).tolist() == [11, 14], kernel
-        assert len(kept) == 7 * 9, kernel  # the speck gone, the block whole
-
-
-def test_boxes_sit_where_the_ink_is():
-    """A page taller than the working height: the boxes' edges are the ink's, not moved by the segmenter's morphology
-    (they were 2–3 px right of and below it)."""
-    import cv2
-
-    page = np.full((3500, 1200), 235, np.uint8)
-    truth = []
-    for i, y in enumerate(range(300, 3000, 400)):
-        x, w, h = 560 + 7 * (i % 3), 150 + 5 * i, 180 + 3 * i
-        # a glyph of brush-wide strokes, none long and straight enough to be taken for ruling
-        cv2.ellipse(page, (x + w // 2, y + h // 2), (w // 2, h // 2), 0, 0, 360, 20, 14)
-        cv2.line(page, (x, y), (x + w - 1, y + h - 1), 20, 14)
-        cv2.line(page, (x + w - 1, y), (x, y + h - 1), 20, 14)
-        ys, xs = np.nonzero(page[y - 50 : y + h + 50, x - 50 : x + w + 50] < 128)  # the ink's own bounds
-        truth.append((x - 50 + xs.min(), y - 50 + ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1))
-    boxes = segment(page, SegmentParams(forms=False)).boxes
-    assert len(boxes) == len(truth)
-    edges = np.array([(b.x - x, b.y - y, b.x + b.w - (x + w), b.y + b.h - (y + h))
-                      for b, (x, y, w, h) in zip(sorted(boxes, key=lambda b: b.y), truth)])
-    assert np.abs(edges).max() <= 2 and abs(edges.mean()) <= 1, edges  # the old opening: +2 to +3 every edge
-
-
-@pytest.mark.data
-def test_real_boxes_are_not_shifted(page_images, data_dir):
-    """Against the book's true boxes, the edges of the boxes that match one closely sit on both sides of it."""
-    gt = read_codh_csv(data_dir / "pages" / "100241706" / "100241706_coordinate.csv")
-    d = []
-    for p in page_images:
-        for b in segment(read_image(p)).boxes:
-            for t in gt[p.stem]:
-                ix = min(b.x + b.w, t.x + t.w) - max(b.x, t.x)
-                iy = min(b.y + b.h, t.y + t.h) - max(b.y, t.y)
-                if ix > 0 and iy > 0 and ix * iy / (b.w * b.h + t.w * t.h - ix * iy) > 0.85:
-                    d.append((b.x - t.x, b.y - t.y, b.x + b.w - t.x - t.w, b.y + b.h - t.y - t.h))
-    assert len(d) > 100
-    median = np.median(np.array(d), axis=0)
-    assert np.abs(median).max() <= 1.5, median  # the old 2×2 opening: +3 to +4 on the left and top edges
-
-
 def test_a_narrow_band_beside_a_column_is_ruby_and_one_standing_apart_is_a_column():
     from kuzushi_core.segment.columns import ruby_bands
 

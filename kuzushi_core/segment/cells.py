@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 
 from kuzushi_core.containers import RuledCell
-from kuzushi_core.segment.morph import opening
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,8 @@ def _segments(frag: np.ndarray, min_cover: float, gap: int, min_len: int,
 def _lines(bw: np.ndarray, run: int, gap: int, min_len: int, min_cover: float) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical ruling of a levelled page, redrawn as solid lines (gaps closed)."""
     H, W = bw.shape
-    vfrag = opening(bw, (1, run))
-    hfrag = opening(bw, (run, 1))
+    vfrag = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run)))
+    hfrag = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
     vsegs = _lone(_segments(vfrag, min_cover, gap, min_len), bw)
     hsegs = _lone(_segments(hfrag.T, min_cover, gap, min_len), bw.T)
     reach = gap // 2  # a line that stops just short of the one it meets still meets it
@@ -150,7 +149,8 @@ def estimate_skew(gray: np.ndarray, params: CellParams = CellParams()) -> float:
     bw = _ink(gray)
     side = min(gray.shape)
     length = max(25, int(side * params.line_frac))
-    horiz = opening(cv2.dilate(bw, np.ones((5, 1), np.uint8)), (length, 1))
+    horiz = cv2.morphologyEx(cv2.dilate(bw, np.ones((5, 1), np.uint8)), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
     angles, weights = [], []
     for i in range(1, n):

@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 
 from kuzushi_core.segment.cells import RuledCell, estimate_skew
-from kuzushi_core.segment.morph import opening
 
 INSET = 6  # px kept clear of the ruling at the cell's edges
 
@@ -94,7 +93,7 @@ def segment_cell(gray: np.ndarray, cell, inset: int = INSET) -> CellBoxes:
     # the ruling that a skewed cell's box still holds at its edges: straight runs longer than any stroke
     h_, w_ = ink.shape
     for kernel in ((1, max(15, int(0.9 * w_))), (max(15, int(0.85 * w_)), 1)):
-        line = opening(ink, kernel)
+        line = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
         ink = cv2.subtract(ink, cv2.dilate(line, np.ones((3, 3), np.uint8)))
     # specks and the stray line remnant at an edge are no writing
     n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)

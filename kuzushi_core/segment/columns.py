@@ -32,7 +32,6 @@ import numpy as np
 
 from kuzushi_core.containers import Box, Segmentation
 from kuzushi_core.segment.forms import find_form, form_segmentation
-from kuzushi_core.segment.morph import opening
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,8 @@ def ruling_mask(ink: np.ndarray, length: float, thickness: float) -> np.ndarray:
     u8 = ink.astype(np.uint8)
     lines = np.zeros_like(u8)
     for kern in (np.ones((1, max(3, int(w * length))), np.uint8), np.ones((max(3, int(h * length)), 1), np.uint8)):
-        lines |= opening(u8, kern)
+        opened = cv2.morphologyEx(u8, cv2.MORPH_OPEN, kern)
+        lines |= opened
     # keep only thin line structures: grow them slightly to swallow anti-aliased edges
     t = max(1, int(round(min(h, w) * thickness * 0.25)))
     return cv2.dilate(lines, np.ones((2 * t + 1, 2 * t + 1), np.uint8)) > 0
@@ -439,7 +439,7 @@ def segment(img: np.ndarray, params: SegmentParams | None = None, keep_steps: bo
         steps["binarised"] = ink.astype(np.uint8) * 255
     lines = ruling_mask(ink, p.line_length, p.line_thickness)
     ink &= ~lines
-    ink = opening(ink.astype(np.uint8), np.ones((2, 2), np.uint8)) > 0
+    ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
     if keep_steps:
         steps["ruling_removed"] = ink.astype(np.uint8) * 255
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)

@@ -25,7 +25,6 @@ import numpy as np
 from kuzushi_core.containers import Box, RuledCell, Segmentation
 from kuzushi_core.segment.cells import estimate_skew, find_cells
 from kuzushi_core.segment.cellseg import INSET, CellBoxes, red_ink, segment_cells
-from kuzushi_core.segment.morph import opening
 from kuzushi_core.segment.order import reading_order
 
 
@@ -80,7 +79,8 @@ def _rings(red: np.ndarray) -> list[tuple[int, int, int, int]]:
     # a vermilion form's ruling touches the seals across it: long straight runs are taken out first
     H, W = u8.shape
     for kernel in ((max(15, W // 12), 1), (1, max(15, H // 12))):
-        u8 = cv2.subtract(u8, cv2.dilate(opening(u8, kernel), np.ones((3, 3), np.uint8)))
+        u8 = cv2.subtract(u8, cv2.dilate(cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(
+            cv2.MORPH_RECT, kernel)), np.ones((3, 3), np.uint8)))
     u8 = cv2.morphologyEx(u8, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))  # the ring closed where a line crossed it
     contours, hierarchy = cv2.findContours(u8, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     out = []
