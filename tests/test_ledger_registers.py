@@ -76,6 +76,21 @@ def test_a_page_is_the_same_for_the_same_seed_and_holds_its_ground_truth(pages, 
     assert image.stat().st_size > 50_000 and len(data["cells"]) == len(pages[0].cells) and data["lots"]
 
 
+def test_a_volume_in_one_hand_writes_the_same_entries_in_that_hand():
+    from kuzushi_core.synth.registers import HANDS
+
+    a = generate_register(600, "lot", form_seed=9, hand=HANDS[0])
+    b = generate_register(600, "lot", form_seed=9, hand=HANDS[1])
+    free = generate_register(600, "lot", form_seed=9)
+    # the hand changes the writing, not what is written (nor the lots, the form or the ruling)
+    assert [g.char for g in a.glyphs] == [g.char for g in b.glyphs] == [g.char for g in free.glyphs]
+    assert a.lots == b.lots == free.lots and [c.as_dict() for c in a.cells] == [c.as_dict() for c in b.cells]
+    assert not np.array_equal(a.image, b.image)
+    assert np.array_equal(generate_register(600, "lot", form_seed=9, hand=HANDS[0]).image, a.image)
+    with pytest.raises(ValueError, match="not an installed hand"):
+        generate_register(600, "lot", hand="no-such-hand")
+
+
 def test_with_the_true_characters_every_field_value_is_right_and_nothing_is_flagged(pages):
     n = 0
     for reg in pages:

@@ -95,6 +95,20 @@ def test_variant_jobs_label_kana(faces):
     assert [j for j in jobs if 0x1B000 <= ord(j.draw) <= 0x1B16F] == unicode_only
 
 
+def test_a_held_out_face_is_never_rendered_for_training(faces, monkeypatch):
+    """$KUZUSHI_HOLD_OUT_FACES keeps a face out of every training render (stage 1 and 2, rehearsal, the
+    vocabulary's count of faces), not out of the faces test pages are written in."""
+    name = faces[0].name
+    monkeypatch.delenv(fonts.HOLD_OUT_ENV, raising=False)
+    assert any(name in j.faces for j in sd.plain_jobs("田地あ", 1, seed=0))
+    monkeypatch.setenv(fonts.HOLD_OUT_ENV, f" {name} , no-such-face")
+    assert fonts.held_out() == {name, "no-such-face"}
+    assert name not in {f.name for f in fonts.training_faces()} and name in {f.name for f in fonts.available()}
+    jobs = sd.plain_jobs("田地あ", 1, seed=0)
+    assert jobs and not any(name in j.faces for j in jobs)
+    assert not any(name in j.faces for j in sd.variant_jobs(1, seed=0))
+
+
 def test_synthetic_set_is_the_same_whatever_the_processes(faces, tmp_path, monkeypatch):
     monkeypatch.setenv("KUZUSHI_CACHE", str(tmp_path))
     jobs = sd.plain_jobs("田畑地", 4, seed=3, faces=faces)

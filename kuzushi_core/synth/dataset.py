@@ -37,7 +37,7 @@ class Job:
 
 def plain_jobs(chars: Sequence[str], n: int, seed: int, faces=None) -> list[Job]:
     """``n`` samples of every character that some installed face draws, in the faces that draw it."""
-    faces = fonts.available() if faces is None else faces
+    faces = fonts.training_faces() if faces is None else faces
     out = []
     for i, ch in enumerate(chars):
         names = tuple(f.name for f in faces if ch in fonts.coverage(f))
@@ -49,7 +49,7 @@ def plain_jobs(chars: Sequence[str], n: int, seed: int, faces=None) -> list[Job]
 def variant_jobs(n: int, seed: int, faces=None, sources: bool = False) -> list[Job]:
     """``n`` samples of every variant kana form (see :mod:`kuzushi_core.synth.variants`): the Unicode hentaigana,
     and with ``sources`` the source kanji in the cursive faces too (the reader's previous recipe)."""
-    faces = fonts.available() if faces is None else faces
+    faces = fonts.training_faces() if faces is None else faces
     out = []
     forms = unicode_variants(faces) + (source_variants(faces) if sources else [])
     for j, (draw, kana, face) in enumerate(forms):

@@ -90,6 +90,24 @@ def available(dirs: tuple[Path, ...] = FONT_DIRS) -> tuple[FontFace, ...]:
     return tuple(out)
 
 
+#: the faces no model may learn from, comma-separated: a benchmark's unseen hand ("registers" in
+#: bench/bench_adapt.py trains a reader without one hand and writes registers in it)
+HOLD_OUT_ENV = "KUZUSHI_HOLD_OUT_FACES"
+
+
+def held_out() -> frozenset[str]:
+    import os
+
+    return frozenset(n.strip() for n in os.environ.get(HOLD_OUT_ENV, "").split(",") if n.strip())
+
+
+def training_faces(dirs: tuple[Path, ...] = FONT_DIRS) -> tuple[FontFace, ...]:
+    """The installed faces renders for training are drawn in: all of :func:`available` but the held-out ones
+    (:data:`HOLD_OUT_ENV`).  Pages generated for testing use :func:`available`."""
+    out = held_out()
+    return tuple(f for f in available(dirs) if f.name not in out)
+
+
 def missing_packages(dirs: tuple[Path, ...] = FONT_DIRS) -> tuple[str, ...]:
     have = {f.package for f in available(dirs)}
     return tuple(p for p in PACKAGES if p not in have)

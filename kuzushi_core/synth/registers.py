@@ -229,11 +229,12 @@ def _glyph(ch: str, face, px: int) -> np.ndarray:
 
 
 def generate_register(seed: int = 0, layout: str | None = None, width: int = 1800, height: int = 2500,
-                      form_seed: int | None = None) -> Register:
+                      form_seed: int | None = None, hand: str | None = None) -> Register:
     """One generated register page with its ground truth; the same seed gives the same page.
 
     ``form_seed`` fixes the printed form (its ruling and colour) apart from the entries: pages with one
-    form seed and different seeds are the pages of one volume.
+    form seed and different seeds are the pages of one volume.  ``hand``: every entry written in this face (one of
+    :data:`HANDS`; a volume kept by one clerk), else the seed picks the hands.
     """
     rng = np.random.default_rng(seed)
     frng = rng if form_seed is None else np.random.default_rng(form_seed)
@@ -242,8 +243,14 @@ def generate_register(seed: int = 0, layout: str | None = None, width: int = 180
         raise ValueError(f"unknown layout {layout!r} (one of {', '.join(LAYOUTS + HELD_OUT)})")
     hands = _faces(HANDS, ("noto-serif",))
     printed_face = _faces(PRINT_FACES, ("noto-sans",))[0]
+    chosen = hand
     hand = hands[int(rng.integers(len(hands)))]
     hand2 = hands[int(rng.integers(len(hands)))]
+    if chosen is not None:
+        named = [f for f in hands if f.name == chosen]
+        if not named:
+            raise ValueError(f"hand {chosen!r} is not an installed hand (one of {', '.join(f.name for f in hands)})")
+        hand = hand2 = named[0]
     canvas = _Canvas(height, width, rng)
     ruling = [(40, 40, 40), (175, 45, 35), (40, 55, 120)][int(frng.integers(3))]  # sumi, vermilion, indigo print
     sumi = (rng.uniform(15, 40),) * 3

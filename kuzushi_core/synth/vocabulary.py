@@ -74,7 +74,7 @@ def build(data: Path | None, min_fonts: int = 3, faces=None) -> tuple[str, ...]:
 
     ``min_fonts``: a character that no real data covers needs at least that many installed fonts writing it.
     """
-    faces = fonts.available() if faces is None else faces
+    faces = fonts.training_faces() if faces is None else faces
     ledger = "".join(ledger_characters(data).values()) if data else ""
     pages = page_characters(data) if data else ""
     real = set(KMNIST) | set(pages)

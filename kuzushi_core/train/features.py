@@ -38,7 +38,7 @@ from kuzushi_core.errors import FeatureError
 from kuzushi_core.lazy import keras, tf
 from kuzushi_core.paths import data_dir as default_data
 from kuzushi_core.synth import dataset as sd
-from kuzushi_core.synth.fonts import cache_dir
+from kuzushi_core.synth.fonts import cache_dir, held_out
 from kuzushi_core.train.architectures import FEATURES, class_logits, conv_blocks
 from kuzushi_core.train.fit import history_callback
 
@@ -226,7 +226,9 @@ def rehearsal(lm, cut: str, data_dir: Path | None = None, renders: int = REHEARS
     """
     key = bottom_key(lm.model, cut)
     classes_key = hashlib.sha256("\x1f".join(lm.classes).encode()).hexdigest()[:10]
-    path = cache_root() / f"{key}-{classes_key}-r{renders}-k{kmnist}-s{seed}.npz"
+    held = sorted(held_out())  # renders without a held-out hand are another rehearsal set (bench_adapt, registers)
+    held_key = "-h" + hashlib.sha256(",".join(held).encode()).hexdigest()[:6] if held else ""
+    path = cache_root() / f"{key}-{classes_key}-r{renders}-k{kmnist}-s{seed}{held_key}.npz"
     t0 = time.time()
     if path.exists():
         try:

@@ -44,7 +44,8 @@ from kuzushi_core.synth import dataset as sd
 from kuzushi_core.synth import vocabulary as vocab
 from kuzushi_core.synth.dataset import print_progress
 from kuzushi_core.synth.fonts import LICENCES as FONT_LICENCES
-from kuzushi_core.synth.fonts import available as available_faces
+from kuzushi_core.synth.fonts import held_out
+from kuzushi_core.synth.fonts import training_faces as available_faces
 from kuzushi_core.synth.render import jitter_crop
 from kuzushi_core.train.architectures import build, class_logits, warm_start, with_specialist
 from kuzushi_core.train.fit import (
@@ -176,7 +177,7 @@ def train_base(data: Path, out: Path, cfg: ReaderConfig = ReaderConfig(), warm: 
     if warm is not None and Path(warm).exists():
         copied = warm_start(model, keras.saving.load_model(warm, compile=False, safe_mode=True))
     res, fit_s = _run_stage(model, classes, train, val, cfg, cfg.epochs, cfg.learning_rate, t0)
-    extra = {"stage": "base", "reader": cfg.__dict__, "warm_start": {"from": str(warm), "layers": copied},
+    extra = {"stage": "base", "reader": cfg.__dict__, "fonts_held_out": sorted(held_out()), "warm_start": {"from": str(warm), "layers": copied},
              "data": {"n_train_total": len(train), "source": train.source}, "fit_seconds": round(fit_s, 1)}
     save(res, out, extra)
     return {"classes": len(classes), "seconds": time.time() - t0, "fit_seconds": fit_s,
@@ -448,6 +449,7 @@ def train_pages(base: Path, data: Path, out: Path, pages: set[str] | None, cfg: 
         "open_set": open_set_entry(cfg),
         "fonts": [{"face": f.name, "package": f.package, "licence": FONT_LICENCES.get(f.package, "")}
                   for f in available_faces()],
+        "fonts_held_out": sorted(held_out()),
         "licence": "CC BY-SA 4.0 (KMNIST and the Kuzushiji page crops, CODH/NIJL); font renders from Debian's "
                    "fonts (their own free licences; see README)",
         "command": command,
