@@ -539,9 +539,11 @@ def main() -> None:
     want = args.sections.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-adapt-"))
     t0 = time.time()
-    parts = [f"`python bench/bench_adapt.py --sections {args.sections}` at commit `{commit()}`; reader "
-             f"`{reader.name}` (card: {json.loads(reader.with_suffix('.json').read_text()).get('command', '?')}), "
-             f"never trained on a page of the book. Defaults of `AdaptConfig`: {AdaptConfig()}."]
+    book = [w for w in want if w not in ("onepage", "threshold", "registers")]  # the sections --reader reads
+    parts = [f"`python bench/bench_adapt.py --sections {args.sections}` at commit `{commit()}`; "
+             + (f"reader `{reader.name}` (card: {json.loads(reader.with_suffix('.json').read_text()).get('command', '?')}), "
+                "never trained on a page of the book. " if book else "")
+             + f"Defaults of `AdaptConfig`: {AdaptConfig()}."]
     try:
         if "pairs" in want:
             parts += ["", "### One labelled page, one unlabelled page", "", section_pairs(reader, tmp)]
