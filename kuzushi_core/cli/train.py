@@ -13,6 +13,7 @@ from kuzushi_core.context.decode import ContextWeights
 from kuzushi_core.context.lm import build_shipped
 from kuzushi_core.errors import KuzushiError
 from kuzushi_core.paths import MODELS_DIR, data_dir
+from kuzushi_core.synth.fonts import HOLD_OUT_ENV, held_out
 from kuzushi_core.train import retrain as retraining
 from kuzushi_core.train import transfer
 from kuzushi_core.train.adapt import adapt
@@ -194,6 +195,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     if not args.base_out.exists():
         print(train_base(data, args.base_out, cfg, warm=args.warm or MODELS_DIR / "kmnist10.keras"), file=sys.stderr)
     command = command_line("train-reader")
+    if command and held_out():  # the faces kept out of its renders are part of how to make it again
+        command = f"{HOLD_OUT_ENV}={','.join(sorted(held_out()))} {command}"
     res = train_pages(args.base_out, data, args.out, pages, cfg, command=command)
     print(f"saved {args.out} ({res['n_train']} glyphs in stage 2, {res['seconds']:.0f} s)")
     return 0
