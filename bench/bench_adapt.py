@@ -136,15 +136,20 @@ def kmnist_test(lm) -> float:
     return float((lm.predict_glyphs(KM_TEST.images).argmax(1) == want).mean())
 
 
-def workspace(root: Path, pages: list[str], labelled: list[str], reader: Path) -> Store:
+def workspace(root: Path, pages: list[str], labelled: list[str], reader: Path, images: dict | None = None,
+              truth: dict | None = None, document: str = "book") -> Store:
+    """A workspace of ``pages`` (the book's, or ``images``: {stem: path}) with ``labelled`` ones' true boxes
+    (``truth``: {stem: true boxes}, default the book's) as a historian's labels, ``reader`` active."""
+    images = images or {p: BOOK / "images" / f"{p}.jpg" for p in pages}
+    truth = truth or GT
     s = Store(root)
-    doc = s.ensure_document("book")
-    import_paths(s, [BOOK / "images" / f"{p}.jpg" for p in pages], doc.id)
+    doc = s.ensure_document(document)
+    import_paths(s, [images[p] for p in pages], doc.id)
     s.register_model("reader", str(reader), load_model(reader).classes, activate=True)
     for sc in s.list_scans():
         stem = Path(sc.source_name).stem
         if stem in labelled:
-            apply_annotations(s, sc, GT[stem], source="user")
+            apply_annotations(s, sc, truth[stem], source="user")
     return s
 
 
@@ -331,15 +336,9 @@ def section_registers(tmp: Path, reader: Path = HAND_READER, layout: str = "lot"
                           ("1 page labelled", 1, AdaptConfig()), ("2 pages labelled", 2, AdaptConfig()),
                           ("3 pages labelled", 3, AdaptConfig()),
                           ("1 page labelled, no self-training", 1, AdaptConfig(pseudo=False))):
-        s = Store(tmp / f"reg-{k}-{cfg.pseudo}")
-        doc = s.ensure_document("volume")
-        import_paths(s, [p[0] for p in pages], doc.id)
-        s.register_model("reader", str(reader), base.classes, activate=True)
-        by_stem = {Path(p[0]).stem: p[1] for p in pages}
-        labelled = [Path(p[0]).stem for p in pages[:k]]
-        for sc in s.list_scans():
-            if Path(sc.source_name).stem in labelled:
-                apply_annotations(s, sc, by_stem[Path(sc.source_name).stem], source="user")
+        stems = [Path(p[0]).stem for p in pages]
+        s = workspace(tmp / f"reg-{k}-{cfg.pseudo}", stems, stems[:k], reader, images={Path(p[0]).stem: p[0] for p in pages},
+                      truth={Path(p[0]).stem: p[1] for p in pages}, document="volume")
         t0 = time.time()
         res = adapt(s, tmp / f"reg-{k}-{cfg.pseudo}.keras", document="volume", cfg=cfg, charlm=load_lm())
         secs = time.time() - t0
